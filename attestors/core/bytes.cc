@@ -1,3 +1,4 @@
+#include "attestors/core/str.h"
 #include "attestors/core/bytes.h"
 
 #include "absl/strings/str_cat.h"
@@ -30,7 +31,7 @@ static int HexValue(char c) {
 absl::StatusOr<Bytes> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("hex string has odd length ", hex.size()));
+        twi::StrCat("hex string has odd length ", hex.size()));
   }
   Bytes out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -1,3 +1,4 @@
+#include "attestors/core/str.h"
 #include "attestors/core/clock.h"
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +10,7 @@ absl::StatusOr<TimePoint> ParseRfc3339(std::string_view s) {
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, std::string(s), &t, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid RFC 3339 time \"", s, "\": ", err));
+    return absl::InvalidArgumentError(twi::StrCat("invalid RFC 3339 time \"", s, "\": ", err));
   }
   return absl::ToChronoTime(t);
 }

@@ -1,3 +1,4 @@
+#include "attestors/core/str.h"
 #include "attestors/core/crypto.h"
 
 #include <openssl/err.h>
@@ -22,7 +23,8 @@ std::string OpenSslErrors() {
 
 absl::Status OpenSslError(std::string_view what, absl::StatusCode code) {
   std::string errs = OpenSslErrors();
-  return absl::Status(code, errs.empty() ? std::string(what) : absl::StrCat(what, ": ", errs));
+  std::string w(what);
+  return absl::Status(code, errs.empty() ? w : twi::StrCat(w, ": ", errs));
 }
 
 Bytes Sha256(ByteView data) {
@@ -90,7 +92,7 @@ absl::StatusOr<EvpPkeyPtr> PublicKeyFromSpki(ByteView spki) {
   if (!key || p != spki.data() + spki.size()) {
     OpenSslErrors();
     return absl::InvalidArgumentError(
-        absl::StrCat("public key is not a valid DER SubjectPublicKeyInfo (", spki.size(), " bytes)"));
+        twi::StrCat("public key is not a valid DER SubjectPublicKeyInfo (", spki.size(), " bytes)"));
   }
   return key;
 }

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "attestors/core/str.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -30,7 +31,7 @@ namespace twi {
 // Same code, message prefixed with `context: `.
 inline absl::Status Annotate(const absl::Status& s, std::string_view context) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+  return absl::Status(s.code(), twi::StrCat(context, ": ", s.message()));
 }
 
 }  // namespace twi

@@ -1,0 +1,109 @@
+#include "attestors/core/str.h"
+#include "attestors/appraisal/agent_id.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace twi::appraisal {
+namespace {
+
+constexpr std::array<std::string_view, 5> kPlaceholders = {
+    "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
+    "sev_snp.report_id"};
+
+bool PathChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == '/';
+}
+
+// Splits the template into literal text and placeholder names; calls `on_literal` and
+// `on_field` in order. Returns an error for unbalanced braces.
+template <typename L, typename F>
+absl::Status Walk(std::string_view tmpl, L on_literal, F on_field) {
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    size_t open = tmpl.find('{', i);
+    size_t close = tmpl.find('}', i);
+    if (close < open) {
+      return absl::InvalidArgumentError(twi::StrCat("unbalanced '}' at offset ", close));
+    }
+    if (open == std::string_view::npos) {
+      on_literal(tmpl.substr(i));
+      break;
+    }
+    on_literal(tmpl.substr(i, open - i));
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(twi::StrCat("unterminated '{' at offset ", open));
+    }
+    std::string_view name = tmpl.substr(open + 1, close - open - 1);
+    absl::Status s = on_field(name);
+    if (!s.ok()) return s;
+    i = close + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPath(std::string_view path) {
+  if (path.empty()) return absl::InvalidArgumentError("agent path is empty");
+  for (char c : path) {
+    if (!PathChar(c)) {
+      return absl::InvalidArgumentError(
+          twi::StrCat("agent path \"", path, "\" contains '", std::string(1, c),
+                       "' (allowed: letters, digits, '.', '_', '-', '/')"));
+    }
+  }
+  for (absl::string_view seg : absl::StrSplit(ToAbsl(path), '/')) {
+    if (seg.empty() || seg == "." || seg == "..") {
+      return absl::InvalidArgumentError(
+          twi::StrCat("agent path \"", path, "\" has an empty, '.' or '..' segment"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::span<const std::string_view> AgentPathPlaceholders() { return kPlaceholders; }
+
+absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
+  std::string sample;
+  absl::Status s = Walk(
+      tmpl, [&](std::string_view lit) { sample += lit; },
+      [&](std::string_view name) -> absl::Status {
+        if (std::find(kPlaceholders.begin(), kPlaceholders.end(), name) == kPlaceholders.end()) {
+          return absl::InvalidArgumentError(
+              twi::StrCat("unknown placeholder {", name, "} (known: {",
+                           absl::StrJoin(kPlaceholders.begin(), kPlaceholders.end(), "}, {", [](std::string* out, std::string_view p) { out->append(p); }), "})"));
+        }
+        sample += "x";
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return CheckPath(sample);
+}
+
+absl::StatusOr<std::string> RenderAgentId(std::string_view trust_domain, std::string_view tmpl,
+                                          const std::map<std::string, std::string>& fields) {
+  std::string path;
+  absl::Status s = Walk(
+      tmpl, [&](std::string_view lit) { path += lit; },
+      [&](std::string_view name) -> absl::Status {
+        auto it = fields.find(std::string(name));
+        if (it == fields.end() || it->second.empty()) {
+          return absl::FailedPreconditionError(twi::StrCat(
+              "agent_path_template uses {", name, "}, which this attestation did not provide"));
+        }
+        path += it->second;
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  s = CheckPath(path);
+  if (!s.ok()) return absl::InternalError(s.message());
+  return twi::StrCat("spiffe://", trust_domain, "/spire/agent/twi/", path);
+}
+
+}  // namespace twi::appraisal

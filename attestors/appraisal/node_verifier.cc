@@ -1,0 +1,182 @@
+#include "attestors/core/str.h"
+#include "attestors/appraisal/node_verifier.h"
+
+#include <openssl/ec.h>
+#include <openssl/core_names.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "attestors/appraisal/agent_id.h"
+#include "attestors/appraisal/protocol.h"
+#include "attestors/core/crypto.h"
+#include "attestors/core/status.h"
+
+namespace twi::appraisal {
+namespace {
+
+absl::Status CheckP256(EVP_PKEY* key) {
+  char group[64] = {0};
+  size_t len = 0;
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) != 1 ||
+      std::string_view(group, len) != "prime256v1") {
+    OpenSslErrors();
+    return absl::InvalidArgumentError(
+        twi::StrCat("instance key must be ECDSA P-256, got ",
+                     EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? std::string(group, len)
+                                                              : std::string(EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+NodeVerifier::NodeVerifier(VerifierOptions options,
+                           std::vector<std::unique_ptr<EvidenceAppraiser>> appraisers)
+    : options_(std::move(options)), appraisers_(std::move(appraisers)) {}
+
+const EvidenceAppraiser* NodeVerifier::Find(twi::v1::EvidenceKind kind) const {
+  for (const auto& a : appraisers_) {
+    if (a->kind() == kind) return a.get();
+  }
+  return nullptr;
+}
+
+NodeSession::NodeSession(std::shared_ptr<const NodeVerifier> verifier)
+    : verifier_(std::move(verifier)) {}
+
+absl::StatusOr<Bytes> NodeSession::HandlePayload(ByteView payload) {
+  if (state_ != State::kWantPayload) {
+    return absl::InvalidArgumentError("unexpected second payload on one attestation stream");
+  }
+  state_ = State::kDone;  // until the payload is accepted
+  twi::v1::Payload p;
+  if (payload.empty() || !p.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::InvalidArgumentError(twi::StrCat(
+        "attestation payload is not a twi/v1 Payload message (", payload.size(), " bytes: ",
+        ShortHex(payload), ")"));
+  }
+  if (p.version() != kProtocolVersion) {
+    return absl::InvalidArgumentError(twi::StrCat("unsupported payload version ", p.version(),
+                                                   " (this server speaks ", kProtocolVersion, ")"));
+  }
+  Bytes spki = ToBytes(p.instance_key_spki());
+  TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromSpki(spki));
+  TWI_RETURN_IF_ERROR(CheckP256(key.get()));
+  checks_.Pass("payload.instance_key", "ECDSA P-256 key " + ShortHex(Sha256(spki)));
+
+  for (int k : p.evidence_kinds()) {
+    auto kind = static_cast<twi::v1::EvidenceKind>(k);
+    if (verifier_->Find(kind) != nullptr &&
+        std::find(wanted_.begin(), wanted_.end(), kind) == wanted_.end()) {
+      wanted_.push_back(kind);
+    }
+  }
+  if (wanted_.empty() && !verifier_->options().insecure_allow_no_tee) {
+    std::string offered;
+    for (int k : p.evidence_kinds()) {
+      offered += (offered.empty() ? "" : ", ") + KindName(static_cast<twi::v1::EvidenceKind>(k));
+    }
+    return checks_.Fail(
+        "payload.tee_evidence",
+        twi::StrCat("agent offers no TEE evidence this server verifies (offered: ",
+                     offered.empty() ? "none" : offered,
+                     "); an instance key alone proves nothing about the machine. Set "
+                     "insecure_allow_no_tee = true in the server plugin_data to accept such "
+                     "agents (development only)"));
+  }
+  TWI_ASSIGN_OR_RETURN(nonce_, RandomBytes(kNonceSize));
+  payload_.assign(payload.begin(), payload.end());
+  spki_ = std::move(spki);
+
+  twi::v1::Challenge c;
+  c.set_version(kProtocolVersion);
+  c.set_nonce(std::string(AsString(nonce_)));
+  for (auto k : wanted_) c.add_evidence_kinds(k);
+  std::string out = c.SerializeAsString();
+  state_ = State::kWantResponse;
+  return ToBytes(out);
+}
+
+absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView response) {
+  if (state_ != State::kWantResponse) {
+    return absl::InvalidArgumentError(
+        state_ == State::kWantPayload ? "challenge response received before the payload"
+                                      : "unexpected challenge response: this attestation stream "
+                                        "has already answered its challenge");
+  }
+  state_ = State::kDone;
+  twi::v1::ChallengeResponse r;
+  if (response.empty() || !r.ParseFromArray(response.data(), static_cast<int>(response.size()))) {
+    return absl::InvalidArgumentError(twi::StrCat(
+        "challenge response is not a twi/v1 ChallengeResponse message (", response.size(),
+        " bytes: ", ShortHex(response), ")"));
+  }
+  if (r.version() != kProtocolVersion) {
+    return absl::InvalidArgumentError(twi::StrCat("unsupported challenge response version ",
+                                                   r.version(), " (this server speaks ",
+                                                   kProtocolVersion, ")"));
+  }
+  if (!ConstantTimeEqual(AsBytes(r.nonce()), nonce_)) {
+    return checks_.Fail("response.nonce",
+                        twi::StrCat("challenge response answers nonce ", ShortHex(AsBytes(r.nonce())),
+                                     ", not this stream's nonce ", ShortHex(nonce_),
+                                     " (replayed or mismatched response)"),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  checks_.Pass("response.nonce", "nonce echoed");
+  TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromSpki(spki_));
+  absl::Status sig = VerifySha256(key.get(), Transcript(nonce_, payload_), AsBytes(r.signature()));
+  if (!sig.ok()) {
+    return checks_.Fail("response.signature",
+                        "instance key signature over the transcript does not verify",
+                        absl::StatusCode::kInvalidArgument);
+  }
+  checks_.Pass("response.signature", "instance key signed the transcript");
+
+  AgentAttributes out;
+  std::string key_hash = InstanceKeyHash(spki_);
+  std::map<std::string, std::string> fields = {{"instance_key_hash", key_hash}};
+  out.selectors.push_back("instance:" + key_hash);
+  Bytes report_data = ReportData(nonce_, spki_);
+  for (auto kind : wanted_) {
+    const twi::v1::Evidence* ev = nullptr;
+    for (const auto& e : r.evidence()) {
+      if (e.kind() == kind) {
+        if (ev != nullptr) {
+          return absl::InvalidArgumentError(
+              twi::StrCat("challenge response carries ", KindName(kind), " evidence twice"));
+        }
+        ev = &e;
+      }
+    }
+    if (ev == nullptr) {
+      return checks_.Fail("response.evidence",
+                          twi::StrCat("challenge response lacks the ", KindName(kind),
+                                       " evidence the server asked for"),
+                          absl::StatusCode::kInvalidArgument);
+    }
+    auto result = verifier_->Find(kind)->Appraise(*ev, report_data, &checks_);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          twi::StrCat(KindName(kind), ": ", result.status().message()));
+    }
+    out.selectors.insert(out.selectors.end(), result->selectors.begin(), result->selectors.end());
+    fields.insert(result->fields.begin(), result->fields.end());
+  }
+  const auto& opts = verifier_->options();
+  TWI_ASSIGN_OR_RETURN(out.spiffe_id,
+                       RenderAgentId(opts.trust_domain, opts.agent_path_template, fields));
+  // Selectors are a set for SPIRE; keep the first occurrence's order.
+  std::vector<std::string> unique;
+  for (auto& s : out.selectors) {
+    if (std::find(unique.begin(), unique.end(), s) == unique.end()) unique.push_back(std::move(s));
+  }
+  out.selectors = std::move(unique);
+  out.can_reattest = true;
+  out.checks = checks_.checks();
+  return out;
+}
+
+}  // namespace twi::appraisal

@@ -1,0 +1,64 @@
+// Server side of twi/v1 node attestation: one NodeSession per SPIRE Attest stream.
+//
+// HandlePayload checks the agent's payload and returns the challenge (a fresh nonce and the
+// evidence kinds wanted). HandleChallengeResponse checks the echoed nonce, the instance-key
+// signature over the transcript, and every requested evidence item through its appraiser,
+// then builds the agent ID and selectors. A session accepts exactly one payload and one
+// response, in that order, so a nonce can never be answered twice.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attestors/appraisal/evidence.h"
+#include "attestors/core/bytes.h"
+#include "attestors/core/checks.h"
+
+namespace twi::appraisal {
+
+struct VerifierOptions {
+  std::string trust_domain;
+  std::string agent_path_template = "{instance_key_hash}";
+  bool insecure_allow_no_tee = false;
+};
+
+struct AgentAttributes {
+  std::string spiffe_id;
+  std::vector<std::string> selectors;
+  bool can_reattest = true;
+  std::vector<Check> checks;
+};
+
+class NodeVerifier {
+ public:
+  NodeVerifier(VerifierOptions options,
+               std::vector<std::unique_ptr<EvidenceAppraiser>> appraisers);
+  const VerifierOptions& options() const { return options_; }
+  const EvidenceAppraiser* Find(twi::v1::EvidenceKind kind) const;
+
+ private:
+  VerifierOptions options_;
+  std::vector<std::unique_ptr<EvidenceAppraiser>> appraisers_;
+};
+
+class NodeSession {
+ public:
+  explicit NodeSession(std::shared_ptr<const NodeVerifier> verifier);
+
+  absl::StatusOr<Bytes> HandlePayload(ByteView payload);
+  absl::StatusOr<AgentAttributes> HandleChallengeResponse(ByteView response);
+
+ private:
+  enum class State { kWantPayload, kWantResponse, kDone };
+  std::shared_ptr<const NodeVerifier> verifier_;
+  State state_ = State::kWantPayload;
+  Bytes payload_;
+  Bytes spki_;
+  Bytes nonce_;
+  std::vector<twi::v1::EvidenceKind> wanted_;
+  CheckList checks_;
+};
+
+}  // namespace twi::appraisal

@@ -1,0 +1,40 @@
+#include "attestors/core/str.h"
+#include "attestors/appraisal/protocol.h"
+
+#include "absl/strings/str_cat.h"
+#include "attestors/core/crypto.h"
+
+namespace twi::appraisal {
+
+Bytes ReportData(ByteView nonce, ByteView instance_key_spki) {
+  Bytes in = ToBytes("twi/v1");
+  in.insert(in.end(), nonce.begin(), nonce.end());
+  Bytes key_hash = Sha256(instance_key_spki);
+  in.insert(in.end(), key_hash.begin(), key_hash.end());
+  return Sha512(in);
+}
+
+Bytes Transcript(ByteView nonce, ByteView payload) {
+  Bytes out = ToBytes("twi/v1 transcript");
+  out.push_back(0);
+  out.insert(out.end(), nonce.begin(), nonce.end());
+  Bytes h = Sha256(payload);
+  out.insert(out.end(), h.begin(), h.end());
+  return out;
+}
+
+std::string InstanceKeyHash(ByteView instance_key_spki) {
+  return HexEncode(Sha256(instance_key_spki));
+}
+
+std::string KindName(twi::v1::EvidenceKind kind) {
+  switch (kind) {
+    case twi::v1::EVIDENCE_KIND_SEV_SNP: return "sev-snp";
+    case twi::v1::EVIDENCE_KIND_TDX: return "tdx";
+    case twi::v1::EVIDENCE_KIND_TPM: return "tpm";
+    case twi::v1::EVIDENCE_KIND_AZURE_VTPM: return "azure-vtpm";
+    default: return twi::StrCat("unknown(", static_cast<int>(kind), ")");
+  }
+}
+
+}  // namespace twi::appraisal

@@ -1,0 +1,28 @@
+// The twi/v1 node attestation protocol: bindings and the transcript, shared by both sides.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "attestors/core/bytes.h"
+#include "twi/v1/attestation.pb.h"
+
+namespace twi::appraisal {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr size_t kNonceSize = 32;
+
+// REPORT_DATA for TEE evidence: SHA-512("twi/v1" || nonce || SHA-256(instance key SPKI)).
+Bytes ReportData(ByteView nonce, ByteView instance_key_spki);
+
+// What the instance key signs: "twi/v1 transcript" || 0x00 || nonce || SHA-256(payload bytes).
+Bytes Transcript(ByteView nonce, ByteView payload);
+
+// Lowercase hex SHA-256 of the instance key SPKI: the default agent ID suffix and the value of
+// the `instance:` selector.
+std::string InstanceKeyHash(ByteView instance_key_spki);
+
+// "sev-snp", "tdx", "tpm", "azure-vtpm"; "unknown(<n>)" otherwise.
+std::string KindName(twi::v1::EvidenceKind kind);
+
+}  // namespace twi::appraisal

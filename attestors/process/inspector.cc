@@ -1,0 +1,330 @@
+#include "attestors/process/inspector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/str_join.h"
+#include "attestors/core/status.h"
+#include "attestors/core/str.h"
+#include "attestors/process/cgroup.h"
+#include "attestors/process/proc_io.h"
+#include "attestors/process/proc_parse.h"
+
+namespace twi::process {
+namespace {
+
+constexpr size_t kMaxProcFile = 64u << 10;
+
+// Reads the files of one /proc/<pid> directory through one directory fd and tells a
+// process that went away apart from a file that is really missing.
+class ProcDir {
+ public:
+  ProcDir(int pid, std::string dir, UniqueFd fd) : pid_(pid), dir_(std::move(dir)), fd_(std::move(fd)) {}
+
+  int fd() const { return fd_.get(); }
+  std::string PathOf(std::string_view name) const { return twi::StrCat(dir_, "/", name); }
+
+  absl::StatusOr<ProcStat> ReadStat() const {
+    int err = 0;
+    auto text = ReadFileAt(fd(), "stat", PathOf("stat"), kMaxProcFile, &err);
+    if (!text.ok()) return text.status();
+    auto st = ParseProcStat(*text);
+    if (!st.ok()) {
+      return absl::InternalError(twi::StrCat("malformed ", PathOf("stat"), ": ",
+                                              st.status().message()));
+    }
+    if (st->pid != pid_) {
+      return absl::InternalError(twi::StrCat(PathOf("stat"), " names pid ", st->pid,
+                                              ", want ", pid_));
+    }
+    return st;
+  }
+
+  // The status to return when reading `name` failed with `err` after the first stat read.
+  absl::Status ReadFailure(const absl::Status& s, int err, std::string_view name,
+                           uint64_t start_time) const {
+    if (IsGoneErrno(err)) {
+      auto st = ReadStat();
+      if (!st.ok() || st->start_time != start_time) return Exited(s.message());
+      return absl::InternalError(s.message());  // alive, so the file is really missing
+    }
+    return absl::Status(s.code(), twi::StrCat("process ", pid_, ": ", s.message()));
+  }
+
+  absl::Status Exited(absl::string_view detail) const {
+    return absl::NotFoundError(
+        twi::StrCat("process ", pid_, " exited during attestation (", detail, ")"));
+  }
+
+  absl::StatusOr<std::string> Read(const char* name, uint64_t start_time) const {
+    int err = 0;
+    auto text = ReadFileAt(fd(), name, PathOf(name), kMaxProcFile, &err);
+    if (!text.ok()) return ReadFailure(text.status(), err, name, start_time);
+    return text;
+  }
+
+ private:
+  const int pid_;
+  const std::string dir_;
+  UniqueFd fd_;
+};
+
+// What we learned about the executable.
+struct ExeInfo {
+  bool present = false;  // false for kernel threads
+  std::string path;      // link text, " (deleted)" removed when deleted
+  bool deleted = false;
+  struct stat st {};
+  std::optional<ExeDigests> digests;
+};
+
+std::string JoinPcrs(const std::vector<int>& pcrs) { return absl::StrJoin(pcrs, ","); }
+
+}  // namespace
+
+ProcessInspector::ProcessInspector(ProcessOptions options)
+    : opts_(std::move(options)),
+      exe_cache_(opts_.exe_cache_entries),
+      users_(opts_.passwd_file),
+      groups_(opts_.group_file) {}
+
+absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(
+    ProcessOptions options) {
+  std::vector<std::string> problems;
+  if (options.proc_root.empty()) problems.push_back("proc_root is empty");
+  if (options.hash_executable && options.max_exe_hash_bytes == 0) {
+    problems.push_back("max_exe_hash_bytes is 0 while hash_executable is set");
+  }
+  if (options.exe_cache_entries == 0) problems.push_back("exe_cache_entries is 0");
+  if (options.ima_required && options.ima_path.empty()) {
+    problems.push_back("ima_required is set but ima_path is empty");
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(
+        twi::StrCat("invalid process options: ", absl::StrJoin(problems, "; ")));
+  }
+  std::unique_ptr<ProcessInspector> p(new ProcessInspector(std::move(options)));
+  if (!p->opts_.ima_path.empty()) {
+    auto log = ImaLog::Open(p->opts_.ima_path);
+    if (log.ok()) {
+      p->ima_ = *std::move(log);
+    } else if (p->opts_.ima_required) {
+      return log.status();
+    } else {
+      p->ima_status_ = twi::StrCat(log.status().message(), ": ima selectors are off");
+    }
+  }
+  return p;
+}
+
+std::optional<ImaLogStats> ProcessInspector::ima_stats() const {
+  if (!ima_) return std::nullopt;
+  return ima_->stats();
+}
+
+absl::StatusOr<std::vector<std::string>> ProcessInspector::Selectors(int pid) {
+  TWI_ASSIGN_OR_RETURN(ProcessAttestation a, Attest(pid));
+  return std::move(a.selectors);
+}
+
+absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
+  if (pid <= 0) {
+    return absl::InvalidArgumentError(twi::StrCat("pid must be positive, got ", pid));
+  }
+  std::string dir = twi::StrCat(opts_.proc_root, "/", pid);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    int err = errno;
+    if (IsGoneErrno(err)) {
+      return absl::NotFoundError(twi::StrCat("process ", pid, " not found (no ", dir, ")"));
+    }
+    return ErrnoStatus(err, twi::StrCat("process ", pid, ": cannot open ", dir));
+  }
+  ProcDir proc(pid, dir, UniqueFd(dfd));
+
+  // 1. Identity of the process instance: (pid, start time).
+  auto first = proc.ReadStat();
+  if (!first.ok()) {
+    if (absl::IsNotFound(first.status())) {
+      return absl::NotFoundError(twi::StrCat("process ", pid, " not found (",
+                                              first.status().message(), ")"));
+    }
+    return Annotate(first.status(), twi::StrCat("process ", pid));
+  }
+  const uint64_t start_time = first->start_time;
+  if (first->state == 'Z' || first->state == 'X') {
+    return absl::NotFoundError(twi::StrCat("process ", pid, " has exited (state ",
+                                            std::string(1, first->state), " in ",
+                                            proc.PathOf("stat"), ")"));
+  }
+  ProcessAttestation out;
+
+  // 2. The executable: open first, then readlink, and compare the file again at the end,
+  // so a concurrent execve cannot pair one program's path with another's digest.
+  ExeInfo exe;
+  UniqueFd exe_fd;
+  {
+    int fd = ::openat(proc.fd(), "exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      absl::Status s = ErrnoStatus(err, twi::StrCat("cannot open ", proc.PathOf("exe")));
+      if (!IsGoneErrno(err)) return proc.ReadFailure(s, err, "exe", start_time);
+      // ENOENT with the process alive: a kernel thread, which has no executable.
+      auto again = proc.ReadStat();
+      if (!again.ok() || again->start_time != start_time) return proc.Exited(s.message());
+      out.notes.push_back(twi::StrCat("process ", pid, " has no executable (kernel thread)"));
+    } else {
+      exe_fd = UniqueFd(fd);
+      exe.present = true;
+      if (::fstat(fd, &exe.st) != 0) {
+        return ErrnoStatus(errno, twi::StrCat("process ", pid, ": cannot stat ",
+                                               proc.PathOf("exe")));
+      }
+      int err = 0;
+      auto link = ReadLinkAt(proc.fd(), "exe", proc.PathOf("exe"), &err);
+      if (!link.ok()) return proc.ReadFailure(link.status(), err, "exe", start_time);
+      bool had_suffix = false;
+      std::string_view stripped = StripDeletedSuffix(*link, &had_suffix);
+      // Link count 0 is what makes it deleted; the suffix alone could be part of a name.
+      exe.deleted = exe.st.st_nlink == 0;
+      exe.path = std::string(exe.deleted ? stripped : std::string_view(*link));
+    }
+  }
+
+  // 3. Credentials and cgroups.
+  TWI_ASSIGN_OR_RETURN(std::string status_text, proc.Read("status", start_time));
+  auto status = ParseProcStatus(status_text);
+  if (!status.ok()) {
+    return absl::InternalError(twi::StrCat("malformed ", proc.PathOf("status"), ": ",
+                                            status.status().message()));
+  }
+  TWI_ASSIGN_OR_RETURN(std::string cgroup_text, proc.Read("cgroup", start_time));
+  auto cgroup_lines = ParseCgroupFile(cgroup_text);
+  if (!cgroup_lines.ok()) {
+    return absl::InternalError(twi::StrCat("malformed ", proc.PathOf("cgroup"), ": ",
+                                            cgroup_lines.status().message()));
+  }
+  auto cgroup = AnalyzeCgroups(*cgroup_lines);
+  if (!cgroup.ok()) {
+    return absl::Status(cgroup.status().code(),
+                        twi::StrCat("process ", pid, ": ", proc.PathOf("cgroup"), ": ",
+                                     cgroup.status().message()));
+  }
+
+  // 4. Digest of the executable, through the fd opened above.
+  const bool want_sha1 = ima_ != nullptr && ima_->has_sha1_digests();
+  if (exe.present && opts_.hash_executable) {
+    if (!S_ISREG(exe.st.st_mode)) {
+      out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid,
+                                       " is not a regular file: no sha256 selector"));
+    } else if (static_cast<uint64_t>(exe.st.st_size) > opts_.max_exe_hash_bytes) {
+      out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid, " is ",
+                                       exe.st.st_size, " bytes, above max_exe_hash_bytes ",
+                                       opts_.max_exe_hash_bytes, ": no sha256 selector"));
+    } else {
+      auto d = exe_cache_.Get(exe_fd.get(), exe.st, want_sha1,
+                              twi::StrCat(proc.PathOf("exe"), " (", exe.path, ")"));
+      if (!d.ok()) return Annotate(d.status(), twi::StrCat("process ", pid));
+      exe.digests = *std::move(d);
+    }
+  }
+
+  // 5. IMA.
+  std::optional<ImaResult> ima;
+  if (ima_ && exe.present) {
+    ImaQuery q;
+    if (exe.digests) {
+      q.sha256 = exe.digests->sha256;
+      q.sha1 = exe.digests->sha1;
+    }
+    if (!exe.deleted) q.path = exe.path;
+    if (exe.digests || opts_.ima_match_path) {
+      auto r = ima_->Lookup(q, opts_.ima_match_path);
+      if (!r.ok()) return Annotate(r.status(), twi::StrCat("process ", pid, ": ima"));
+      if (!r->note.empty()) out.notes.push_back(r->note);
+      ima = *std::move(r);
+    } else {
+      out.notes.push_back("no executable digest to look up in the ima list: no ima selectors");
+    }
+  }
+
+  // 6. Same process instance, same executable? Otherwise nothing read above can be trusted.
+  if (opts_.before_recheck) opts_.before_recheck(pid);
+  if (exe.present) {
+    int fd = ::openat(proc.fd(), "exe", O_RDONLY | O_CLOEXEC);
+    struct stat now {};
+    if (fd < 0) {
+      int err = errno;
+      return proc.ReadFailure(ErrnoStatus(err, twi::StrCat("cannot open ", proc.PathOf("exe"))),
+                              err, "exe", start_time);
+    }
+    UniqueFd owned(fd);
+    if (::fstat(fd, &now) != 0 || now.st_dev != exe.st.st_dev || now.st_ino != exe.st.st_ino) {
+      return absl::UnavailableError(twi::StrCat(
+          "process ", pid, " executed a new program during attestation (", proc.PathOf("exe"),
+          " changed); retry"));
+    }
+  }
+  auto second = proc.ReadStat();
+  if (!second.ok()) {
+    if (absl::IsNotFound(second.status())) return proc.Exited(second.status().message());
+    return Annotate(second.status(), twi::StrCat("process ", pid));
+  }
+  if (second->start_time != start_time) {
+    return proc.Exited(twi::StrCat("start time changed from ", start_time, " to ",
+                                    second->start_time));
+  }
+
+  // 7. Selectors, in a fixed order.
+  std::vector<std::string>& sel = out.selectors;
+  std::string users_note, groups_note;
+  auto users = users_.Current(&users_note);
+  auto groups = groups_.Current(&groups_note);
+  if (!users_note.empty()) out.notes.push_back(users_note + ": no user selector");
+  if (!groups_note.empty()) out.notes.push_back(groups_note + ": no group selectors");
+  auto name_of = [](const IdNameMap& m, uint32_t id) -> const std::string* {
+    auto it = m.find(id);
+    return it == m.end() ? nullptr : &it->second;
+  };
+  const uint32_t uid = status->effective_uid(), gid = status->effective_gid();
+  sel.push_back(twi::StrCat("uid:", uid));
+  if (const std::string* n = name_of(*users, uid)) sel.push_back(twi::StrCat("user:", *n));
+  sel.push_back(twi::StrCat("gid:", gid));
+  if (const std::string* n = name_of(*groups, gid)) sel.push_back(twi::StrCat("group:", *n));
+  for (uint32_t g : status->groups) sel.push_back(twi::StrCat("supplementary-gid:", g));
+  for (uint32_t g : status->groups) {
+    if (const std::string* n = name_of(*groups, g)) {
+      sel.push_back(twi::StrCat("supplementary-group:", *n));
+    }
+  }
+  if (exe.present) {
+    if (exe.deleted) {
+      sel.push_back("exe-deleted:true");
+      out.notes.push_back(twi::StrCat("executable of process ", pid, " was deleted (was ",
+                                       exe.path, "): no path selector"));
+    } else {
+      sel.push_back(twi::StrCat("path:", exe.path));
+    }
+    if (exe.digests) sel.push_back(twi::StrCat("sha256:", HexEncode(exe.digests->sha256)));
+  }
+  sel.push_back(twi::StrCat("cgroup:", cgroup->path));
+  if (!cgroup->container_id.empty()) sel.push_back("container-id:" + cgroup->container_id);
+  if (!cgroup->pod_uid.empty()) sel.push_back("pod-uid:" + cgroup->pod_uid);
+  if (!cgroup->systemd_unit.empty()) sel.push_back("systemd-unit:" + cgroup->systemd_unit);
+  if (!cgroup->systemd_user_unit.empty()) {
+    sel.push_back("systemd-user-unit:" + cgroup->systemd_user_unit);
+  }
+  if (ima) {
+    sel.push_back(ima->measured ? "ima:measured:true" : "ima:measured:false");
+    for (int pcr : ima->pcrs) sel.push_back(twi::StrCat("ima:pcr:", pcr));
+    if (ima->by_path) {
+      out.notes.push_back(twi::StrCat("ima match for process ", pid, " is by path ",
+                                       exe.path, " only (pcrs ", JoinPcrs(ima->pcrs), ")"));
+    }
+  }
+  return out;
+}
+
+}  // namespace twi::process

@@ -1,0 +1,16 @@
+// Which evidence the agent can produce, from its configuration and the devices present.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attestors/appraisal/evidence.h"
+#include "plugin/config/configs.h"
+
+namespace twi::agent {
+
+absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
+    const config::AgentConfig& cfg);
+
+}  // namespace twi::agent

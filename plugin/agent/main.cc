@@ -1,0 +1,89 @@
+// twi-agent-nodeattestor: SPIRE agent NodeAttestor plugin. A thin adapter between SPIRE's
+// AidAttestation stream and attestors/appraisal's NodeAttester; it parses no evidence.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+
+#include "attestors/core/str.h"
+#include "attestors/appraisal/node_attester.h"
+#include "attestors/appraisal/protocol.h"
+#include "plugin/agent/collectors.h"
+#include "plugin/config/configs.h"
+#include "plugin/runtime/log.h"
+#include "plugin/runtime/runtime.h"
+#include "spire/plugin/agent/nodeattestor/v1/nodeattestor.grpc.pb.h"
+
+namespace twi {
+namespace {
+
+namespace pb = spire::plugin::agent::nodeattestor::v1;
+
+class AgentPlugin final : public runtime::Configurable, public pb::NodeAttestor::Service {
+ public:
+  absl::Status Configure(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildAgentConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    log::SetLevel(cfg->log_level);
+    auto key = appraisal::LoadOrCreateInstanceKey(cfg->state_dir);
+    if (!key.ok()) return absl::InvalidArgumentError(key.status().message());
+    auto collectors = agent::MakeCollectors(*cfg);
+    if (!collectors.ok()) return collectors.status();
+    auto attester = std::make_shared<const appraisal::NodeAttester>(*std::move(key), *std::move(collectors));
+    for (const auto& w : cfg->warnings) log::Warn(w);
+    log::Info("configured", {{"trust_domain", cfg->trust_domain},
+                             {"state_dir", cfg->state_dir},
+                             {"instance_key", appraisal::InstanceKeyHash(attester->instance_key_spki())}});
+    std::lock_guard<std::mutex> l(mu_);
+    attester_ = std::move(attester);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> Validate(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildAgentConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    return cfg->warnings;
+  }
+
+  grpc::Status AidAttestation(grpc::ServerContext* ctx,
+                              grpc::ServerReaderWriter<pb::PayloadOrChallengeResponse, pb::Challenge>* stream) override {
+    std::shared_ptr<const appraisal::NodeAttester> attester;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      attester = attester_;
+    }
+    if (!attester) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not configured");
+    auto payload = attester->Payload();
+    if (!payload.ok()) return runtime::ToGrpc(payload.status());
+    pb::PayloadOrChallengeResponse out;
+    out.set_payload(std::string(AsString(*payload)));
+    if (!stream->Write(out)) return grpc::Status::OK;  // the host went away
+    pb::Challenge challenge;
+    while (stream->Read(&challenge)) {
+      auto resp = attester->Respond(AsBytes(challenge.challenge()), *payload);
+      if (!resp.ok()) {
+        log::Error("cannot answer the server's challenge", {{"error", std::string(resp.status().message())}});
+        return runtime::ToGrpc(resp.status());
+      }
+      pb::PayloadOrChallengeResponse r;
+      r.set_challenge_response(std::string(AsString(*resp)));
+      if (!stream->Write(r)) break;
+    }
+    // SPIRE cancels the stream when the server has decided: normal completion.
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<const appraisal::NodeAttester> attester_;
+};
+
+}  // namespace
+}  // namespace twi
+
+int main(int argc, char** argv) {
+  twi::AgentPlugin plugin;
+  twi::runtime::PluginSpec spec{"twi-agent-nodeattestor", "NodeAttestor",
+                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};
+  return twi::runtime::Run(spec, argc, argv);
+}

@@ -1,0 +1,41 @@
+// Typed, immutable configurations of the three plugins, each built by one pure function that
+// both Configure and Validate call, reporting every problem at once (INVALID_ARGUMENT).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace twi::config {
+
+// Fields common to every plugin.
+struct Common {
+  std::string trust_domain;      // from SPIRE's core configuration
+  std::string log_level = "info";
+  std::vector<std::string> warnings;  // insecure settings etc., logged at Configure
+};
+
+struct AgentConfig : Common {
+  std::string state_dir = "/var/lib/twi-attestor/agent";
+  std::string simulate;  // "" (real devices) or "sev-snp"
+  std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
+  std::string snp_device_path = "/dev/sev-guest";
+  int snp_vmpl = 0;
+};
+
+struct ServerConfig : Common {
+  std::string agent_path_template = "{instance_key_hash}";
+  bool insecure_allow_no_tee = false;
+  bool insecure_simulation_roots = false;
+};
+
+absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_view trust_domain);
+absl::StatusOr<ServerConfig> BuildServerConfig(std::string_view hcl, std::string_view trust_domain);
+
+// Checks a trust domain name as SPIRE passes it (bare name, no scheme).
+bool ValidTrustDomain(std::string_view td);
+
+}  // namespace twi::config

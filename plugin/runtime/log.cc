@@ -1,0 +1,132 @@
+#include "attestors/core/str.h"
+#include "plugin/runtime/log.h"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "nlohmann/json.hpp"
+
+namespace twi::log {
+namespace {
+
+// Fields travel inside spdlog's payload after this separator, so the formatter (which only
+// sees the payload) can emit them as JSON members.
+constexpr char kFieldSep = '\x1f';
+
+std::string& Module() {
+  static std::string m = "twi";
+  return m;
+}
+
+std::string_view LevelName(spdlog::level::level_enum l) {
+  switch (l) {
+    case spdlog::level::trace: return "trace";
+    case spdlog::level::debug: return "debug";
+    case spdlog::level::info: return "info";
+    case spdlog::level::warn: return "warn";
+    default: return "error";
+  }
+}
+
+class HclogFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    Fields fields;
+    size_t sep = payload.find(kFieldSep);
+    std::string_view text = payload.substr(0, sep);
+    while (sep != std::string_view::npos) {
+      size_t key_end = payload.find(kFieldSep, sep + 1);
+      size_t val_end = key_end == std::string_view::npos ? key_end : payload.find(kFieldSep, key_end + 1);
+      if (key_end == std::string_view::npos) break;
+      fields.emplace_back(std::string(payload.substr(sep + 1, key_end - sep - 1)),
+                          std::string(payload.substr(key_end + 1, val_end == std::string_view::npos
+                                                                      ? std::string_view::npos
+                                                                      : val_end - key_end - 1)));
+      sep = val_end;
+    }
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
+    std::string line = FormatLine(LevelName(msg.level), Module(), text, fields, micros);
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<HclogFormatter>();
+  }
+};
+
+void Install(std::shared_ptr<spdlog::logger> logger) {
+  logger->set_formatter(std::make_unique<HclogFormatter>());
+  logger->set_level(spdlog::level::info);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+void Emit(spdlog::level::level_enum level, std::string_view msg, const Fields& fields) {
+  auto logger = spdlog::default_logger_raw();
+  if (!logger->should_log(level)) return;
+  std::string payload(msg);
+  for (const auto& [k, v] : fields) {
+    payload += kFieldSep;
+    payload += k;
+    payload += kFieldSep;
+    payload += v;
+  }
+  logger->log(level, spdlog::string_view_t(payload.data(), payload.size()));
+}
+
+}  // namespace
+
+std::string FormatLine(std::string_view level, std::string_view module, std::string_view msg,
+                       const Fields& fields, long long micros_since_epoch) {
+  time_t secs = static_cast<time_t>(micros_since_epoch / 1000000);
+  long long frac = micros_since_epoch % 1000000;
+  if (frac < 0) { frac += 1000000; --secs; }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char ts[64];
+  size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(ts + n, sizeof(ts) - n, ".%06lldZ", frac);
+  // ordered_json keeps @level/@message/@module/@timestamp first, then fields in order.
+  nlohmann::ordered_json j;
+  j["@level"] = std::string(level);
+  j["@message"] = std::string(msg);
+  j["@module"] = std::string(module);
+  j["@timestamp"] = std::string(ts);
+  for (const auto& [k, v] : fields) {
+    if (k.empty() || k[0] == '@') continue;  // never let a field replace a reserved key
+    j[k] = v;
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Init(std::string_view module) {
+  Module() = std::string(module);
+  Install(std::make_shared<spdlog::logger>(std::string(module),
+                                           std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+}
+
+void InitForTest(std::string_view module, std::ostream& out) {
+  Module() = std::string(module);
+  Install(std::make_shared<spdlog::logger>(std::string(module),
+                                           std::make_shared<spdlog::sinks::ostream_sink_mt>(out, true)));
+}
+
+void SetLevel(std::string_view level) {
+  auto l = spdlog::level::from_str(std::string(level == "warn" ? "warning" : level));
+  if (level == "trace" || level == "debug" || level == "info" || level == "warn" || level == "error") {
+    spdlog::default_logger_raw()->set_level(l);
+  }
+}
+
+void Trace(std::string_view m, const Fields& f) { Emit(spdlog::level::trace, m, f); }
+void Debug(std::string_view m, const Fields& f) { Emit(spdlog::level::debug, m, f); }
+void Info(std::string_view m, const Fields& f) { Emit(spdlog::level::info, m, f); }
+void Warn(std::string_view m, const Fields& f) { Emit(spdlog::level::warn, m, f); }
+void Error(std::string_view m, const Fields& f) { Emit(spdlog::level::err, m, f); }
+
+}  // namespace twi::log

@@ -1,0 +1,143 @@
+// twi-server-nodeattestor: SPIRE server NodeAttestor plugin. A thin adapter between SPIRE's
+// Attest stream and attestors/appraisal's NodeSession; it parses no evidence.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+
+#include "attestors/core/str.h"
+#include "absl/strings/str_join.h"
+#include "attestors/appraisal/node_verifier.h"
+#include "plugin/config/configs.h"
+#include "plugin/runtime/log.h"
+#include "plugin/runtime/runtime.h"
+#include "plugin/server/appraisers.h"
+#include "spire/hostservice/server/agentstore/v1/agentstore.grpc.pb.h"
+#include "spire/plugin/server/nodeattestor/v1/nodeattestor.grpc.pb.h"
+
+namespace twi {
+namespace {
+
+namespace pb = spire::plugin::server::nodeattestor::v1;
+namespace storepb = spire::hostservice::server::agentstore::v1;
+
+absl::StatusOr<std::shared_ptr<const appraisal::NodeVerifier>> BuildVerifier(
+    const config::ServerConfig& cfg) {
+  auto appraisers = server::MakeAppraisers(cfg);
+  if (!appraisers.ok()) return appraisers.status();
+  appraisal::VerifierOptions opts;
+  opts.trust_domain = cfg.trust_domain;
+  opts.agent_path_template = cfg.agent_path_template;
+  opts.insecure_allow_no_tee = cfg.insecure_allow_no_tee;
+  return std::make_shared<const appraisal::NodeVerifier>(std::move(opts), *std::move(appraisers));
+}
+
+// "new" or "known" from SPIRE's AgentStore host service, or "" when it cannot tell. For the
+// log only: SPIRE itself replaces the selectors of a re-attesting agent.
+std::string AgentStoreStatus(const std::string& agent_id) {
+  const std::string svc = storepb::AgentStore::service_full_name();
+  if (!runtime::Host()->Offers(svc)) return "";
+  auto channel = runtime::Host()->Channel(std::chrono::seconds(1));
+  if (!channel.ok()) return "";
+  auto stub = storepb::AgentStore::NewStub(*channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  storepb::GetAgentInfoRequest req;
+  req.set_agent_id(agent_id);
+  storepb::GetAgentInfoResponse resp;
+  grpc::Status s = stub->GetAgentInfo(&ctx, req, &resp);
+  if (s.ok()) return "known";
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return "new";
+  return "";
+}
+
+class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor::Service {
+ public:
+  absl::Status Configure(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildServerConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    log::SetLevel(cfg->log_level);
+    auto verifier = BuildVerifier(*cfg);
+    if (!verifier.ok()) return verifier.status();
+    for (const auto& w : cfg->warnings) log::Warn(w);
+    log::Info("configured", {{"trust_domain", cfg->trust_domain},
+                             {"agent_path_template", cfg->agent_path_template}});
+    std::lock_guard<std::mutex> l(mu_);
+    verifier_ = *std::move(verifier);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> Validate(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildServerConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    auto verifier = BuildVerifier(*cfg);
+    if (!verifier.ok()) return verifier.status();
+    return cfg->warnings;
+  }
+
+  grpc::Status Attest(grpc::ServerContext* ctx,
+                      grpc::ServerReaderWriter<pb::AttestResponse, pb::AttestRequest>* stream) override {
+    std::shared_ptr<const appraisal::NodeVerifier> verifier;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      verifier = verifier_;
+    }
+    if (!verifier) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not configured");
+    std::string peer;
+    auto md = ctx->client_metadata().find("x-forwarded-client-ip");
+    if (md != ctx->client_metadata().end()) peer = std::string(md->second.data(), md->second.size());
+
+    appraisal::NodeSession session(verifier);
+    pb::AttestRequest req;
+    if (!stream->Read(&req)) return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed before the payload");
+    if (req.request_case() != pb::AttestRequest::kPayload) {
+      return Reject(peer, absl::InvalidArgumentError("first attestation message must carry the payload"));
+    }
+    auto challenge = session.HandlePayload(AsBytes(req.payload()));
+    if (!challenge.ok()) return Reject(peer, challenge.status());
+    pb::AttestResponse resp;
+    resp.set_challenge(std::string(AsString(*challenge)));
+    if (!stream->Write(resp)) return grpc::Status(grpc::StatusCode::CANCELLED, "host went away");
+    if (!stream->Read(&req)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "stream closed before the challenge response");
+    }
+    if (req.request_case() != pb::AttestRequest::kChallengeResponse) {
+      return Reject(peer, absl::InvalidArgumentError("expected a challenge response, got another payload"));
+    }
+    auto attrs = session.HandleChallengeResponse(AsBytes(req.challenge_response()));
+    if (!attrs.ok()) return Reject(peer, attrs.status());
+    std::string known = AgentStoreStatus(attrs->spiffe_id);
+    log::Info("agent attested", {{"agent_id", attrs->spiffe_id},
+                                 {"selectors", absl::StrJoin(attrs->selectors, ",")},
+                                 {"agent", known.empty() ? "unknown" : known},
+                                 {"peer", peer}});
+    pb::AttestResponse done;
+    auto* a = done.mutable_agent_attributes();
+    a->set_spiffe_id(attrs->spiffe_id);
+    for (const auto& s : attrs->selectors) a->add_selector_values(s);
+    a->set_can_reattest(attrs->can_reattest);
+    stream->Write(done);
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status Reject(const std::string& peer, const absl::Status& s) {
+    log::Warn("attestation rejected", {{"code", absl::StatusCodeToString(s.code())},
+                                       {"error", std::string(s.message())},
+                                       {"peer", peer}});
+    return runtime::ToGrpc(s);
+  }
+
+  std::mutex mu_;
+  std::shared_ptr<const appraisal::NodeVerifier> verifier_;
+};
+
+}  // namespace
+}  // namespace twi
+
+int main(int argc, char** argv) {
+  twi::ServerPlugin plugin;
+  twi::runtime::PluginSpec spec{"twi-server-nodeattestor", "NodeAttestor",
+                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};
+  return twi::runtime::Run(spec, argc, argv);
+}

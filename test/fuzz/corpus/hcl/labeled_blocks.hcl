@@ -1,0 +1,5 @@
+policy "name" {
+  x = 1
+}
+policy "other" "sub" { y = [true, false] }
+"quoted key" = 1, a = { b = {} }

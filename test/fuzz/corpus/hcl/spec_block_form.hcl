@@ -1,0 +1,10 @@
+# a comment
+allowed = ["a", "b"]
+
+ttl = 30
+
+enabled = true
+
+nested {
+  k = "v"
+}

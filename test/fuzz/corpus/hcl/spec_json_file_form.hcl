@@ -1,0 +1,9 @@
+"allowed" = ["a", "b"]
+
+"ttl" = 30
+
+"enabled" = true
+
+"nested" = {
+  "k" = "v"
+}

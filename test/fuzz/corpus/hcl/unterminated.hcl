@@ -1,0 +1,3 @@
+a = "unterminated
+b = <<EOF
+never closed

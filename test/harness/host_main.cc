@@ -1,0 +1,203 @@
+// twi-host: plays SPIRE's part for the twi plugins, for the quickstart and for debugging.
+//
+//   twi-host attest --agent-plugin BIN --server-plugin BIN [--agent-config FILE]
+//                   [--server-config FILE] [--trust-domain TD] [--count N] [--json] [--verbose]
+//   twi-host workload --plugin BIN [--config FILE] --pid N [--reference] [--verbose]
+//   twi-host validate --plugin BIN --side agent|server|workload --config FILE
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attestors/core/str.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "test/harness/host.h"
+
+namespace {
+
+using twi::host::PluginProcess;
+
+struct Args {
+  std::string cmd;
+  std::map<std::string, std::string> opts;
+  bool Has(const std::string& k) const { return opts.count(k) > 0; }
+  std::string Get(const std::string& k, const std::string& def = "") const {
+    auto it = opts.find(k);
+    return it == opts.end() ? def : it->second;
+  }
+};
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage:\n"
+               "  twi-host attest --agent-plugin BIN --server-plugin BIN [--agent-config FILE]\n"
+               "                  [--server-config FILE] [--trust-domain TD] [--count N] [--json] [--verbose]\n"
+               "  twi-host workload --plugin BIN [--config FILE] --pid N [--reference] [--verbose]\n"
+               "  twi-host validate --plugin BIN --side agent|server|workload --config FILE\n");
+  return 2;
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  if (path.empty()) return true;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    std::fprintf(stderr, "twi-host: cannot read %s\n", path.c_str());
+    return false;
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::unique_ptr<PluginProcess> Start(const std::string& bin, const std::string& type, bool verbose,
+                                     std::shared_ptr<twi::host::AgentStore> store = nullptr) {
+  twi::host::LaunchOptions o;
+  o.path = bin;
+  o.plugin_type = type;
+  o.echo_stderr = verbose;
+  o.agent_store = std::move(store);
+  auto p = PluginProcess::Launch(o);
+  if (!p.ok()) {
+    std::fprintf(stderr, "twi-host: %s: %s\n", bin.c_str(), std::string(p.status().message()).c_str());
+    return nullptr;
+  }
+  return *std::move(p);
+}
+
+void Stop(PluginProcess& p) {
+  p.Deinit().IgnoreError();
+  auto s = p.Shutdown();
+  if (!s.ok()) std::fprintf(stderr, "twi-host: %s\n", std::string(s.message()).c_str());
+}
+
+int Attest(const Args& a) {
+  std::string agent_cfg, server_cfg;
+  if (!a.Has("--agent-plugin") || !a.Has("--server-plugin")) return Usage();
+  if (!ReadFile(a.Get("--agent-config"), &agent_cfg) || !ReadFile(a.Get("--server-config"), &server_cfg)) return 1;
+  std::string td = a.Get("--trust-domain", "example.org");
+  int count = std::max(1, std::atoi(a.Get("--count", "1").c_str()));
+  bool verbose = a.Has("--verbose"), json = a.Has("--json");
+  auto store = std::make_shared<twi::host::AgentStore>();
+  auto agent = Start(a.Get("--agent-plugin"), "NodeAttestor", verbose);
+  auto server = Start(a.Get("--server-plugin"), "NodeAttestor", verbose, store);
+  if (!agent || !server) return 1;
+  for (auto [p, cfg, side] : {std::tuple{agent.get(), &agent_cfg, false}, std::tuple{server.get(), &server_cfg, true}}) {
+    auto s = p->Load(td, *cfg, side);
+    if (!s.ok()) {
+      std::fprintf(stderr, "twi-host: loading the %s plugin: %s: %s\n", side ? "server" : "agent",
+                   absl::StatusCodeToString(s.code()).c_str(), std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  std::vector<double> micros;
+  twi::host::NodeAttestationResult r;
+  for (int i = 0; i < count; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    r = twi::host::AttestNode(*agent, *server, td, "twi", {}, store.get());
+    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    if (!r.status.ok()) break;
+  }
+  Stop(*agent);
+  Stop(*server);
+  if (!r.status.ok()) {
+    if (json) {
+      std::cout << nlohmann::json{{"ok", false}, {"code", absl::StatusCodeToString(r.status.code())},
+                                  {"error", std::string(r.status.message())}}.dump(2) << "\n";
+    } else {
+      std::fprintf(stderr, "attestation failed: %s: %s\n", absl::StatusCodeToString(r.status.code()).c_str(),
+                   std::string(r.status.message()).c_str());
+    }
+    return 1;
+  }
+  std::sort(micros.begin(), micros.end());
+  auto pct = [&](double q) { return micros[std::min(micros.size() - 1, static_cast<size_t>(q * micros.size()))]; };
+  if (json) {
+    nlohmann::json j{{"ok", true}, {"agent_id", r.spiffe_id}, {"selectors", r.selectors},
+                     {"can_reattest", r.can_reattest}, {"warnings", r.warnings}};
+    if (count > 1) j["latency_us"] = {{"runs", count}, {"p50", pct(0.5)}, {"p99", pct(0.99)}, {"max", micros.back()}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("agent ID:     %s\n", r.spiffe_id.c_str());
+    std::printf("can_reattest: %s\n", r.can_reattest ? "true" : "false");
+    std::printf("selectors:\n");
+    for (const auto& s : r.selectors) std::printf("  %s\n", s.c_str());
+    for (const auto& w : r.warnings) std::printf("warning: %s\n", w.c_str());
+    if (count > 1) {
+      std::printf("latency over %d attestations: p50 %.0f us, p99 %.0f us\n", count, pct(0.5), pct(0.99));
+    }
+  }
+  return 0;
+}
+
+int Workload(const Args& a) {
+  std::string cfg;
+  if (!a.Has("--plugin") || !a.Has("--pid")) return Usage();
+  if (!ReadFile(a.Get("--config"), &cfg)) return 1;
+  auto p = Start(a.Get("--plugin"), "WorkloadAttestor", a.Has("--verbose"));
+  if (!p) return 1;
+  auto s = p->Load(a.Get("--trust-domain", "example.org"), cfg, false);
+  if (!s.ok()) {
+    std::fprintf(stderr, "twi-host: loading the plugin: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  auto sel = twi::host::AttestWorkload(*p, std::atoi(a.Get("--pid").c_str()), a.Has("--reference"));
+  Stop(*p);
+  if (!sel.ok()) {
+    std::fprintf(stderr, "workload attestation failed: %s: %s\n", absl::StatusCodeToString(sel.status().code()).c_str(),
+                 std::string(sel.status().message()).c_str());
+    return 1;
+  }
+  for (const auto& v : *sel) std::printf("%s\n", v.c_str());
+  return 0;
+}
+
+int Validate(const Args& a) {
+  std::string cfg;
+  if (!a.Has("--plugin") || !a.Has("--side")) return Usage();
+  if (!ReadFile(a.Get("--config"), &cfg)) return 1;
+  std::string side = a.Get("--side");
+  auto p = Start(a.Get("--plugin"), side == "workload" ? "WorkloadAttestor" : "NodeAttestor", a.Has("--verbose"));
+  if (!p) return 1;
+  auto names = p->Init({});
+  if (!names.ok()) return 1;
+  auto v = p->Validate(a.Get("--trust-domain", "example.org"), cfg);
+  Stop(*p);
+  if (!v.ok()) {
+    std::fprintf(stderr, "validate failed: %s\n", std::string(v.status().message()).c_str());
+    return 1;
+  }
+  std::printf("valid: %s\n", v->valid ? "true" : "false");
+  for (const auto& n : v->notes) std::printf("note: %s\n", n.c_str());
+  return v->valid ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  Args a;
+  a.cmd = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k.rfind("--", 0) != 0) return Usage();
+    bool flag = k == "--json" || k == "--verbose" || k == "--reference";
+    if (flag) {
+      a.opts[k] = "";
+    } else if (i + 1 < argc) {
+      a.opts[k] = argv[++i];
+    } else {
+      return Usage();
+    }
+  }
+  if (a.cmd == "attest") return Attest(a);
+  if (a.cmd == "workload") return Workload(a);
+  if (a.cmd == "validate") return Validate(a);
+  return Usage();
+}

@@ -1,0 +1,435 @@
+#include "attestors/sevsnp/collect.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "attestors/sevsnp/abi.h"
+#include "attestors/sevsnp/sim.h"
+#include "gtest/gtest.h"
+#include "test/collateral/temp_dir.h"
+
+namespace twi::sevsnp {
+namespace {
+
+namespace fs = std::filesystem;
+
+ReportData MakeReportData(uint8_t seed) {
+  ReportData rd;
+  for (size_t i = 0; i < rd.size(); ++i) rd[i] = static_cast<uint8_t>(seed + i);
+  return rd;
+}
+
+std::shared_ptr<const SnpSimulator> Sim() {
+  static std::shared_ptr<const SnpSimulator> sim = [] {
+    auto s = SnpSimulator::Create({});
+    EXPECT_TRUE(s.ok()) << s.status();
+    return std::shared_ptr<const SnpSimulator>(std::move(*s));
+  }();
+  return sim;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void WriteText(const std::string& path, std::string_view data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+// Plays the kernel's part of configfs-tsm over an ordinary directory: attribute files appear
+// on mkdir, writes bump `generation`, reading `outblob` runs the simulated firmware over what
+// was written to `inblob` and `privlevel`, and rmdir drops the files.
+class FakeTsmKernel : public TsmKernelHooks {
+ public:
+  std::string provider = "sev_guest";
+  int floor = 0;
+  bool write_auxblob = true;
+  int races = 0;  // bump generation behind the reader's back on this many outblob reads
+  size_t outblob_truncate = 0;
+  int entries_created = 0;
+  std::string last_inblob, last_privlevel;
+
+  void Created(const std::string& dir) override {
+    ++entries_created;
+    WriteText(dir + "/provider", provider + "\n");
+    WriteText(dir + "/generation", "0\n");
+    WriteText(dir + "/privlevel_floor", std::to_string(floor) + "\n");
+  }
+  void Written(const std::string& dir, std::string_view) override { Bump(dir); }
+  void Reading(const std::string& dir, std::string_view attribute) override {
+    if (attribute != "outblob") return;
+    last_inblob = ReadText(dir + "/inblob");
+    last_privlevel = ReadText(dir + "/privlevel");
+    uint32_t vmpl = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(last_privlevel.substr(0, last_privlevel.find('\n')), &vmpl));
+    auto ev = Sim()->GetReport(AsBytes(last_inblob), vmpl);
+    ASSERT_TRUE(ev.ok()) << ev.status();
+    std::string out(AsString(ev->report));
+    if (outblob_truncate > 0) out.resize(outblob_truncate);
+    WriteText(dir + "/outblob", out);
+    if (write_auxblob) WriteText(dir + "/auxblob", AsString(ev->cert_table));
+    if (races > 0) {
+      --races;
+      Bump(dir);
+    }
+  }
+  void Removing(const std::string& dir) override {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove(e.path(), ec);
+  }
+
+ private:
+  static void Bump(const std::string& dir) {
+    int g = 0;
+    std::string text = ReadText(dir + "/generation");
+    EXPECT_TRUE(absl::SimpleAtoi(text.substr(0, text.find('\n')), &g));
+    WriteText(dir + "/generation", std::to_string(g + 1) + "\n");
+  }
+};
+
+class ConfigfsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(fs::create_directory(root_)); }
+  ConfigfsTsmDevice Device() {
+    ConfigfsTsmOptions o;
+    o.root = root_;
+    o.kernel = kernel_;
+    return ConfigfsTsmDevice(o);
+  }
+  bool RootEmpty() const { return fs::is_empty(root_); }
+
+  twi::testing::TempDir tmp_;
+  std::string root_ = tmp_ / "report";
+  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
+};
+
+TEST_F(ConfigfsTest, ProducesReportAndCertTableAndCleansUp) {
+  auto device = Device();
+  ReportData rd = MakeReportData(0x10);
+  auto got = device.GetReport(rd, 1);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->provider, "sev_guest");
+  EXPECT_EQ(kernel_->last_inblob, std::string(AsString(ByteView(rd))));
+  EXPECT_EQ(kernel_->last_privlevel, "1\n");
+  auto report = ParseReport(got->report);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Bytes(report->report_data.begin(), report->report_data.end()), Bytes(rd.begin(), rd.end()));
+  EXPECT_EQ(report->vmpl, 1u);
+  auto entries = ParseCertTable(got->cert_table);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(entries->size(), 3u);
+  EXPECT_TRUE(RootEmpty());
+  EXPECT_EQ(kernel_->entries_created, 1);
+}
+
+TEST_F(ConfigfsTest, RetriesWhenGenerationChanges) {
+  kernel_->races = 2;
+  auto got = Device().GetReport(MakeReportData(1), 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(kernel_->entries_created, 3);
+  EXPECT_TRUE(RootEmpty());
+}
+
+TEST_F(ConfigfsTest, GivesUpWhenEveryAttemptRaces) {
+  kernel_->races = 100;
+  auto got = Device().GetReport(MakeReportData(1), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(got.status().message(),
+            "configfs-tsm: generation changed while reading the report on all 3 attempts "
+            "(another process is writing to the same entry)");
+  EXPECT_EQ(kernel_->entries_created, 3);
+  EXPECT_TRUE(RootEmpty());
+}
+
+TEST_F(ConfigfsTest, WrongProviderIsFailedPrecondition) {
+  kernel_->provider = "tdx_guest";
+  auto got = Device().GetReport(MakeReportData(1), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(got.status().message(), "configfs-tsm: provider is \"tdx_guest\", want \"sev_guest\"");
+}
+
+TEST_F(ConfigfsTest, VmplBelowFloorIsInvalidArgument) {
+  kernel_->floor = 2;
+  auto got = Device().GetReport(MakeReportData(1), 1);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(got.status().message(), "configfs-tsm: vmpl 1 is below privlevel_floor 2");
+  EXPECT_TRUE(RootEmpty());
+}
+
+TEST_F(ConfigfsTest, MissingAuxblobMeansNoCertificates) {
+  kernel_->write_auxblob = false;
+  auto got = Device().GetReport(MakeReportData(1), 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->cert_table.empty());
+}
+
+TEST_F(ConfigfsTest, ShortOutblobIsInternal) {
+  kernel_->outblob_truncate = 1000;
+  auto got = Device().GetReport(MakeReportData(1), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(got.status().message(), "configfs-tsm: outblob has 1000 bytes, want 1184");
+}
+
+TEST_F(ConfigfsTest, MissingRootIsNotFound) {
+  ConfigfsTsmOptions o;
+  o.root = tmp_ / "absent";
+  auto got = ConfigfsTsmDevice(o).GetReport(MakeReportData(1), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(got.status().message().find("configfs-tsm: creating " + tmp_.path() + "/absent/twi-"),
+            std::string::npos)
+      << got.status();
+}
+
+TEST_F(ConfigfsTest, ProbeReadsProvider) {
+  auto device = Device();
+  EXPECT_EQ(device.Probe().value(), "sev_guest");
+  EXPECT_TRUE(RootEmpty());
+}
+
+// ---- /dev/sev-guest ----
+
+// Plays the firmware behind SNP_GET_EXT_REPORT, following the kernel's contract: a certificate
+// buffer that is too small fails with EIO, VMM error 1 and the needed size in certs_len.
+class FakeSevGuest : public SevGuestIo {
+ public:
+  int open_error = 0;  // errno to fail Open with
+  Bytes cert_table;    // what the host provides
+  uint32_t fw_error = 0;
+  uint32_t report_status = 0;
+  uint32_t report_size = 0x4A0;
+  bool keep_growing = false;
+  std::vector<uint32_t> certs_lens_seen;
+  std::vector<uint32_t> vmpls_seen;
+  int opens = 0, closes = 0;
+
+  int Open(const std::string& path) override {
+    ++opens;
+    return open_error ? -open_error : 42;
+  }
+  void Close(int fd) override {
+    EXPECT_EQ(fd, 42);
+    ++closes;
+  }
+  int Ioctl(int fd, unsigned long request, void* arg) override {
+    EXPECT_EQ(request, kSnpGetExtReport);
+    auto* guest = static_cast<SnpGuestRequestIoctl*>(arg);
+    EXPECT_EQ(guest->msg_version, 1);
+    auto* req = reinterpret_cast<SnpExtReportReq*>(guest->req_data);
+    auto* resp = reinterpret_cast<SnpReportResp*>(guest->resp_data);
+    certs_lens_seen.push_back(req->certs_len);
+    vmpls_seen.push_back(req->data.vmpl);
+    EXPECT_EQ(req->certs_address % 4096, 0u) << "certificate buffer must be page aligned";
+    if (fw_error != 0) {
+      guest->exitinfo2 = fw_error;
+      return -EIO;
+    }
+    uint32_t need = static_cast<uint32_t>((cert_table.size() + 4095) / 4096 * 4096);
+    if (keep_growing) need = req->certs_len + 4096;
+    if (req->certs_len < need) {
+      req->certs_len = need;
+      guest->exitinfo2 = uint64_t{kSnpVmmErrInvalidLen} << 32;
+      return -EIO;
+    }
+    auto ev = Sim()->GetReport(ByteView(req->data.user_data, 64), req->data.vmpl).value();
+    StoreLe32(resp->data, report_status);
+    StoreLe32(resp->data + 4, report_size);
+    std::memcpy(resp->data + 0x20, ev.report.data(), ev.report.size());
+    std::memcpy(reinterpret_cast<void*>(req->certs_address), cert_table.data(), cert_table.size());
+    return 0;
+  }
+};
+
+class SevGuestTest : public ::testing::Test {
+ protected:
+  SevGuestDevice Device() {
+    SevGuestOptions o;
+    o.io = fake_;
+    return SevGuestDevice(o);
+  }
+  std::shared_ptr<FakeSevGuest> fake_ = std::make_shared<FakeSevGuest>();
+};
+
+TEST_F(SevGuestTest, ReturnsReportAndTrimmedCertTable) {
+  fake_->cert_table = Sim()->GetReport(Bytes(64)).value().cert_table;
+  ReportData rd = MakeReportData(0x77);
+  auto got = Device().GetReport(rd, 3);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->provider, "sev_guest");
+  EXPECT_EQ(got->cert_table, fake_->cert_table);  // page padding cut off
+  auto report = ParseReport(got->report).value();
+  EXPECT_EQ(Bytes(report.report_data.begin(), report.report_data.end()), Bytes(rd.begin(), rd.end()));
+  EXPECT_EQ(report.vmpl, 3u);
+  EXPECT_EQ(fake_->certs_lens_seen, (std::vector<uint32_t>{16384}));
+  EXPECT_EQ(fake_->closes, 1);
+}
+
+TEST_F(SevGuestTest, GrowsTheCertificateBufferWhenAsked) {
+  Bytes big = Sim()->GetReport(Bytes(64)).value().cert_table;
+  // Pad the VCEK blob region with a large extra entry so the table needs more than 4 pages.
+  std::vector<SimCertTableEntry> entries = {{kSimGuidVcek, Sim()->vcek_der()},
+                                            {kSimGuidAsk, Bytes(20000, 0x5A)}};
+  fake_->cert_table = BuildCertTable(entries);
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(fake_->certs_lens_seen, (std::vector<uint32_t>{16384, 24576}));
+  EXPECT_EQ(got->cert_table, fake_->cert_table);
+}
+
+TEST_F(SevGuestTest, FirmwareThatKeepsAskingIsUnavailable) {
+  fake_->keep_growing = true;
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got.status().message(),
+            "sev-guest: certificate buffer size negotiation did not settle");
+  EXPECT_EQ(fake_->certs_lens_seen.size(), 2u);
+}
+
+TEST_F(SevGuestTest, FirmwareErrorIsUnavailableWithCodes) {
+  fake_->fw_error = 0x16;
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got.status().message(),
+            "sev-guest: SNP_GET_EXT_REPORT failed: Input/output error (firmware error 0x16, "
+            "vmm error 0x0)");
+}
+
+TEST_F(SevGuestTest, BadResponseHeader) {
+  fake_->report_status = 0x27;
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got.status().message(), "sev-guest: firmware report status 0x27, want 0");
+
+  fake_->report_status = 0;
+  fake_->report_size = 1000;
+  got = Device().GetReport(MakeReportData(0), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(got.status().message(), "sev-guest: report_size is 1000, want 1184");
+}
+
+TEST_F(SevGuestTest, NoCertificatesFromHost) {
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->cert_table.empty());
+}
+
+TEST_F(SevGuestTest, OpenErrorsMapToCodes) {
+  fake_->open_error = ENOENT;
+  EXPECT_EQ(Device().GetReport(MakeReportData(0), 0).status().code(), absl::StatusCode::kNotFound);
+  fake_->open_error = EACCES;
+  auto got = Device().GetReport(MakeReportData(0), 0);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(got.status().message(), "sev-guest: opening /dev/sev-guest: Permission denied");
+}
+
+TEST(CertTableExtent, Table) {
+  Bytes table = BuildCertTable({{kSimGuidVcek, Bytes(100, 1)}, {kSimGuidArk, Bytes(50, 2)}});
+  Bytes padded = table;
+  padded.resize(4096, 0);
+  Bytes unterminated(48, 0xFF);
+  Bytes overflowing = table;
+  StoreLe32(overflowing.data() + 20, 5000);  // first blob length past the buffer
+  struct Case {
+    std::string name;
+    Bytes buffer;
+    absl::StatusOr<size_t> want;
+  };
+  const Case cases[] = {
+      {"padded", padded, table.size()},
+      {"exact", table, table.size()},
+      {"empty", Bytes(4096, 0), size_t{0}},
+      {"unterminated", unterminated,
+       absl::InvalidArgumentError("certificate table: entry 0 ends at 8589934590, past the 48-byte buffer")},
+      {"too short", Bytes(10, 0),
+       absl::InvalidArgumentError("certificate table: no terminating entry within 10 bytes")},
+      {"overflowing", overflowing,
+       absl::InvalidArgumentError("certificate table: entry 0 ends at 5072, past the 222-byte buffer")},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(CertTableExtent(c.buffer), c.want) << c.name;
+  }
+}
+
+// ---- simulation and selection ----
+
+TEST(SimulatedSnpDevice, WrapsTheSimulator) {
+  SimulatedSnpDevice device(Sim());
+  EXPECT_EQ(device.name(), "simulated");
+  auto got = device.GetReport(MakeReportData(9), 2);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->provider, kSimulatedProvider);
+  EXPECT_EQ(ParseReport(got->report).value().vmpl, 2u);
+  EXPECT_FALSE(got->cert_table.empty());
+}
+
+class SelectionTest : public ::testing::Test {
+ protected:
+  SnpDeviceOptions Options() {
+    SnpDeviceOptions o;
+    o.configfs.root = tmp_ / "report";
+    o.configfs.kernel = kernel_;
+    o.sev_guest.path = "/dev/sev-guest";
+    o.sev_guest.io = sev_;
+    return o;
+  }
+  twi::testing::TempDir tmp_;
+  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
+  std::shared_ptr<FakeSevGuest> sev_ = std::make_shared<FakeSevGuest>();
+};
+
+TEST_F(SelectionTest, PrefersConfigfs) {
+  fs::create_directory(tmp_ / "report");
+  auto device = OpenSnpDevice(Options());
+  ASSERT_TRUE(device.ok()) << device.status();
+  EXPECT_EQ((*device)->name(), "configfs-tsm");
+  EXPECT_EQ(sev_->opens, 0);
+  EXPECT_TRUE(SnpDevicePresent(Options()));
+}
+
+TEST_F(SelectionTest, FallsBackToSevGuest) {
+  auto device = OpenSnpDevice(Options());
+  ASSERT_TRUE(device.ok()) << device.status();
+  EXPECT_EQ((*device)->name(), "sev-guest");
+  EXPECT_EQ(sev_->closes, 1);  // the probe does not leak its descriptor
+  EXPECT_TRUE((*device)->GetReport(MakeReportData(0), 0).ok());
+}
+
+TEST_F(SelectionTest, NothingThereIsNotFound) {
+  sev_->open_error = ENOENT;
+  auto device = OpenSnpDevice(Options());
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(device.status().message(),
+            "no usable sev-snp guest device; tried configfs-tsm at " + tmp_.path() +
+                "/report: not present; sev-guest: opening /dev/sev-guest: No such file or "
+                "directory");
+  EXPECT_FALSE(SnpDevicePresent(Options()));
+}
+
+TEST_F(SelectionTest, TdxConfigfsAndNoSevGuestIsFailedPrecondition) {
+  fs::create_directory(tmp_ / "report");
+  kernel_->provider = "tdx_guest";
+  sev_->open_error = ENOENT;
+  auto device = OpenSnpDevice(Options());
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(device.status().message().find("provider is \"tdx_guest\", want \"sev_guest\""),
+            std::string::npos)
+      << device.status();
+}
+
+TEST_F(SelectionTest, PermissionDeniedIsFailedPrecondition) {
+  sev_->open_error = EACCES;
+  auto device = OpenSnpDevice(Options());
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(device.status().message().find("Permission denied"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twi::sevsnp
