@@ -254,8 +254,13 @@ absl::StatusOr<SnpDeviceReport> SevGuestDevice::GetReport(const ReportData& repo
     int rc = io.Ioctl(fd, kSnpGetExtReport, &guest);
     uint32_t fw_error = static_cast<uint32_t>(guest.exitinfo2);
     uint32_t vmm_error = static_cast<uint32_t>(guest.exitinfo2 >> 32);
-    if (rc != 0 && vmm_error == kSnpVmmErrInvalidLen && attempt == 0) {
+    if (rc != 0 && vmm_error == kSnpVmmErrInvalidLen) {
       uint64_t want = round_up(req.certs_len);
+      if (attempt > 0) {
+        return absl::UnavailableError(absl::StrCat(
+            "sev-guest: firmware still wants a larger certificate buffer after growing it to ",
+            certs_len, " bytes (asks for ", req.certs_len, ")"));
+      }
       if (want <= certs_len || want > options_.max_certs_len) {
         return absl::UnavailableError(absl::StrCat(
             "sev-guest: firmware asks for a ", req.certs_len, "-byte certificate buffer, got ",
@@ -290,7 +295,7 @@ absl::StatusOr<SnpDeviceReport> SevGuestDevice::GetReport(const ReportData& repo
     out.provider = "sev_guest";
     return out;
   }
-  return absl::UnavailableError("sev-guest: certificate buffer size negotiation did not settle");
+  return absl::InternalError("sev-guest: unreachable");
 }
 
 absl::StatusOr<size_t> CertTableExtent(ByteView buffer) {

@@ -118,8 +118,10 @@ Bytes DerSmallInt(uint8_t v) {
 }
 
 Bytes DerIa5(std::string_view s) {
-  Bytes out{0x16, static_cast<uint8_t>(s.size())};
-  out.insert(out.end(), s.begin(), s.end());
+  Bytes out(2 + s.size());
+  out[0] = 0x16;
+  out[1] = static_cast<uint8_t>(s.size());  // short form: names and CSP ids stay < 128 bytes
+  std::memcpy(out.data() + 2, s.data(), s.size());
   return out;
 }
 

@@ -62,10 +62,9 @@ struct SimHierarchyOptions {
   std::string dir;
 };
 
-// Revoked entries and validity for a CRL signed by the simulated ARK.
+// Validity and revoked entries for a CRL signed by the simulated ARK. (AMD signs both the VCEK
+// and the VLEK CRL with the ARK, so one shape serves both.)
 struct SimCrlOptions {
-  bool vlek = false;  // the VLEK CRL (/vlek/v1/...) rather than the VCEK one; affects nothing but
-                      // documentation today: AMD signs both with the ARK
   TimePoint this_update{};
   TimePoint next_update{};
   std::vector<Bytes> revoked_serials;  // big-endian magnitudes

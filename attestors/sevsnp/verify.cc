@@ -150,40 +150,39 @@ absl::StatusOr<Chain> BuildChain(const Certificate& leaf, std::span<const Certif
   for (const AmdAuthority& a : BuiltinAmdAuthorities()) {
     if (a.role != AmdCertRole::kArk) inters.push_back({&a.cert, a.role == AmdCertRole::kAsvk});
   }
+  // Every (intermediate, root) pair is tried, so a stale or corrupted certificate supplied
+  // by the host does not hide a valid path through the built-in ones.
   absl::Status first_error;
-  const Certificate* inter = nullptr;
-  bool inter_is_asvk = false;
-  for (const auto& [c, builtin_asvk] : inters) {
-    if (!leaf.IssuedBy(*c)) continue;
-    absl::Status s = CheckIsCa(*c);
-    if (s.ok()) s = VerifySignedBy(leaf, *c);
+  for (const auto& [inter, builtin_asvk] : inters) {
+    if (!leaf.IssuedBy(*inter)) continue;
+    absl::Status s = CheckIsCa(*inter);
+    if (s.ok()) s = VerifySignedBy(leaf, *inter);
     if (!s.ok()) {
       if (first_error.ok()) first_error = s;
       continue;
     }
-    inter = c;
-    inter_is_asvk = builtin_asvk || absl::StartsWith(c->subject_cn(), "SEV-VLEK");
-    break;
-  }
-  if (inter == nullptr) {
-    if (!first_error.ok()) return first_error;
-    return absl::InvalidArgumentError(
-        absl::StrCat("no issuer named \"", leaf.issuer(), "\" for ", leaf.label(),
-                     "; supply the ask/asvk in the chain"));
-  }
-  for (const Anchor& root : TrustedRoots(o)) {
-    if (!inter->IssuedBy(*root.cert)) continue;
-    absl::Status s = CheckIsCa(*root.cert);
-    if (s.ok()) s = VerifySignedBy(*inter, *root.cert);
-    if (s.ok()) s = VerifySignedBy(*root.cert, *root.cert);
-    if (!s.ok()) {
-      if (first_error.ok()) first_error = s;
-      continue;
+    bool named_root = false;
+    for (const Anchor& root : TrustedRoots(o)) {
+      if (!inter->IssuedBy(*root.cert)) continue;
+      named_root = true;
+      s = CheckIsCa(*root.cert);
+      if (s.ok()) s = VerifySignedBy(*inter, *root.cert);
+      if (s.ok()) s = VerifySignedBy(*root.cert, *root.cert);
+      if (!s.ok()) {
+        if (first_error.ok()) first_error = s;
+        continue;
+      }
+      bool is_asvk = builtin_asvk || absl::StartsWith(inter->subject_cn(), "SEV-VLEK");
+      return Chain{*inter, root, is_asvk};
     }
-    return Chain{*inter, root, inter_is_asvk};
+    if (!named_root && first_error.ok()) {
+      first_error = absl::InvalidArgumentError(ExplainMissingRoot(*inter, chain, o));
+    }
   }
   if (!first_error.ok()) return first_error;
-  return absl::InvalidArgumentError(ExplainMissingRoot(*inter, chain, o));
+  return absl::InvalidArgumentError(
+      absl::StrCat("no issuer named \"", leaf.issuer(), "\" for ", leaf.label(),
+                   "; supply the ask/asvk in the chain"));
 }
 
 // The cold path: everything about the endorsement certificate that does not depend on the

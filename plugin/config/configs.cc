@@ -30,6 +30,9 @@ void ReadCommon(Reader& r, std::string_view trust_domain, Common* c) {
 
 }  // namespace
 
+void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
+                    int* vmpl, std::vector<std::string>* warnings);
+
 bool ValidTrustDomain(std::string_view td) {
   if (td.empty() || td.size() > 255) return false;
   for (char c : td) {
@@ -42,6 +45,12 @@ bool ValidTrustDomain(std::string_view td) {
 absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_view trust_domain) {
   Problems problems;
   hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  return BuildAgentConfig(root, trust_domain);
+}
+
+absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain) {
+  Problems problems;
   Reader r(&root, "", &problems);
   AgentConfig c;
   ReadCommon(r, trust_domain, &c);
@@ -52,22 +61,55 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_v
       c.state_dir = *v;
     }
   }
+  ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
+                 &c.warnings);
+  r.Finish();
+  absl::Status s = problems.ToStatus();
+  if (!s.ok()) return s;
+  return c;
+}
+
+// `simulate` and the sev_snp device paths, shared by the agent and workload plugins.
+void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
+                    int* vmpl, std::vector<std::string>* warnings) {
   if (auto v = r.String("simulate")) {
     if (*v != "" && *v != "sev-snp") {
-      problems.Add(twi::StrCat("\"simulate\" must be \"\" or \"sev-snp\", got \"", *v, "\""));
+      r.problems()->Add(twi::StrCat("\"simulate\" must be \"\" or \"sev-snp\", got \"", *v, "\""));
     } else {
-      c.simulate = *v;
+      *simulate = *v;
       if (!v->empty()) {
-        c.warnings.push_back(twi::StrCat("simulate = \"", *v,
-                                          "\": evidence comes from a software TEE, not hardware"));
+        warnings->push_back(twi::StrCat("simulate = \"", *v,
+                                        "\": evidence comes from a software TEE, not hardware"));
       }
     }
   }
   Reader snp = r.Block("sev_snp");
-  if (auto v = snp.String("configfs_path")) c.snp_configfs_path = *v;
-  if (auto v = snp.String("device_path")) c.snp_device_path = *v;
-  if (auto v = snp.Int("vmpl", 0, 3)) c.snp_vmpl = static_cast<int>(*v);
+  if (auto v = snp.String("configfs_path")) *configfs = *v;
+  if (auto v = snp.String("device_path")) *device = *v;
+  if (vmpl != nullptr) {
+    if (auto v = snp.Int("vmpl", 0, 3)) *vmpl = static_cast<int>(*v);
+  }
   snp.Finish();
+}
+
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain) {
+  Problems problems;
+  hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  return BuildWorkloadConfig(root, trust_domain);
+}
+
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain) {
+  Problems problems;
+  Reader r(&root, "", &problems);
+  WorkloadConfig c;
+  ReadCommon(r, trust_domain, &c);
+  if (auto v = r.String("proc_root")) c.proc_root = *v;
+  if (auto v = r.Bool("hash_executables")) c.hash_executables = *v;
+  if (auto v = r.Int("max_executable_bytes", 1, int64_t{1} << 40)) c.max_executable_bytes = *v;
+  if (auto v = r.String("ima_path")) c.ima_path = *v;
+  if (auto v = r.Int("tee_refresh_seconds", 0, 86400)) c.tee_refresh_seconds = *v;
+  ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, nullptr, &c.warnings);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -77,6 +119,12 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_v
 absl::StatusOr<ServerConfig> BuildServerConfig(std::string_view hcl, std::string_view trust_domain) {
   Problems problems;
   hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  return BuildServerConfig(root, trust_domain);
+}
+
+absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain) {
+  Problems problems;
   Reader r(&root, "", &problems);
   ServerConfig c;
   ReadCommon(r, trust_domain, &c);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/hcl/hcl.h"
 
 namespace twi::config {
 
@@ -32,8 +33,30 @@ struct ServerConfig : Common {
   bool insecure_simulation_roots = false;
 };
 
+struct WorkloadConfig : Common {
+  std::string proc_root = "/proc";
+  bool hash_executables = true;
+  int64_t max_executable_bytes = int64_t{256} << 20;
+  std::string ima_path = "/sys/kernel/security/ima/ascii_runtime_measurements";
+  int64_t tee_refresh_seconds = 300;
+  std::string simulate;  // "" or "sev-snp"
+  std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
+  std::string snp_device_path = "/dev/sev-guest";
+};
+
 absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_view trust_domain);
+// The same builders over an already parsed plugin_data tree (e.g. from an example agent.conf).
+absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain);
+absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain);
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain);
 absl::StatusOr<ServerConfig> BuildServerConfig(std::string_view hcl, std::string_view trust_domain);
+
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain);
+
+// The effective configuration of `side` ("agent", "server", "workload") as indented JSON,
+// or the builder's error (for `twi check-config`).
+absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::string_view hcl,
+                                                std::string_view trust_domain);
 
 // Checks a trust domain name as SPIRE passes it (bare name, no scheme).
 bool ValidTrustDomain(std::string_view td);

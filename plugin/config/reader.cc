@@ -9,21 +9,45 @@
 namespace twi::config {
 
 void Problems::Add(const hcl::Pos& pos, std::string message) {
-  if (pos.line > 0) {
-    list_.push_back(twi::StrCat("line ", pos.line, ", column ", pos.column, ": ", message));
-  } else {
-    list_.push_back(std::move(message));
+  list_.push_back({pos, std::move(message)});
+}
+
+std::vector<std::string> Problems::list() const {
+  std::vector<Entry> sorted = list_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+    return a.pos.line != b.pos.line ? a.pos.line < b.pos.line : a.pos.column < b.pos.column;
+  });
+  std::vector<std::string> out;
+  for (const auto& e : sorted) {
+    out.push_back(e.pos.line > 0
+                      ? twi::StrCat("line ", e.pos.line, ", column ", e.pos.column, ": ", e.message)
+                      : e.message);
   }
+  return out;
 }
 
 absl::Status Problems::ToStatus() const {
   if (list_.empty()) return absl::OkStatus();
-  if (list_.size() == 1) {
-    return absl::InvalidArgumentError(twi::StrCat("invalid configuration: ", list_[0]));
-  }
-  return absl::InvalidArgumentError(twi::StrCat("invalid configuration (", list_.size(),
-                                                 " problems): ", absl::StrJoin(list_, "; ")));
+  std::vector<std::string> l = list();
+  if (l.size() == 1) return absl::InvalidArgumentError(twi::StrCat("invalid configuration: ", l[0]));
+  return absl::InvalidArgumentError(twi::StrCat("invalid configuration (", l.size(),
+                                                " problems): ", absl::StrJoin(l, "; ")));
 }
+
+namespace {
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
 
 Reader::Reader(const hcl::Value* obj, std::string prefix, Problems* problems)
     : obj_(obj), prefix_(std::move(prefix)), problems_(problems) {}
@@ -152,7 +176,11 @@ void Reader::Finish() {
     std::vector<std::string> known = asked_;
     std::sort(known.begin(), known.end());
     known.erase(std::unique(known.begin(), known.end()), known.end());
-    problems_->Add(m.pos, twi::StrCat("unknown key \"", Path(m.key), "\" (known keys",
+    std::string hint;
+    for (const auto& k : known) {
+      if (EditDistance(k, m.key) <= 2) hint = twi::StrCat("did you mean \"", k, "\"? ");
+    }
+    problems_->Add(m.pos, twi::StrCat("unknown key \"", Path(m.key), "\" (", hint, "known keys",
                                        prefix_.empty() ? "" : twi::StrCat(" in ", prefix_.substr(0, prefix_.size() - 1)),
                                        ": ", absl::StrJoin(known, ", "), ")"));
   }

@@ -25,14 +25,19 @@ namespace twi::config {
 class Problems {
  public:
   void Add(const hcl::Pos& pos, std::string message);
-  void Add(std::string message) { list_.push_back(std::move(message)); }
+  void Add(std::string message) { Add(hcl::Pos{}, std::move(message)); }
   bool empty() const { return list_.empty(); }
-  const std::vector<std::string>& list() const { return list_; }
+  // Problems in source order (those without a position first), each "line L, column C: ...".
+  std::vector<std::string> list() const;
   // OK when empty; otherwise INVALID_ARGUMENT listing every problem.
   absl::Status ToStatus() const;
 
  private:
-  std::vector<std::string> list_;
+  struct Entry {
+    hcl::Pos pos;
+    std::string message;
+  };
+  std::vector<Entry> list_;
 };
 
 class Reader {

@@ -39,7 +39,29 @@ constexpr std::array kServer = {
            "production."},
 };
 
-constexpr std::array kWorkload = {kLogLevel};
+constexpr std::array kWorkload = {
+    kLogLevel,
+    KeyDoc{"proc_root", "string", "\"/proc\"", "\"/proc\"",
+           "procfs mount to read processes from (the host's /proc when the agent runs in a "
+           "container with hostPID)."},
+    KeyDoc{"hash_executables", "bool", "true", "true",
+           "Emit sha256:<hex> of each workload's executable (read through /proc/<pid>/exe, cached "
+           "by device, inode, size, mtime and ctime)."},
+    KeyDoc{"max_executable_bytes", "integer", "268435456", "268435456",
+           "Executables larger than this get no sha256 selector."},
+    KeyDoc{"ima_path", "string", "\"/sys/kernel/security/ima/ascii_runtime_measurements\"",
+           "\"/sys/kernel/security/ima/ascii_runtime_measurements\"",
+           "IMA measurement list for ima:measured selectors; \"\" disables them."},
+    KeyDoc{"tee_refresh_seconds", "integer", "300", "300",
+           "How often the TEE context (tee: and measurement selectors) is re-read; 0 = only at "
+           "Configure."},
+    KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
+           "Read the TEE context from the software simulator instead of the device."},
+    KeyDoc{"sev_snp.configfs_path", "string", "\"/sys/kernel/config/tsm/report\"",
+           "\"/sys/kernel/config/tsm/report\"", "configfs-tsm report directory (tried first)."},
+    KeyDoc{"sev_snp.device_path", "string", "\"/dev/sev-guest\"", "\"/dev/sev-guest\"",
+           "sev-guest device (fallback)."},
+};
 
 }  // namespace
 

@@ -14,7 +14,7 @@ using std::chrono::seconds;
 // 2015-10-21T07:28:00Z
 const TimePoint kNow = std::chrono::system_clock::from_time_t(1445412480);
 
-TEST(ParseRetryAfter, Table) {
+TEST(collateral_retry_after, Table) {
   struct Case {
     std::string value;
     std::optional<seconds> want;
@@ -76,8 +76,9 @@ struct BackoffTest : ::testing::Test {
   FixedClock clock{kNow};
   BackoffOptions options;
 };
+using collateral_backoff = BackoffTest;
 
-TEST_F(BackoffTest, HonoursRetryAfterSeconds) {
+TEST_F(collateral_backoff, HonoursRetryAfterSeconds) {
   http.script = {Response(429, "3"), Response(429, "2"), Response(200)};
   auto r = GetWithBackoff(http, "u", options, sleeper, clock);
   ASSERT_TRUE(r.ok());
@@ -86,14 +87,14 @@ TEST_F(BackoffTest, HonoursRetryAfterSeconds) {
   EXPECT_EQ(sleeper.sleeps, (std::vector<milliseconds>{seconds(3), seconds(2)}));
 }
 
-TEST_F(BackoffTest, HonoursRetryAfterDate) {
+TEST_F(collateral_backoff, HonoursRetryAfterDate) {
   http.script = {Response(503, "Wed, 21 Oct 2015 07:28:10 GMT"), Response(200)};
   auto r = GetWithBackoff(http, "u", options, sleeper, clock);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(sleeper.sleeps, (std::vector<milliseconds>{seconds(10)}));
 }
 
-TEST_F(BackoffTest, ExponentialWithoutRetryAfterThenGivesUp) {
+TEST_F(collateral_backoff, ExponentialWithoutRetryAfterThenGivesUp) {
   http.script = {Response(429)};
   auto r = GetWithBackoff(http, "u", options, sleeper, clock);
   ASSERT_TRUE(r.ok());
@@ -103,7 +104,7 @@ TEST_F(BackoffTest, ExponentialWithoutRetryAfterThenGivesUp) {
             (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(4000)}));
 }
 
-TEST_F(BackoffTest, DelaysAreCappedAtMaxDelay) {
+TEST_F(collateral_backoff, DelaysAreCappedAtMaxDelay) {
   options.max_attempts = 5;
   options.initial_delay = milliseconds(400);
   options.max_delay = milliseconds(1000);
@@ -113,7 +114,7 @@ TEST_F(BackoffTest, DelaysAreCappedAtMaxDelay) {
                                                        milliseconds(1000), milliseconds(1000)}));
 }
 
-TEST_F(BackoffTest, RetryAfterBeyondMaxDelayStopsAtOnce) {
+TEST_F(collateral_backoff, RetryAfterBeyondMaxDelayStopsAtOnce) {
   http.script = {Response(429, "3600"), Response(200)};
   auto r = GetWithBackoff(http, "u", options, sleeper, clock);
   ASSERT_TRUE(r.ok());
@@ -122,7 +123,7 @@ TEST_F(BackoffTest, RetryAfterBeyondMaxDelayStopsAtOnce) {
   EXPECT_TRUE(sleeper.sleeps.empty());
 }
 
-TEST_F(BackoffTest, DoesNotRetryClientErrors) {
+TEST_F(collateral_backoff, DoesNotRetryClientErrors) {
   for (int status : {400, 403, 404, 500}) {
     ScriptedGetter h;
     h.script = {Response(status), Response(200)};
@@ -134,7 +135,7 @@ TEST_F(BackoffTest, DoesNotRetryClientErrors) {
   EXPECT_TRUE(sleeper.sleeps.empty());
 }
 
-TEST_F(BackoffTest, RetriesTransportErrorsButNotOthers) {
+TEST_F(collateral_backoff, RetriesTransportErrorsButNotOthers) {
   http.script = {absl::UnavailableError("connect refused"), Response(200)};
   auto r = GetWithBackoff(http, "u", options, sleeper, clock);
   ASSERT_TRUE(r.ok());

@@ -9,7 +9,7 @@
 namespace twi::collateral {
 namespace {
 
-TEST(ParseHeaderLine, Table) {
+TEST(collateral_http_header, Table) {
   struct Case {
     std::string line;
     bool ok;
@@ -36,7 +36,7 @@ TEST(ParseHeaderLine, Table) {
   }
 }
 
-TEST(HttpResponse, HeaderLookupIgnoresCase) {
+TEST(collateral_http_response, HeaderLookupIgnoresCase) {
   HttpResponse r;
   r.headers["retry-after"] = "5";
   EXPECT_EQ(r.Header("Retry-After"), "5");
@@ -49,8 +49,9 @@ class CurlTest : public ::testing::Test {
   testing::LocalServer server_;
   twi::testing::TempDir dir_;
 };
+using collateral_curl = CurlTest;
 
-TEST_F(CurlTest, GetsBodyStatusAndHeaders) {
+TEST_F(collateral_curl, GetsBodyStatusAndHeaders) {
   std::string file = dir_ / "body.bin";
   std::ofstream(file, std::ios::binary) << std::string("\x00\x01payload\xff", 10);
   server_.Route("/a/b?x=1&y=2", file);
@@ -63,14 +64,14 @@ TEST_F(CurlTest, GetsBodyStatusAndHeaders) {
   EXPECT_EQ(server_.Count("/a/b?x=1&y=2"), 1);
 }
 
-TEST_F(CurlTest, HttpErrorsAreResponsesNotStatuses) {
+TEST_F(collateral_curl, HttpErrorsAreResponsesNotStatuses) {
   CurlHttpGetter http;
   auto r = http.Get(server_.base_url() + "/nothing/here");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 404);
 }
 
-TEST_F(CurlTest, RetryAfterHeaderOn429) {
+TEST_F(collateral_curl, RetryAfterHeaderOn429) {
   std::string file = dir_ / "x";
   std::ofstream(file) << "x";
   server_.Route("/limited", file, 200, /*fail429=*/1, /*retry_after=*/"7");
@@ -81,7 +82,7 @@ TEST_F(CurlTest, RetryAfterHeaderOn429) {
   EXPECT_EQ(r->Header("Retry-After"), "7");
 }
 
-TEST_F(CurlTest, BodyLimitIsUnavailable) {
+TEST_F(collateral_curl, BodyLimitIsUnavailable) {
   std::string file = dir_ / "big";
   std::ofstream(file) << std::string(4096, 'a');
   server_.Route("/big", file);
@@ -94,7 +95,7 @@ TEST_F(CurlTest, BodyLimitIsUnavailable) {
       << r.status();
 }
 
-TEST(Curl, ConnectionRefusedIsUnavailableWithUrl) {
+TEST(collateral_curl_no_server, ConnectionRefusedIsUnavailableWithUrl) {
   // Port 1 on loopback: nothing listens there in a test environment.
   CurlHttpGetter http;
   auto r = http.Get("http://127.0.0.1:1/vcek");
@@ -103,7 +104,7 @@ TEST(Curl, ConnectionRefusedIsUnavailableWithUrl) {
       << r.status();
 }
 
-TEST(Curl, RefusesOtherSchemes) {
+TEST(collateral_curl_no_server, RefusesOtherSchemes) {
   CurlHttpGetter http;
   auto r = http.Get("file:///etc/passwd");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);

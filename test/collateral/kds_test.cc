@@ -53,7 +53,7 @@ class NoNetwork : public HttpGetter {
   }
 };
 
-TEST(KdsPaths, MilanVcekUrlMatchesKnownAnswer) {
+TEST(collateral_kds_paths, MilanVcekUrlMatchesKnownAnswer) {
   // The URL go-sev-guest's test uses for vector S1.
   auto path = KdsClient::VcekUrlPath(AmdProduct::kMilan, Hex(kMilanHwidHex),
                                      KdsTcb{.bl = 2, .tee = 0, .snp = 5, .ucode = 68});
@@ -62,7 +62,7 @@ TEST(KdsPaths, MilanVcekUrlMatchesKnownAnswer) {
                                 "?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68"));
 }
 
-TEST(KdsPaths, GenoaVcekUrl) {
+TEST(collateral_kds_paths, GenoaVcekUrl) {
   Bytes hwid(64, 0xAB);
   auto path = KdsClient::VcekUrlPath(AmdProduct::kGenoa, hwid,
                                      KdsTcb{.fmc = 9, .bl = 10, .tee = 1, .snp = 23, .ucode = 213});
@@ -74,7 +74,7 @@ TEST(KdsPaths, GenoaVcekUrl) {
                                 "?blSPL=10&teeSPL=1&snpSPL=23&ucodeSPL=213"));
 }
 
-TEST(KdsPaths, TurinVcekUrlUsesEightByteIdAndFmc) {
+TEST(collateral_kds_paths, TurinVcekUrlUsesEightByteIdAndFmc) {
   KdsTcb tcb{.fmc = 1, .bl = 2, .tee = 3, .snp = 4, .ucode = 5};
   std::string want = absl::StrCat("/vcek/v1/Turin/", kTurinHwidHex,
                                   "?fmcSPL=1&blSPL=2&teeSPL=3&snpSPL=4&ucodeSPL=5");
@@ -92,7 +92,7 @@ TEST(KdsPaths, TurinVcekUrlUsesEightByteIdAndFmc) {
   EXPECT_EQ(*file, absl::StrCat("vcek/v1/Turin/", kTurinHwidHex, "/fmc1-bl2-tee3-snp4-ucode5.der"));
 }
 
-TEST(KdsPaths, BadHwids) {
+TEST(collateral_kds_paths, BadHwids) {
   struct Case {
     AmdProduct product;
     Bytes hwid;
@@ -119,14 +119,14 @@ TEST(KdsPaths, BadHwids) {
   }
 }
 
-TEST(KdsPaths, ChainsAndCrls) {
+TEST(collateral_kds_paths, ChainsAndCrls) {
   EXPECT_EQ(KdsClient::CertChainPath(AmdProduct::kMilan, AmdKeyKind::kVcek), "vcek/v1/Milan/cert_chain");
   EXPECT_EQ(KdsClient::CertChainPath(AmdProduct::kTurin, AmdKeyKind::kVlek), "vlek/v1/Turin/cert_chain");
   EXPECT_EQ(KdsClient::CrlPath(AmdProduct::kGenoa, AmdKeyKind::kVcek), "vcek/v1/Genoa/crl");
   EXPECT_EQ(KdsClient::CrlPath(AmdProduct::kGenoa, AmdKeyKind::kVlek), "vlek/v1/Genoa/crl");
 }
 
-TEST(KdsClientCreate, RequiresHttpUnlessOffline) {
+TEST(collateral_kds_create, RequiresHttpUnlessOffline) {
   FixedClock clock(std::chrono::system_clock::now());
   EXPECT_EQ(KdsClient::Create({}, nullptr, &clock).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -181,8 +181,9 @@ class KdsServerTest : public ::testing::Test {
   std::unique_ptr<sevsnp::SnpSimulator> sim_;
   std::string vcek_target_;
 };
+using collateral_kds_server = KdsServerTest;
 
-TEST_F(KdsServerTest, FetchesVcekOnceThenServesFromMemory) {
+TEST_F(collateral_kds_server, FetchesVcekOnceThenServesFromMemory) {
   server_.Route(vcek_target_, WriteBody("vcek.der", sim_->vcek_der()));
   auto client = Client();
   auto first = client->GetVcek(AmdProduct::kMilan, sim_->chip_id(), kTcb);
@@ -196,7 +197,7 @@ TEST_F(KdsServerTest, FetchesVcekOnceThenServesFromMemory) {
   EXPECT_EQ(server_.Count(), 1);
 }
 
-TEST_F(KdsServerTest, DiskCacheSurvivesANewClient) {
+TEST_F(collateral_kds_server, DiskCacheSurvivesANewClient) {
   server_.Route(vcek_target_, WriteBody("vcek.der", sim_->vcek_der()));
   std::string cache = dir_ / "cache";
   ASSERT_TRUE(Client(cache)->GetVcek(AmdProduct::kMilan, sim_->chip_id(), kTcb).ok());
@@ -211,7 +212,7 @@ TEST_F(KdsServerTest, DiskCacheSurvivesANewClient) {
   EXPECT_EQ(server_.Count(), 1);
 }
 
-TEST_F(KdsServerTest, CorruptCacheFileIsRefetched) {
+TEST_F(collateral_kds_server, CorruptCacheFileIsRefetched) {
   server_.Route(vcek_target_, WriteBody("vcek.der", sim_->vcek_der()));
   std::string cache = dir_ / "cache";
   std::string file = cache + "/" + KdsClient::VcekFilePath(AmdProduct::kMilan, sim_->chip_id(), kTcb).value();
@@ -222,7 +223,7 @@ TEST_F(KdsServerTest, CorruptCacheFileIsRefetched) {
   EXPECT_EQ(ReadWholeFile(file).value(), sim_->vcek_der());
 }
 
-TEST_F(KdsServerTest, CertChainsForVcekAndVlek) {
+TEST_F(collateral_kds_server, CertChainsForVcekAndVlek) {
   std::string vcek_chain = sim_->hierarchy().VcekCertChainPem();
   std::string vlek_chain = sim_->hierarchy().VlekCertChainPem();
   server_.Route("/vcek/v1/Milan/cert_chain", WriteBody("vcek_chain.pem", AsBytes(vcek_chain)));
@@ -234,7 +235,7 @@ TEST_F(KdsServerTest, CertChainsForVcekAndVlek) {
   EXPECT_EQ(server_.Count(), 2);
 }
 
-TEST_F(KdsServerTest, RateLimitBackoffHonoursRetryAfter) {
+TEST_F(collateral_kds_server, RateLimitBackoffHonoursRetryAfter) {
   server_.Route("/vcek/v1/Milan/cert_chain",
                 WriteBody("chain.pem", AsBytes(sim_->hierarchy().VcekCertChainPem())), 200,
                 /*fail429=*/2, /*retry_after=*/"1");
@@ -244,7 +245,7 @@ TEST_F(KdsServerTest, RateLimitBackoffHonoursRetryAfter) {
   EXPECT_EQ(sleeper_.sleeps, (std::vector<milliseconds>{seconds(1), seconds(1)}));
 }
 
-TEST_F(KdsServerTest, RateLimitGivesUpAfterBoundedAttempts) {
+TEST_F(collateral_kds_server, RateLimitGivesUpAfterBoundedAttempts) {
   server_.Route(vcek_target_, WriteBody("vcek.der", sim_->vcek_der()), 200, /*fail429=*/100);
   auto got = Client()->GetVcek(AmdProduct::kMilan, sim_->chip_id(), kTcb);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
@@ -255,7 +256,7 @@ TEST_F(KdsServerTest, RateLimitGivesUpAfterBoundedAttempts) {
   EXPECT_EQ(sleeper_.sleeps.size(), 3u);
 }
 
-TEST_F(KdsServerTest, HttpErrorsMapToStatuses) {
+TEST_F(collateral_kds_server, HttpErrorsMapToStatuses) {
   server_.Route("/vcek/v1/Milan/cert_chain", "", 500);
   auto client = Client();
   // No route: the server answers 404.
@@ -269,11 +270,11 @@ TEST_F(KdsServerTest, HttpErrorsMapToStatuses) {
       << crl.status();
   auto chain = client->GetCertChain(AmdProduct::kMilan, AmdKeyKind::kVcek);
   EXPECT_EQ(chain.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(chain.status().message(),
+  EXPECT_EQ(std::string(chain.status().message()),
             absl::StrCat("GET ", server_.base_url(), "/vcek/v1/Milan/cert_chain: http status 500"));
 }
 
-TEST_F(KdsServerTest, GarbageBodyIsRejectedAndNotCached) {
+TEST_F(collateral_kds_server, GarbageBodyIsRejectedAndNotCached) {
   server_.Route(vcek_target_, WriteBody("junk", AsBytes("<html>maintenance</html>")));
   std::string cache = dir_ / "cache";
   auto client = Client(cache);
@@ -288,7 +289,7 @@ TEST_F(KdsServerTest, GarbageBodyIsRejectedAndNotCached) {
   EXPECT_FALSE(std::filesystem::exists(cache + "/vcek"));
 }
 
-TEST_F(KdsServerTest, CrlIsCachedUntilNextUpdate) {
+TEST_F(collateral_kds_server, CrlIsCachedUntilNextUpdate) {
   TimePoint t0 = clock_.Now();
   Bytes crl1 = Crl(t0 - hours(1), t0 + hours(1));
   Bytes crl2 = Crl(t0 + hours(1), t0 + hours(25));
@@ -313,7 +314,7 @@ TEST_F(KdsServerTest, CrlIsCachedUntilNextUpdate) {
   EXPECT_EQ(server_.Count(), 2);
 }
 
-TEST_F(KdsServerTest, AlreadyExpiredCrlIsReturnedButNotCached) {
+TEST_F(collateral_kds_server, AlreadyExpiredCrlIsReturnedButNotCached) {
   TimePoint t0 = clock_.Now();
   server_.Route("/vcek/v1/Milan/crl", WriteBody("crl.der", Crl(t0 - hours(48), t0 - hours(24))));
   auto client = Client();
@@ -322,7 +323,7 @@ TEST_F(KdsServerTest, AlreadyExpiredCrlIsReturnedButNotCached) {
   EXPECT_EQ(server_.Count(), 2);
 }
 
-TEST_F(KdsServerTest, OfflineDirectoryNeedsNoNetwork) {
+TEST_F(collateral_kds_server, OfflineDirectoryNeedsNoNetwork) {
   // Fill a cache online, then use that directory as an air-gapped server's offline directory.
   TimePoint t0 = clock_.Now();
   Bytes crl = Crl(t0 - hours(1), t0 + hours(1));
@@ -350,7 +351,7 @@ TEST_F(KdsServerTest, OfflineDirectoryNeedsNoNetwork) {
 
   auto missing = offline->GetCrl(AmdProduct::kMilan, AmdKeyKind::kVlek);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(missing.status().message(),
+  EXPECT_EQ(std::string(missing.status().message()),
             absl::StrCat("offline kds: ", cache, "/vlek/v1/Milan/crl does not exist"));
 
   ASSERT_TRUE(WriteFileAtomic(cache + "/vlek/v1/Milan/cert_chain", AsBytes("junk")).ok());
@@ -362,7 +363,7 @@ TEST_F(KdsServerTest, OfflineDirectoryNeedsNoNetwork) {
   EXPECT_EQ(server_.Count(), 3);
 }
 
-TEST(FileStore, AtomicWriteReplacesAndSetsMode) {
+TEST(collateral_file_store, AtomicWriteReplacesAndSetsMode) {
   twi::testing::TempDir dir;
   std::string path = dir / "a/b/c.bin";
   ASSERT_TRUE(WriteFileAtomic(path, AsBytes("one")).ok());

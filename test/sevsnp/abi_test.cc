@@ -120,8 +120,8 @@ TEST(sevsnp_abi, VersionTable) {
       {3, ""},
       {4, ""},  // not seen in the wild: parsed with the v3 layout
       {5, ""},  // the mitigation vectors of the v3 sample are zero, so this parses too
-      {2, "reserved bytes 0x188..0x19f (v2 cpuid area) must be zero, got 190101 at offset "
-          "0x188"},
+      {2, "reserved bytes 0x188..0x19f (v2 cpuid area) must be zero, got 1901010000000000... at "
+          "offset 0x188"},
   };
   for (const Case& c : cases) {
     Bytes b = S4Report();
@@ -162,7 +162,7 @@ TEST(sevsnp_abi, RejectsSignatureAlgoAndSignerInfo) {
 TEST(sevsnp_abi, ReservedRangesNameOffsetAndBytes) {
   struct Case { size_t offset; uint8_t value; std::string error; };
   const Case cases[] = {
-      {0x04D, 0x01, "reserved bytes 0x04c..0x04f (after signer info) must be zero, got 0100 at "
+      {0x04D, 0x01, "reserved bytes 0x04c..0x04f (after signer info) must be zero, got 010000 at "
                     "offset 0x04d"},
       {0x19F, 0xAA, "reserved bytes 0x18b..0x19f (after cpuid) must be zero, got aa at offset "
                     "0x19f"},

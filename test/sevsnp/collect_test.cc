@@ -111,8 +111,9 @@ class ConfigfsTest : public ::testing::Test {
   std::string root_ = tmp_ / "report";
   std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
 };
+using sevsnp_collect_configfs = ConfigfsTest;
 
-TEST_F(ConfigfsTest, ProducesReportAndCertTableAndCleansUp) {
+TEST_F(sevsnp_collect_configfs, ProducesReportAndCertTableAndCleansUp) {
   auto device = Device();
   ReportData rd = MakeReportData(0x10);
   auto got = device.GetReport(rd, 1);
@@ -131,7 +132,7 @@ TEST_F(ConfigfsTest, ProducesReportAndCertTableAndCleansUp) {
   EXPECT_EQ(kernel_->entries_created, 1);
 }
 
-TEST_F(ConfigfsTest, RetriesWhenGenerationChanges) {
+TEST_F(sevsnp_collect_configfs, RetriesWhenGenerationChanges) {
   kernel_->races = 2;
   auto got = Device().GetReport(MakeReportData(1), 0);
   ASSERT_TRUE(got.ok()) << got.status();
@@ -139,47 +140,47 @@ TEST_F(ConfigfsTest, RetriesWhenGenerationChanges) {
   EXPECT_TRUE(RootEmpty());
 }
 
-TEST_F(ConfigfsTest, GivesUpWhenEveryAttemptRaces) {
+TEST_F(sevsnp_collect_configfs, GivesUpWhenEveryAttemptRaces) {
   kernel_->races = 100;
   auto got = Device().GetReport(MakeReportData(1), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(got.status().message(),
+  EXPECT_EQ(std::string(got.status().message()),
             "configfs-tsm: generation changed while reading the report on all 3 attempts "
             "(another process is writing to the same entry)");
   EXPECT_EQ(kernel_->entries_created, 3);
   EXPECT_TRUE(RootEmpty());
 }
 
-TEST_F(ConfigfsTest, WrongProviderIsFailedPrecondition) {
+TEST_F(sevsnp_collect_configfs, WrongProviderIsFailedPrecondition) {
   kernel_->provider = "tdx_guest";
   auto got = Device().GetReport(MakeReportData(1), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(got.status().message(), "configfs-tsm: provider is \"tdx_guest\", want \"sev_guest\"");
+  EXPECT_EQ(std::string(got.status().message()), "configfs-tsm: provider is \"tdx_guest\", want \"sev_guest\"");
 }
 
-TEST_F(ConfigfsTest, VmplBelowFloorIsInvalidArgument) {
+TEST_F(sevsnp_collect_configfs, VmplBelowFloorIsInvalidArgument) {
   kernel_->floor = 2;
   auto got = Device().GetReport(MakeReportData(1), 1);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(got.status().message(), "configfs-tsm: vmpl 1 is below privlevel_floor 2");
+  EXPECT_EQ(std::string(got.status().message()), "configfs-tsm: vmpl 1 is below privlevel_floor 2");
   EXPECT_TRUE(RootEmpty());
 }
 
-TEST_F(ConfigfsTest, MissingAuxblobMeansNoCertificates) {
+TEST_F(sevsnp_collect_configfs, MissingAuxblobMeansNoCertificates) {
   kernel_->write_auxblob = false;
   auto got = Device().GetReport(MakeReportData(1), 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->cert_table.empty());
 }
 
-TEST_F(ConfigfsTest, ShortOutblobIsInternal) {
+TEST_F(sevsnp_collect_configfs, ShortOutblobIsInternal) {
   kernel_->outblob_truncate = 1000;
   auto got = Device().GetReport(MakeReportData(1), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(got.status().message(), "configfs-tsm: outblob has 1000 bytes, want 1184");
+  EXPECT_EQ(std::string(got.status().message()), "configfs-tsm: outblob has 1000 bytes, want 1184");
 }
 
-TEST_F(ConfigfsTest, MissingRootIsNotFound) {
+TEST_F(sevsnp_collect_configfs, MissingRootIsNotFound) {
   ConfigfsTsmOptions o;
   o.root = tmp_ / "absent";
   auto got = ConfigfsTsmDevice(o).GetReport(MakeReportData(1), 0);
@@ -189,7 +190,7 @@ TEST_F(ConfigfsTest, MissingRootIsNotFound) {
       << got.status();
 }
 
-TEST_F(ConfigfsTest, ProbeReadsProvider) {
+TEST_F(sevsnp_collect_configfs, ProbeReadsProvider) {
   auto device = Device();
   EXPECT_EQ(device.Probe().value(), "sev_guest");
   EXPECT_TRUE(RootEmpty());
@@ -257,8 +258,9 @@ class SevGuestTest : public ::testing::Test {
   }
   std::shared_ptr<FakeSevGuest> fake_ = std::make_shared<FakeSevGuest>();
 };
+using sevsnp_collect_ioctl = SevGuestTest;
 
-TEST_F(SevGuestTest, ReturnsReportAndTrimmedCertTable) {
+TEST_F(sevsnp_collect_ioctl, ReturnsReportAndTrimmedCertTable) {
   fake_->cert_table = Sim()->GetReport(Bytes(64)).value().cert_table;
   ReportData rd = MakeReportData(0x77);
   auto got = Device().GetReport(rd, 3);
@@ -272,9 +274,8 @@ TEST_F(SevGuestTest, ReturnsReportAndTrimmedCertTable) {
   EXPECT_EQ(fake_->closes, 1);
 }
 
-TEST_F(SevGuestTest, GrowsTheCertificateBufferWhenAsked) {
-  Bytes big = Sim()->GetReport(Bytes(64)).value().cert_table;
-  // Pad the VCEK blob region with a large extra entry so the table needs more than 4 pages.
+TEST_F(sevsnp_collect_ioctl, GrowsTheCertificateBufferWhenAsked) {
+  // A 20000-byte blob makes the table need 6 pages, more than the first 4-page buffer.
   std::vector<SimCertTableEntry> entries = {{kSimGuidVcek, Sim()->vcek_der()},
                                             {kSimGuidAsk, Bytes(20000, 0x5A)}};
   fake_->cert_table = BuildCertTable(entries);
@@ -284,53 +285,54 @@ TEST_F(SevGuestTest, GrowsTheCertificateBufferWhenAsked) {
   EXPECT_EQ(got->cert_table, fake_->cert_table);
 }
 
-TEST_F(SevGuestTest, FirmwareThatKeepsAskingIsUnavailable) {
+TEST_F(sevsnp_collect_ioctl, FirmwareThatKeepsAskingIsUnavailable) {
   fake_->keep_growing = true;
   auto got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(got.status().message(),
-            "sev-guest: certificate buffer size negotiation did not settle");
+  EXPECT_EQ(std::string(got.status().message()),
+            "sev-guest: firmware still wants a larger certificate buffer after growing it to "
+            "20480 bytes (asks for 24576)");
   EXPECT_EQ(fake_->certs_lens_seen.size(), 2u);
 }
 
-TEST_F(SevGuestTest, FirmwareErrorIsUnavailableWithCodes) {
+TEST_F(sevsnp_collect_ioctl, FirmwareErrorIsUnavailableWithCodes) {
   fake_->fw_error = 0x16;
   auto got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(got.status().message(),
+  EXPECT_EQ(std::string(got.status().message()),
             "sev-guest: SNP_GET_EXT_REPORT failed: Input/output error (firmware error 0x16, "
             "vmm error 0x0)");
 }
 
-TEST_F(SevGuestTest, BadResponseHeader) {
+TEST_F(sevsnp_collect_ioctl, BadResponseHeader) {
   fake_->report_status = 0x27;
   auto got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(got.status().message(), "sev-guest: firmware report status 0x27, want 0");
+  EXPECT_EQ(std::string(got.status().message()), "sev-guest: firmware report status 0x27, want 0");
 
   fake_->report_status = 0;
   fake_->report_size = 1000;
   got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(got.status().message(), "sev-guest: report_size is 1000, want 1184");
+  EXPECT_EQ(std::string(got.status().message()), "sev-guest: report_size is 1000, want 1184");
 }
 
-TEST_F(SevGuestTest, NoCertificatesFromHost) {
+TEST_F(sevsnp_collect_ioctl, NoCertificatesFromHost) {
   auto got = Device().GetReport(MakeReportData(0), 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->cert_table.empty());
 }
 
-TEST_F(SevGuestTest, OpenErrorsMapToCodes) {
+TEST_F(sevsnp_collect_ioctl, OpenErrorsMapToCodes) {
   fake_->open_error = ENOENT;
   EXPECT_EQ(Device().GetReport(MakeReportData(0), 0).status().code(), absl::StatusCode::kNotFound);
   fake_->open_error = EACCES;
   auto got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(got.status().message(), "sev-guest: opening /dev/sev-guest: Permission denied");
+  EXPECT_EQ(std::string(got.status().message()), "sev-guest: opening /dev/sev-guest: Permission denied");
 }
 
-TEST(CertTableExtent, Table) {
+TEST(sevsnp_collect_cert_table_extent, Table) {
   Bytes table = BuildCertTable({{kSimGuidVcek, Bytes(100, 1)}, {kSimGuidArk, Bytes(50, 2)}});
   Bytes padded = table;
   padded.resize(4096, 0);
@@ -360,7 +362,7 @@ TEST(CertTableExtent, Table) {
 
 // ---- simulation and selection ----
 
-TEST(SimulatedSnpDevice, WrapsTheSimulator) {
+TEST(sevsnp_collect_simulated, WrapsTheSimulator) {
   SimulatedSnpDevice device(Sim());
   EXPECT_EQ(device.name(), "simulated");
   auto got = device.GetReport(MakeReportData(9), 2);
@@ -384,8 +386,9 @@ class SelectionTest : public ::testing::Test {
   std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
   std::shared_ptr<FakeSevGuest> sev_ = std::make_shared<FakeSevGuest>();
 };
+using sevsnp_collect_select = SelectionTest;
 
-TEST_F(SelectionTest, PrefersConfigfs) {
+TEST_F(sevsnp_collect_select, PrefersConfigfs) {
   fs::create_directory(tmp_ / "report");
   auto device = OpenSnpDevice(Options());
   ASSERT_TRUE(device.ok()) << device.status();
@@ -394,7 +397,7 @@ TEST_F(SelectionTest, PrefersConfigfs) {
   EXPECT_TRUE(SnpDevicePresent(Options()));
 }
 
-TEST_F(SelectionTest, FallsBackToSevGuest) {
+TEST_F(sevsnp_collect_select, FallsBackToSevGuest) {
   auto device = OpenSnpDevice(Options());
   ASSERT_TRUE(device.ok()) << device.status();
   EXPECT_EQ((*device)->name(), "sev-guest");
@@ -402,18 +405,18 @@ TEST_F(SelectionTest, FallsBackToSevGuest) {
   EXPECT_TRUE((*device)->GetReport(MakeReportData(0), 0).ok());
 }
 
-TEST_F(SelectionTest, NothingThereIsNotFound) {
+TEST_F(sevsnp_collect_select, NothingThereIsNotFound) {
   sev_->open_error = ENOENT;
   auto device = OpenSnpDevice(Options());
   EXPECT_EQ(device.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(device.status().message(),
+  EXPECT_EQ(std::string(device.status().message()),
             "no usable sev-snp guest device; tried configfs-tsm at " + tmp_.path() +
                 "/report: not present; sev-guest: opening /dev/sev-guest: No such file or "
                 "directory");
   EXPECT_FALSE(SnpDevicePresent(Options()));
 }
 
-TEST_F(SelectionTest, TdxConfigfsAndNoSevGuestIsFailedPrecondition) {
+TEST_F(sevsnp_collect_select, TdxConfigfsAndNoSevGuestIsFailedPrecondition) {
   fs::create_directory(tmp_ / "report");
   kernel_->provider = "tdx_guest";
   sev_->open_error = ENOENT;
@@ -424,7 +427,7 @@ TEST_F(SelectionTest, TdxConfigfsAndNoSevGuestIsFailedPrecondition) {
       << device.status();
 }
 
-TEST_F(SelectionTest, PermissionDeniedIsFailedPrecondition) {
+TEST_F(sevsnp_collect_select, PermissionDeniedIsFailedPrecondition) {
   sev_->open_error = EACCES;
   auto device = OpenSnpDevice(Options());
   EXPECT_EQ(device.status().code(), absl::StatusCode::kFailedPrecondition);

@@ -1,0 +1,18 @@
+// The `twi` subcommands. Each returns the process exit code (0 ok, 1 rejected, 2 usage).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace twi::cli {
+
+int CheckConfig(const std::vector<std::string>& args);
+
+// Commands added by evidence kinds (verify, sim); returns -1 for an unknown command.
+int RunExtra(const std::string& cmd, const std::vector<std::string>& args);
+std::string ExtraUsage();
+
+// Reads a whole file; false (and a message on stderr) when it cannot.
+bool ReadFile(const std::string& path, std::string* out);
+
+}  // namespace twi::cli

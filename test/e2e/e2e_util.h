@@ -1,0 +1,64 @@
+// Helpers for end-to-end tests that launch the real plugin binaries through the host harness.
+#pragma once
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "test/harness/host.h"
+
+namespace twi::e2e {
+
+inline std::string Bin(const std::string& name) { return std::string(TWI_BIN_DIR) + "/" + name; }
+
+// A fresh directory under the test temp dir, removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    static int n = 0;
+    path_ = ::testing::TempDir() + "/twi-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::unique_ptr<host::PluginProcess> Launch(const std::string& bin, const std::string& type = "NodeAttestor",
+                                                   std::shared_ptr<host::AgentStore> store = nullptr,
+                                                   std::map<std::string, std::string> env = {}) {
+  host::LaunchOptions o;
+  o.path = Bin(bin);
+  o.plugin_type = type;
+  o.agent_store = std::move(store);
+  o.extra_env = std::move(env);
+  auto p = host::PluginProcess::Launch(o);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *std::move(p) : nullptr;
+}
+
+inline bool ProcessAlive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Shuts the plugin down as SPIRE does and checks it left nothing behind: the process exited
+// with status 0 within 2 s and its socket file is gone; its logs were all valid hclog lines
+// and it never wrote to stdout after the handshake.
+inline void ShutdownAndCheckClean(host::PluginProcess& p) {
+  EXPECT_TRUE(p.Deinit().ok());
+  std::string socket = p.socket_path();
+  absl::Status s = p.Shutdown();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(p.exited());
+  EXPECT_EQ(p.exit_status(), 0);
+  EXPECT_FALSE(ProcessAlive(p.pid()));
+  EXPECT_FALSE(std::filesystem::exists(socket)) << socket;
+  EXPECT_TRUE(p.log_format_errors().empty()) << p.log_format_errors()[0];
+  EXPECT_EQ(p.stray_stdout_bytes(), 0u);
+}
+
+}  // namespace twi::e2e

@@ -1,0 +1,177 @@
+// The config builders: defaults, types, every problem reported at once, unknown keys, and the
+// schema (every documented key is accepted with its example value).
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/config/configs.h"
+#include "plugin/config/schema.h"
+
+namespace twi::config {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, AgentDefaults) {
+  auto c = BuildAgentConfig("", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->trust_domain, "example.org");
+  EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->state_dir, "/var/lib/twi-attestor/agent");
+  EXPECT_EQ(c->simulate, "");
+  EXPECT_EQ(c->snp_vmpl, 0);
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ConfigTest, ServerDefaultsFailClosed) {
+  auto c = BuildServerConfig("", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->insecure_allow_no_tee);
+  EXPECT_FALSE(c->insecure_simulation_roots);
+  EXPECT_EQ(c->agent_path_template, "{instance_key_hash}");
+}
+
+TEST(ConfigTest, ReportsEveryProblemAtOnceInSourceOrder) {
+  auto c = BuildAgentConfig(R"(
+log_level = "loud"
+polcy = 3
+sev_snp {
+  vmpl = 7
+  devce_path = "/dev/x"
+}
+state_dir = 5
+)", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(c.status().message()),
+            "invalid configuration (5 problems): "
+            "line 2, column 1: \"log_level\" must be one of trace, debug, info, warn, error; got \"loud\"; "
+            "line 3, column 1: unknown key \"polcy\" (known keys: log_level, sev_snp, simulate, state_dir); "
+            "line 5, column 10: \"sev_snp.vmpl\" must be between 0 and 3, got 7; "
+            "line 6, column 3: unknown key \"sev_snp.devce_path\" (did you mean \"device_path\"? known keys in "
+            "sev_snp: configfs_path, device_path, vmpl); "
+            "line 8, column 1: \"state_dir\" must be a string, got number");
+}
+
+TEST(ConfigTest, SyntaxErrorIsOneProblemWithPosition) {
+  auto c = BuildServerConfig("insecure_allow_no_tee = \n", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              AllOf(HasSubstr("plugin_data is not valid HCL: line 2"), HasSubstr("invalid configuration: ")));
+}
+
+TEST(ConfigTest, DuplicateKeyIsAProblem) {
+  auto c = BuildServerConfig("insecure_allow_no_tee = true\ninsecure_allow_no_tee = false\n", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("line 2, column 1: \"insecure_allow_no_tee\" is set more than once (first at line 1)"));
+}
+
+TEST(ConfigTest, BoolMustBeABool) {
+  auto c = BuildServerConfig("insecure_allow_no_tee = \"yes\"\n", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("\"insecure_allow_no_tee\" must be a bool (true or false), got string"));
+}
+
+TEST(ConfigTest, TrustDomainChecked) {
+  auto c = BuildServerConfig("", "spiffe://Example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("trust domain \"spiffe://Example.org\" is not valid"));
+}
+
+TEST(ConfigTest, StateDirMustBeAbsolute) {
+  auto c = BuildAgentConfig("state_dir = \"relative/dir\"", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("\"state_dir\" must be an absolute path, got \"relative/dir\""));
+}
+
+TEST(ConfigTest, InsecureOptionsWarn) {
+  auto c = BuildServerConfig("insecure_allow_no_tee = true\ninsecure_simulation_roots = true\n", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->warnings.size(), 2u);
+  EXPECT_THAT(c->warnings[0], HasSubstr("insecure_allow_no_tee = true"));
+  EXPECT_THAT(c->warnings[1], HasSubstr("insecure_simulation_roots = true"));
+}
+
+TEST(ConfigTest, AgentPathTemplateValidated) {
+  struct Case {
+    const char* tmpl;
+    const char* error;  // "" = accepted
+  } cases[] = {
+      {"{instance_key_hash}", ""},
+      {"snp/{sev_snp.chip_id}/{instance_key_hash}", ""},
+      {"{nope}", "unknown placeholder {nope}"},
+      {"{instance_key_hash", "unterminated '{' at offset 0"},
+      {"a}b", "unbalanced '}' at offset 1"},
+      {"a//{instance_key_hash}", "has an empty, '.' or '..' segment"},
+      {"../{instance_key_hash}", "has an empty, '.' or '..' segment"},
+      {"a b", "contains ' '"},
+      {"", "agent path is empty"},
+  };
+  for (const auto& tc : cases) {
+    auto c = BuildServerConfig(std::string("agent_path_template = \"") + tc.tmpl + "\"", "example.org");
+    if (std::string(tc.error).empty()) {
+      EXPECT_TRUE(c.ok()) << tc.tmpl << ": " << c.status();
+    } else {
+      ASSERT_FALSE(c.ok()) << tc.tmpl;
+      EXPECT_THAT(std::string(c.status().message()), HasSubstr(tc.error)) << tc.tmpl;
+    }
+  }
+}
+
+TEST(ConfigTest, JsonFormAccepted) {
+  auto c = BuildAgentConfig(R"({"state_dir": "/tmp/x", "sev_snp": {"vmpl": 1}})", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->state_dir, "/tmp/x");
+  EXPECT_EQ(c->snp_vmpl, 1);
+}
+
+// Builds one HCL document that sets every documented key to its example value.
+std::string AllExamples(std::span<const KeyDoc> schema) {
+  std::string out;
+  for (const auto& k : schema) {
+    std::string key(k.key);
+    std::string suffix;
+    size_t dot;
+    int depth = 0;
+    while ((dot = key.find('.')) != std::string::npos) {
+      out += key.substr(0, dot) + " { ";
+      key = key.substr(dot + 1);
+      ++depth;
+    }
+    out += key + " = " + std::string(k.example);
+    for (int i = 0; i < depth; ++i) out += " }";
+    out += "\n";
+  }
+  return out;
+}
+
+TEST(ConfigTest, EveryDocumentedKeyIsRead) {
+  // Keys inside one block are spread over several blocks in AllExamples, which HCL merges
+  // poorly; so check one key at a time.
+  for (const auto& k : AgentSchema()) {
+    auto c = BuildAgentConfig(AllExamples(std::span(&k, 1)), "example.org");
+    EXPECT_TRUE(c.ok()) << k.key << ": " << c.status();
+  }
+  for (const auto& k : ServerSchema()) {
+    auto c = BuildServerConfig(AllExamples(std::span(&k, 1)), "example.org");
+    EXPECT_TRUE(c.ok()) << k.key << ": " << c.status();
+  }
+  for (const auto& k : WorkloadSchema()) {
+    auto c = BuildWorkloadConfig(AllExamples(std::span(&k, 1)), "example.org");
+    EXPECT_TRUE(c.ok()) << k.key << ": " << c.status();
+  }
+}
+
+TEST(ConfigTest, EffectiveConfigJson) {
+  auto j = EffectiveConfigJson("agent", "state_dir = \"/tmp/a\"", "example.org");
+  ASSERT_TRUE(j.ok());
+  EXPECT_THAT(*j, HasSubstr("\"state_dir\": \"/tmp/a\""));
+  EXPECT_FALSE(EffectiveConfigJson("nope", "", "example.org").ok());
+}
+
+}  // namespace
+}  // namespace twi::config

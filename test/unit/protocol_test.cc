@@ -1,0 +1,293 @@
+// twi/v1 node attestation, both sides in process: the happy path, and every refusal the
+// server must make (malformed, wrong version, tampered signature, replayed or mismatched
+// nonce, missing evidence, no TEE).
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "attestors/appraisal/agent_id.h"
+#include "attestors/appraisal/node_attester.h"
+#include "attestors/appraisal/node_verifier.h"
+#include "attestors/appraisal/protocol.h"
+#include "attestors/core/crypto.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace twi::appraisal {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A test evidence kind whose "report" is the report data itself: enough to exercise the
+// binding and the flow without a TEE (real kinds have their own tests).
+class EchoCollector : public EvidenceCollector {
+ public:
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_TDX; }
+  absl::StatusOr<twi::v1::Evidence> Collect(ByteView report_data) override {
+    twi::v1::Evidence e;
+    e.set_kind(kind());
+    e.mutable_sev_snp()->set_report(std::string(AsString(report_data)));
+    return e;
+  }
+};
+class EchoAppraiser : public EvidenceAppraiser {
+ public:
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_TDX; }
+  absl::StatusOr<EvidenceResult> Appraise(const twi::v1::Evidence& e, ByteView want,
+                                          CheckList* checks) const override {
+    if (!ConstantTimeEqual(AsBytes(e.sev_snp().report()), want)) {
+      return checks->Fail("echo.binding", "report data mismatch", absl::StatusCode::kInvalidArgument);
+    }
+    return EvidenceResult{{"tee:echo"}, {{"sev_snp.chip_id", "c0ffee"}}};
+  }
+};
+
+std::unique_ptr<NodeAttester> MakeAttester(bool with_evidence) {
+  auto key = GenerateP256Key();
+  std::vector<std::unique_ptr<EvidenceCollector>> c;
+  if (with_evidence) c.push_back(std::make_unique<EchoCollector>());
+  return std::make_unique<NodeAttester>(*std::move(key), std::move(c));
+}
+
+std::shared_ptr<const NodeVerifier> MakeVerifier(bool allow_no_tee, bool with_appraiser,
+                                                 std::string tmpl = "{instance_key_hash}") {
+  std::vector<std::unique_ptr<EvidenceAppraiser>> a;
+  if (with_appraiser) a.push_back(std::make_unique<EchoAppraiser>());
+  return std::make_shared<NodeVerifier>(VerifierOptions{"example.org", tmpl, allow_no_tee}, std::move(a));
+}
+
+TEST(ProtocolTest, NoTeeRoundTripWhenAllowed) {
+  auto attester = MakeAttester(false);
+  NodeSession session(MakeVerifier(true, true));
+  auto payload = attester->Payload();
+  ASSERT_TRUE(payload.ok());
+  auto challenge = session.HandlePayload(*payload);
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  auto response = attester->Respond(*challenge, *payload);
+  ASSERT_TRUE(response.ok()) << response.status();
+  auto attrs = session.HandleChallengeResponse(*response);
+  ASSERT_TRUE(attrs.ok()) << attrs.status();
+  std::string hash = InstanceKeyHash(attester->instance_key_spki());
+  EXPECT_EQ(attrs->spiffe_id, "spiffe://example.org/spire/agent/twi/" + hash);
+  EXPECT_EQ(attrs->selectors, std::vector<std::string>{"instance:" + hash});
+  EXPECT_TRUE(attrs->can_reattest);
+}
+
+TEST(ProtocolTest, NoTeeRefusedByDefaultNamingTheOption) {
+  auto attester = MakeAttester(false);
+  NodeSession session(MakeVerifier(false, true));
+  auto challenge = session.HandlePayload(*attester->Payload());
+  ASSERT_FALSE(challenge.ok());
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(challenge.status().message()),
+              HasSubstr("payload.tee_evidence: agent offers no TEE evidence this server verifies (offered: none)"));
+  EXPECT_THAT(std::string(challenge.status().message()), HasSubstr("insecure_allow_no_tee = true"));
+}
+
+TEST(ProtocolTest, EvidenceRoundTripBindsNonceAndKey) {
+  auto attester = MakeAttester(true);
+  NodeSession session(MakeVerifier(false, true, "chip/{sev_snp.chip_id}"));
+  auto payload = *attester->Payload();
+  auto challenge = *session.HandlePayload(payload);
+  twi::v1::Challenge c;
+  ASSERT_TRUE(c.ParseFromArray(challenge.data(), challenge.size()));
+  EXPECT_EQ(c.nonce().size(), 32u);
+  ASSERT_EQ(c.evidence_kinds_size(), 1);
+  auto attrs = session.HandleChallengeResponse(*attester->Respond(challenge, payload));
+  ASSERT_TRUE(attrs.ok()) << attrs.status();
+  EXPECT_EQ(attrs->spiffe_id, "spiffe://example.org/spire/agent/twi/chip/c0ffee");
+  EXPECT_THAT(attrs->selectors, ::testing::Contains("tee:echo"));
+}
+
+TEST(ProtocolTest, ReportDataIsSha512OfContextNonceAndKeyHash) {
+  Bytes nonce(32, 0xAB), spki = {1, 2, 3};
+  Bytes in = ToBytes("twi/v1");
+  in.insert(in.end(), nonce.begin(), nonce.end());
+  Bytes kh = Sha256(spki);
+  in.insert(in.end(), kh.begin(), kh.end());
+  EXPECT_EQ(ReportData(nonce, spki), Sha512(in));
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    attester_ = MakeAttester(false);
+    verifier_ = MakeVerifier(true, false);
+    payload_ = *attester_->Payload();
+  }
+  std::unique_ptr<NodeAttester> attester_;
+  std::shared_ptr<const NodeVerifier> verifier_;
+  Bytes payload_;
+};
+
+TEST_F(SessionTest, MalformedPayload) {
+  NodeSession s(verifier_);
+  auto r = s.HandlePayload(ToBytes("\xff\xff\xff garbage"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("attestation payload is not a twi/v1 Payload message"));
+}
+
+TEST_F(SessionTest, UnknownPayloadVersion) {
+  twi::v1::Payload p;
+  p.ParseFromArray(payload_.data(), payload_.size());
+  p.set_version(2);
+  NodeSession s(verifier_);
+  auto r = s.HandlePayload(ToBytes(p.SerializeAsString()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()), "unsupported payload version 2 (this server speaks 1)");
+}
+
+TEST_F(SessionTest, BadInstanceKey) {
+  twi::v1::Payload p;
+  p.set_version(1);
+  p.set_instance_key_spki("not a key");
+  NodeSession s(verifier_);
+  auto r = s.HandlePayload(ToBytes(p.SerializeAsString()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("public key is not a valid DER SubjectPublicKeyInfo"));
+}
+
+TEST_F(SessionTest, TamperedSignature) {
+  NodeSession s(verifier_);
+  auto challenge = *s.HandlePayload(payload_);
+  twi::v1::ChallengeResponse r;
+  auto bytes = *attester_->Respond(challenge, payload_);
+  r.ParseFromArray(bytes.data(), bytes.size());
+  std::string sig = r.signature();
+  sig[sig.size() / 2] ^= 0x01;
+  r.set_signature(sig);
+  auto out = s.HandleChallengeResponse(ToBytes(r.SerializeAsString()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(out.status().message()),
+            "response.signature: instance key signature over the transcript does not verify");
+}
+
+TEST_F(SessionTest, SignatureCoversThePayload) {
+  // A response computed for a different payload (another agent's key) must not verify.
+  auto other = MakeAttester(false);
+  NodeSession s(verifier_);
+  auto challenge = *s.HandlePayload(payload_);
+  auto out = s.HandleChallengeResponse(*other->Respond(challenge, *other->Payload()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("response.signature"));
+}
+
+TEST_F(SessionTest, ReplayedResponseFromAnotherStream) {
+  NodeSession first(verifier_);
+  auto c1 = *first.HandlePayload(payload_);
+  auto resp1 = *attester_->Respond(c1, payload_);
+  ASSERT_TRUE(first.HandleChallengeResponse(resp1).ok());
+  NodeSession second(verifier_);
+  ASSERT_TRUE(second.HandlePayload(payload_).ok());
+  auto out = second.HandleChallengeResponse(resp1);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("response.nonce: challenge response answers nonce"));
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("(replayed or mismatched response)"));
+}
+
+TEST_F(SessionTest, SecondResponseOnOneStreamRefused) {
+  NodeSession s(verifier_);
+  auto c = *s.HandlePayload(payload_);
+  auto resp = *attester_->Respond(c, payload_);
+  ASSERT_TRUE(s.HandleChallengeResponse(resp).ok());
+  auto again = s.HandleChallengeResponse(resp);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("has already answered its challenge"));
+}
+
+TEST_F(SessionTest, ResponseBeforePayloadRefused) {
+  NodeSession s(verifier_);
+  auto out = s.HandleChallengeResponse(ToBytes("x"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()), "challenge response received before the payload");
+}
+
+TEST_F(SessionTest, UnknownResponseVersion) {
+  NodeSession s(verifier_);
+  auto c = *s.HandlePayload(payload_);
+  twi::v1::ChallengeResponse r;
+  auto bytes = *attester_->Respond(c, payload_);
+  r.ParseFromArray(bytes.data(), bytes.size());
+  r.set_version(9);
+  auto out = s.HandleChallengeResponse(ToBytes(r.SerializeAsString()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()), "unsupported challenge response version 9 (this server speaks 1)");
+}
+
+TEST(ProtocolTest, MissingEvidenceRefused) {
+  auto attester = MakeAttester(true);
+  NodeSession session(MakeVerifier(false, true));
+  auto payload = *attester->Payload();
+  auto challenge = *session.HandlePayload(payload);
+  twi::v1::ChallengeResponse r;
+  auto bytes = *attester->Respond(challenge, payload);
+  r.ParseFromArray(bytes.data(), bytes.size());
+  r.clear_evidence();
+  auto out = session.HandleChallengeResponse(ToBytes(r.SerializeAsString()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()),
+            "response.evidence: challenge response lacks the tdx evidence the server asked for");
+}
+
+TEST(ProtocolTest, AgentRefusesMalformedChallenge) {
+  auto attester = MakeAttester(false);
+  auto payload = *attester->Payload();
+  twi::v1::Challenge c;
+  c.set_version(1);
+  c.set_nonce("short");
+  auto r = attester->Respond(ToBytes(c.SerializeAsString()), payload);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()), "challenge nonce must be 32 bytes, got 5");
+}
+
+TEST(InstanceKeyTest, CreatedOnceWithMode0600AndReused) {
+  std::string dir = ::testing::TempDir() + "/ik-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  auto k1 = LoadOrCreateInstanceKey(dir);
+  ASSERT_TRUE(k1.ok()) << k1.status();
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/instance_key.der").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto k2 = LoadOrCreateInstanceKey(dir);
+  ASSERT_TRUE(k2.ok());
+  EXPECT_EQ(*PublicKeyToSpki(k1->get()), *PublicKeyToSpki(k2->get()));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(InstanceKeyTest, UnwritableStateDirIsAClearError) {
+  std::string file = ::testing::TempDir() + "/ik-file-" + std::to_string(::getpid());
+  std::ofstream(file) << "x";
+  auto k = LoadOrCreateInstanceKey(file + "/sub");
+  ASSERT_FALSE(k.ok());
+  EXPECT_THAT(std::string(k.status().message()), HasSubstr("cannot create state_dir \"" + file + "/sub\": Not a directory"));
+  std::filesystem::remove(file);
+}
+
+TEST(InstanceKeyTest, CorruptKeyFileIsAClearError) {
+  std::string dir = ::testing::TempDir() + "/ik-bad-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/instance_key.der") << "garbage";
+  auto k = LoadOrCreateInstanceKey(dir);
+  ASSERT_FALSE(k.ok());
+  EXPECT_THAT(std::string(k.status().message()), HasSubstr("is corrupt"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AgentIdTest, RenderNeedsEveryField) {
+  auto id = RenderAgentId("example.org", "x/{sev_snp.measurement}", {{"instance_key_hash", "ab"}});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(std::string(id.status().message()),
+            "agent_path_template uses {sev_snp.measurement}, which this attestation did not provide");
+  auto ok = RenderAgentId("example.org", "x/{instance_key_hash}", {{"instance_key_hash", "ab"}});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "spiffe://example.org/spire/agent/twi/x/ab");
+}
+
+}  // namespace
+}  // namespace twi::appraisal
