@@ -104,7 +104,7 @@ absl::StatusOr<Certificate> Certificate::FromPem(std::string_view pem) {
   TWI_ASSIGN_OR_RETURN(std::vector<Certificate> certs, ParsePemBundle(pem));
   if (certs.size() != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("PEM holds ", certs.size(), " certificates, want exactly 1"));
+        absl::StrCat("pem holds ", certs.size(), " certificates, want exactly 1"));
   }
   return std::move(certs[0]);
 }
@@ -188,7 +188,10 @@ std::string Certificate::serial_hex() const {
   char* hex = BN_bn2hex(bn.get());
   std::string out = absl::AsciiStrToLower(hex);
   OPENSSL_free(hex);
-  return out;
+  // BN_bn2hex pads to whole bytes ("02"); messages read better without the padding.
+  size_t first = out.find_first_not_of('0', out[0] == '-' ? 1 : 0);
+  if (first == std::string::npos) return "0";
+  return out[0] == '-' ? "-" + out.substr(first) : out.substr(first);
 }
 
 EVP_PKEY* Certificate::public_key() const { return X509_get0_pubkey(x509_.get()); }
@@ -233,11 +236,11 @@ absl::StatusOr<std::vector<Certificate>> ParsePemBundle(std::string_view pem) {
     if (!more) break;
     if (type != "CERTIFICATE") {
       return absl::InvalidArgumentError(
-          absl::StrCat("PEM block ", out.size() + 1, " is \"", type, "\", want CERTIFICATE"));
+          absl::StrCat("pem block ", out.size() + 1, " is \"", type, "\", want CERTIFICATE"));
     }
     auto cert = Certificate::FromDer(der);
     if (!cert.ok()) {
-      return Annotate(cert.status(), absl::StrCat("PEM certificate ", out.size() + 1));
+      return Annotate(cert.status(), absl::StrCat("pem certificate ", out.size() + 1));
     }
     out.push_back(std::move(*cert));
   }
@@ -330,10 +333,10 @@ absl::StatusOr<Crl> Crl::Parse(ByteView der_or_pem) {
                                static_cast<int>(std::min<size_t>(der_or_pem.size(), INT_MAX))));
     std::string type;
     TWI_ASSIGN_OR_RETURN(bool found, NextPemBlock(bio.get(), type, der));
-    if (!found) return absl::InvalidArgumentError("no PEM block found in CRL input");
+    if (!found) return absl::InvalidArgumentError("no PEM block found in the crl input");
     if (type != "X509 CRL") {
       return absl::InvalidArgumentError(
-          absl::StrCat("PEM block is \"", type, "\", want X509 CRL"));
+          absl::StrCat("pem block is \"", type, "\", want X509 CRL"));
     }
   } else {
     der.assign(der_or_pem.begin(), der_or_pem.end());
@@ -341,20 +344,20 @@ absl::StatusOr<Crl> Crl::Parse(ByteView der_or_pem) {
   const unsigned char* p = der.data();
   c.crl_.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
   if (!c.crl_) {
-    return OpenSslError(absl::StrCat("CRL is not valid DER (", der.size(), " bytes)"),
+    return OpenSslError(absl::StrCat("crl is not valid DER (", der.size(), " bytes)"),
                         absl::StatusCode::kInvalidArgument);
   }
   if (p != der.data() + der.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("CRL DER has ", der.data() + der.size() - p, " trailing bytes"));
+        absl::StrCat("crl DER has ", der.data() + der.size() - p, " trailing bytes"));
   }
   c.sha256_ = Sha256(der);
   auto tu = Asn1TimeToTimePoint(X509_CRL_get0_lastUpdate(c.crl_.get()));
-  if (!tu.ok()) return Annotate(tu.status(), "CRL thisUpdate");
+  if (!tu.ok()) return Annotate(tu.status(), "crl thisUpdate");
   c.this_update_ = *tu;
   if (const ASN1_TIME* nu = X509_CRL_get0_nextUpdate(c.crl_.get()); nu != nullptr) {
     auto t = Asn1TimeToTimePoint(nu);
-    if (!t.ok()) return Annotate(t.status(), "CRL nextUpdate");
+    if (!t.ok()) return Annotate(t.status(), "crl nextUpdate");
     c.next_update_ = *t;
   }
   return c;
@@ -387,30 +390,30 @@ bool Crl::IsRevoked(const Certificate& cert) const {
 absl::Status CheckCrl(const Crl& crl, const Certificate& issuer,
                       std::span<const Certificate> subjects, TimePoint at) {
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer.get())) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("CRL issuer \"", crl.issuer(),
+    return absl::InvalidArgumentError(absl::StrCat("crl issuer \"", crl.issuer(),
                                                    "\" is not \"", issuer.subject(), "\""));
   }
   if (X509_CRL_verify(crl.get(), issuer.public_key()) != 1) {
     std::string errs = OpenSslErrors();
     return absl::InvalidArgumentError(absl::StrCat(
-        "CRL signature (sha256 ", ShortHex(crl.sha256()), ") does not verify with the key of ",
+        "crl signature (sha256 ", ShortHex(crl.sha256()), ") does not verify with the key of ",
         issuer.label(), errs.empty() ? "" : ": ", errs));
   }
   if (at < crl.this_update()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("CRL is not valid yet: thisUpdate ", FormatRfc3339(crl.this_update()),
+        absl::StrCat("crl is not valid yet: thisUpdate ", FormatRfc3339(crl.this_update()),
                      ", verification time ", FormatRfc3339(at)));
   }
   if (crl.next_update().has_value() && at > *crl.next_update()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("CRL is stale: nextUpdate ", FormatRfc3339(*crl.next_update()),
+        absl::StrCat("crl is stale: nextUpdate ", FormatRfc3339(*crl.next_update()),
                      " passed (verification time ", FormatRfc3339(at), ")"));
   }
   for (const Certificate& s : subjects) {
     if (!s.IssuedBy(issuer)) continue;
     if (crl.IsRevoked(s)) {
       return absl::InvalidArgumentError(absl::StrCat("certificate ", s.label(), " (serial ",
-                                                     s.serial_hex(), ") is revoked by the CRL of ",
+                                                     s.serial_hex(), ") is revoked by the crl of ",
                                                      issuer.label()));
     }
   }

@@ -335,7 +335,7 @@ absl::StatusOr<std::unique_ptr<ImaLog>> ImaLog::Open(std::string path) {
 absl::Status ImaLog::RefreshLocked() {
   if (!count_path_.empty() && index_.lines() > 0) {
     // runtime_measurements_count is tiny and cheap, unlike re-rendering the list.
-    auto text = ReadFileAt(AT_FDCWD, count_path_.c_str(), count_path_, 64);
+    auto text = ReadFileAt(AT_FDCWD, count_path_.c_str(), count_path_, 64, nullptr, true);
     uint64_t n = 0;
     if (text.ok() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &n) &&
         n == index_.lines()) {

@@ -28,7 +28,7 @@ class ProcDir {
 
   absl::StatusOr<ProcStat> ReadStat() const {
     int err = 0;
-    auto text = ReadFileAt(fd(), "stat", PathOf("stat"), kMaxProcFile, &err);
+    auto text = ReadFileAt(fd(), "stat", PathOf("stat"), kMaxProcFile, &err, true);
     if (!text.ok()) return text.status();
     auto st = ParseProcStat(*text);
     if (!st.ok()) {
@@ -60,7 +60,7 @@ class ProcDir {
 
   absl::StatusOr<std::string> Read(const char* name, uint64_t start_time) const {
     int err = 0;
-    auto text = ReadFileAt(fd(), name, PathOf(name), kMaxProcFile, &err);
+    auto text = ReadFileAt(fd(), name, PathOf(name), kMaxProcFile, &err, true);
     if (!text.ok()) return ReadFailure(text.status(), err, name, start_time);
     return text;
   }
@@ -253,15 +253,14 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
   // 6. Same process instance, same executable? Otherwise nothing read above can be trusted.
   if (opts_.before_recheck) opts_.before_recheck(pid);
   if (exe.present) {
-    int fd = ::openat(proc.fd(), "exe", O_RDONLY | O_CLOEXEC);
+    // stat() through the magic link reaches the same inode open() would, in one syscall.
     struct stat now {};
-    if (fd < 0) {
+    if (::fstatat(proc.fd(), "exe", &now, 0) != 0) {
       int err = errno;
-      return proc.ReadFailure(ErrnoStatus(err, twi::StrCat("cannot open ", proc.PathOf("exe"))),
+      return proc.ReadFailure(ErrnoStatus(err, twi::StrCat("cannot stat ", proc.PathOf("exe"))),
                               err, "exe", start_time);
     }
-    UniqueFd owned(fd);
-    if (::fstat(fd, &now) != 0 || now.st_dev != exe.st.st_dev || now.st_ino != exe.st.st_ino) {
+    if (now.st_dev != exe.st.st_dev || now.st_ino != exe.st.st_ino) {
       return absl::UnavailableError(twi::StrCat(
           "process ", pid, " executed a new program during attestation (", proc.PathOf("exe"),
           " changed); retry"));

@@ -53,7 +53,7 @@ absl::StatusOr<UniqueFd> OpenPath(const std::string& path, int extra_flags) {
 }
 
 absl::StatusOr<std::string> ReadAllFd(int fd, std::string_view display, size_t max_bytes,
-                                      int* err_out) {
+                                      int* err_out, bool single_record) {
   std::string out;
   // /proc files report st_size 0, so read in chunks until EOF. 4 KiB covers
   // status/stat/cgroup in one read for nearly every process.
@@ -73,12 +73,13 @@ absl::StatusOr<std::string> ReadAllFd(int fd, std::string_view display, size_t m
           twi::StrCat(display, " is larger than ", max_bytes, " bytes"));
     }
     out.append(buf, static_cast<size_t>(n));
+    if (single_record && static_cast<size_t>(n) < sizeof(buf)) break;
   }
   return out;
 }
 
 absl::StatusOr<std::string> ReadFileAt(int dirfd, const char* name, std::string_view display,
-                                       size_t max_bytes, int* err_out) {
+                                       size_t max_bytes, int* err_out, bool single_record) {
   int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -86,7 +87,7 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, const char* name, std::string_
     return ErrnoStatus(err, twi::StrCat("cannot open ", display));
   }
   UniqueFd owned(fd);
-  return ReadAllFd(fd, display, max_bytes, err_out);
+  return ReadAllFd(fd, display, max_bytes, err_out, single_record);
 }
 
 absl::StatusOr<std::string> ReadLinkAt(int dirfd, const char* name, std::string_view display,

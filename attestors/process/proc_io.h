@@ -52,12 +52,16 @@ absl::StatusOr<UniqueFd> OpenPath(const std::string& path, int extra_flags = 0);
 // AT_FDCWD). `display` names the file in errors. Files larger than `max_bytes` are refused
 // (RESOURCE_EXHAUSTED) so a hostile or broken file cannot make us allocate without bound.
 // On failure the errno is stored in *err_out when given.
+// `single_record`: the file is a one-record seq_file (/proc/<pid>/stat, status, cgroup) or
+// a regular file, for which a short read means end of file; this saves the final read()
+// that would return 0, on a path that runs for every Workload API call.
 absl::StatusOr<std::string> ReadFileAt(int dirfd, const char* name, std::string_view display,
-                                       size_t max_bytes, int* err_out = nullptr);
+                                       size_t max_bytes, int* err_out = nullptr,
+                                       bool single_record = false);
 
 // Reads everything from an open fd, starting at its current offset.
 absl::StatusOr<std::string> ReadAllFd(int fd, std::string_view display, size_t max_bytes,
-                                      int* err_out = nullptr);
+                                      int* err_out = nullptr, bool single_record = false);
 
 // readlinkat(dirfd, name) with the errno in *err_out on failure.
 absl::StatusOr<std::string> ReadLinkAt(int dirfd, const char* name, std::string_view display,

@@ -340,6 +340,7 @@ std::string EntryName(const Guid& g) {
   return GuidString(g);
 }
 constexpr size_t kEntrySize = 24;
+constexpr size_t kMaxEntries = 64;
 }  // namespace
 
 absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(ByteView table) {
@@ -355,6 +356,11 @@ absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(ByteView table) {
     ByteView e = table.subspan(pos, kEntrySize);
     pos += kEntrySize;
     if (IsAllZero(e)) break;
+    // Real tables hold at most VCEK/VLEK, ASK, ARK and a few vendor blobs; the cap keeps a
+    // hostile table from costing more than a handful of allocations.
+    if (entries.size() == kMaxEntries) {
+      return Invalid(absl::StrFormat("certificate table has more than %d entries", kMaxEntries));
+    }
     CertTableEntry entry;
     std::copy_n(e.begin(), 16, entry.guid.begin());
     entry.offset = LoadLe32(e.data() + 16);
@@ -371,7 +377,7 @@ absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(ByteView table) {
   for (size_t i = 0; i < entries.size(); ++i) {
     CertTableEntry& en = entries[i];
     std::string name = EntryName(en.guid);
-    for (size_t j = 0; j < i; ++j) {
+    for (size_t j = 0; j < i; ++j) {  // at most kMaxEntries^2 / 2 comparisons
       if (entries[j].guid == en.guid) {
         return Invalid(absl::StrFormat("certificate table has two %s entries (%d and %d)", name,
                                        j, i));

@@ -171,8 +171,8 @@ struct CertTableEntry {
 };
 
 // Entries up to the all-zero terminator. Rejects: truncated or unterminated tables, blobs
-// outside the table, blobs overlapping the entry array or each other, empty blobs and
-// duplicate GUIDs. An empty input (no table at all, as an empty auxblob) yields no entries.
+// outside the table, blobs overlapping the entry array or each other, empty blobs, duplicate
+// GUIDs and more than 64 entries. An empty input (no table at all, as an empty auxblob) yields no entries.
 absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(ByteView table);
 // The inverse: entries, terminator, then blobs in entry order (offsets/lengths recomputed).
 Bytes SerializeCertTable(const std::vector<CertTableEntry>& entries);

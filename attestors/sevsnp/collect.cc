@@ -57,8 +57,9 @@ int ReadAll(const std::string& path, Bytes* out) {
 }
 
 int WriteAll(const std::string& path, ByteView data) {
-  // O_CREAT only matters for the test double (an ordinary directory); configfs attributes exist.
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_CREAT only matters for the test double (an ordinary directory); configfs attributes
+  // exist. No O_TRUNC: configfs has no use for it, and every entry is fresh anyway.
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return errno;
   size_t done = 0;
   while (done < data.size()) {
@@ -80,6 +81,12 @@ std::string Trimmed(const Bytes& b) {
   std::string s(AsString(b));
   absl::StripAsciiWhitespace(&s);
   return s;
+}
+
+// VMPLs 0-3 exist (spec 1.1); anything else would only earn a bare EINVAL from the kernel.
+absl::Status CheckVmpl(uint32_t vmpl) {
+  if (vmpl > 3) return absl::InvalidArgumentError(absl::StrCat("vmpl: got ", vmpl, ", want 0-3"));
+  return absl::OkStatus();
 }
 
 std::string UniqueEntryName() {
@@ -123,6 +130,7 @@ absl::StatusOr<std::string> ConfigfsTsmDevice::Probe() {
 
 absl::StatusOr<SnpDeviceReport> ConfigfsTsmDevice::GetReport(const ReportData& report_data,
                                                              uint32_t vmpl) {
+  TWI_RETURN_IF_ERROR(CheckVmpl(vmpl));
   const int attempts = options_.max_attempts > 0 ? options_.max_attempts : 1;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     TWI_ASSIGN_OR_RETURN(std::string entry, CreateEntry());
@@ -222,6 +230,7 @@ SevGuestDevice::SevGuestDevice(SevGuestOptions options) : options_(std::move(opt
 
 absl::StatusOr<SnpDeviceReport> SevGuestDevice::GetReport(const ReportData& report_data,
                                                           uint32_t vmpl) {
+  TWI_RETURN_IF_ERROR(CheckVmpl(vmpl));
   SevGuestIo& io = *options_.io;
   int fd = io.Open(options_.path);
   if (fd < 0) return ErrnoStatus(-fd, absl::StrCat("sev-guest: opening ", options_.path));
@@ -324,6 +333,7 @@ absl::StatusOr<size_t> CertTableExtent(ByteView buffer) {
 
 absl::StatusOr<SnpDeviceReport> SimulatedSnpDevice::GetReport(const ReportData& report_data,
                                                               uint32_t vmpl) {
+  TWI_RETURN_IF_ERROR(CheckVmpl(vmpl));  // behave like the real devices
   TWI_ASSIGN_OR_RETURN(SimEvidence ev, sim_->GetReport(ByteView(report_data), vmpl));
   return SnpDeviceReport{std::move(ev.report), std::move(ev.cert_table), kSimulatedProvider};
 }

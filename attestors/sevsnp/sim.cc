@@ -351,8 +351,12 @@ class SimHierarchyBuilder {
     struct Item { const char* stem; X509* cert; EVP_PKEY* key; };
     for (const Item& item : {Item{"ark", h->ark(), h->ark_key()}, Item{"ask", h->ask(), h->ask_key()},
                              Item{"asvk", h->asvk(), h->asvk_key()}}) {
-      TWI_RETURN_IF_ERROR(WriteFile(tmp / (std::string(item.stem) + ".pem"), CertPem(item.cert), 0644));
-      TWI_RETURN_IF_ERROR(WriteFile(tmp / (std::string(item.stem) + ".key"), KeyPem(item.key), 0600));
+      absl::Status s = WriteFile(tmp / (std::string(item.stem) + ".pem"), CertPem(item.cert), 0644);
+      if (s.ok()) s = WriteFile(tmp / (std::string(item.stem) + ".key"), KeyPem(item.key), 0600);
+      if (!s.ok()) {
+        std::filesystem::remove_all(tmp, ec);
+        return s;
+      }
     }
     if (rename(tmp.c_str(), dir.c_str()) != 0) {
       int err = errno;
@@ -376,7 +380,9 @@ class SimHierarchyBuilder {
                                 mode_t mode) {
     int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) return absl::InternalError(absl::StrCat("creating ", p.string(), ": ", std::strerror(errno)));
-    bool ok = data.empty() ? false : write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+    // PEM files are a few KiB: one write either completes or fails.
+    bool ok = !data.empty() &&
+              write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
     ok = fsync(fd) == 0 && ok;
     close(fd);
     if (!ok) return absl::InternalError(absl::StrCat("writing ", p.string(), " failed"));

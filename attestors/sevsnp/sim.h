@@ -182,6 +182,8 @@ struct SimCertTableEntry {
 // Entries, an all-zero terminator, then the blobs in entry order; offsets relative to the table.
 Bytes BuildCertTable(const std::vector<SimCertTableEntry>& entries);
 
+// One simulated chip. Its VCEK and VLEK (fresh P-384 keys, valid from a day before the clock's
+// now) are minted at Create and never persisted: only the RSA hierarchy is slow to make.
 class SnpSimulator {
  public:
   static absl::StatusOr<std::unique_ptr<SnpSimulator>> Create(SimOptions options);

@@ -1,11 +1,27 @@
-#include "attestors/core/str.h"
 #include "plugin/agent/collectors.h"
+
+#include "attestors/sevsnp/node.h"
+#include "plugin/runtime/log.h"
 
 namespace twi::agent {
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
     const config::AgentConfig& cfg) {
   std::vector<std::unique_ptr<appraisal::EvidenceCollector>> out;
+  sevsnp::LocalDeviceOptions o;
+  o.simulate = cfg.simulate;
+  o.configfs_path = cfg.snp_configfs_path;
+  o.device_path = cfg.snp_device_path;
+  o.sim_dir = cfg.state_dir + "/sim-amd";
+  auto device = sevsnp::OpenLocalDevice(o);
+  if (!device.ok()) return device.status();
+  if (*device) {
+    log::Info("SEV-SNP evidence available", {{"device", (*device)->name()}});
+    out.push_back(std::make_unique<sevsnp::SnpCollector>(*std::move(device), cfg.snp_vmpl));
+  } else {
+    log::Info("no TEE device found (tried configfs-tsm and /dev/sev-guest)",
+              {{"configfs_path", cfg.snp_configfs_path}, {"device_path", cfg.snp_device_path}});
+  }
   return out;
 }
 

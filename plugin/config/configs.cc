@@ -20,7 +20,7 @@ void ReadCommon(Reader& r, std::string_view trust_domain, Common* c) {
   c->trust_domain = std::string(trust_domain);
   if (auto v = r.String("log_level")) {
     if (std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end()) {
-      r.problems()->Add(twi::StrCat("\"log_level\" must be one of trace, debug, info, warn, error; got \"",
+      r.Problem("log_level", twi::StrCat("\"log_level\" must be one of trace, debug, info, warn, error; got \"",
                                      *v, "\""));
     } else {
       c->log_level = *v;
@@ -56,7 +56,7 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   ReadCommon(r, trust_domain, &c);
   if (auto v = r.String("state_dir")) {
     if (v->empty() || (*v)[0] != '/') {
-      problems.Add(twi::StrCat("\"state_dir\" must be an absolute path, got \"", *v, "\""));
+      r.Problem("state_dir", twi::StrCat("\"state_dir\" must be an absolute path, got \"", *v, "\""));
     } else {
       c.state_dir = *v;
     }
@@ -74,7 +74,7 @@ void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std
                     int* vmpl, std::vector<std::string>* warnings) {
   if (auto v = r.String("simulate")) {
     if (*v != "" && *v != "sev-snp") {
-      r.problems()->Add(twi::StrCat("\"simulate\" must be \"\" or \"sev-snp\", got \"", *v, "\""));
+      r.Problem("simulate", twi::StrCat("\"simulate\" must be \"\" or \"sev-snp\", got \"", *v, "\""));
     } else {
       *simulate = *v;
       if (!v->empty()) {
@@ -131,13 +131,18 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   if (auto v = r.String("agent_path_template")) {
     absl::Status s = appraisal::ValidateAgentPathTemplate(*v);
     if (!s.ok()) {
-      problems.Add(twi::StrCat("\"agent_path_template\": ", s.message()));
+      r.Problem("agent_path_template", twi::StrCat("\"agent_path_template\": ", s.message()));
     } else {
       c.agent_path_template = *v;
     }
   }
   if (auto v = r.Bool("insecure_allow_no_tee")) c.insecure_allow_no_tee = *v;
   if (auto v = r.Bool("insecure_simulation_roots")) c.insecure_simulation_roots = *v;
+  Reader snp = r.Block("sev_snp");
+  ReadSnpSettings(snp, &c.sev_snp);
+  if (c.sev_snp.policy.allow_debug) {
+    c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");
+  }
   if (c.insecure_allow_no_tee) {
     c.warnings.push_back(
         "insecure_allow_no_tee = true: agents without TEE evidence are accepted; their identity "

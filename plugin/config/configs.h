@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/config/snp_config.h"
 #include "plugin/hcl/hcl.h"
 
 namespace twi::config {
@@ -31,6 +32,7 @@ struct ServerConfig : Common {
   std::string agent_path_template = "{instance_key_hash}";
   bool insecure_allow_no_tee = false;
   bool insecure_simulation_roots = false;
+  SnpSettings sev_snp;
 };
 
 struct WorkloadConfig : Common {

@@ -1,4 +1,5 @@
 // `twi check-config`: the effective configuration as JSON.
+#include "attestors/core/str.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/configs.h"
 
@@ -32,6 +33,38 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["agent_path_template"] = c->agent_path_template;
     j["insecure_allow_no_tee"] = c->insecure_allow_no_tee;
     j["insecure_simulation_roots"] = c->insecure_simulation_roots;
+    const auto& p = c->sev_snp.policy;
+    auto hexes = [](const std::vector<Bytes>& v) {
+      std::vector<std::string> out;
+      for (const auto& b : v) out.push_back(HexEncode(b));
+      return out;
+    };
+    auto opt = [](const std::optional<uint8_t>& v) -> nlohmann::ordered_json {
+      return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+    };
+    j["sev_snp"] = {
+        {"allow_debug", p.allow_debug},
+        {"allow_smt", p.allow_smt},
+        {"allow_migration_agent", p.allow_migration_agent},
+        {"allowed_vmpls", p.allowed_vmpls},
+        {"signing_key", p.signing_key == sevsnp::SigningKeyPolicy::kBoth ? "both"
+                        : p.signing_key == sevsnp::SigningKeyPolicy::kVcekOnly ? "vcek" : "vlek"},
+        {"min_tcb", {{"bootloader", opt(p.min_tcb.bootloader)}, {"tee", opt(p.min_tcb.tee)},
+                     {"snp", opt(p.min_tcb.snp)}, {"microcode", opt(p.min_tcb.microcode)},
+                     {"fmc", opt(p.min_tcb.fmc)}}},
+        {"min_firmware", p.min_firmware ? twi::StrCat(p.min_firmware->major, ".", p.min_firmware->minor,
+                                                      p.min_firmware->build ? twi::StrCat(".", *p.min_firmware->build) : "")
+                                        : ""},
+        {"measurements", hexes(p.measurements)},
+        {"host_data", hexes(p.host_data)},
+        {"id_key_digests", hexes(p.id_key_digests)},
+        {"author_key_digests", hexes(p.author_key_digests)},
+        {"product", c->sev_snp.product == sevsnp::Product::kUnknown ? "" : sevsnp::ProductName(c->sev_snp.product)},
+        {"extra_roots", c->sev_snp.extra_root_files},
+        {"crl", c->sev_snp.crl},
+        {"kds_base_url", c->sev_snp.kds_base_url},
+        {"kds_cache_dir", c->sev_snp.kds_cache_dir},
+        {"kds_offline_dir", c->sev_snp.kds_offline_dir}};
     warnings = c->warnings;
   } else if (side == "workload") {
     auto c = BuildWorkloadConfig(hcl, td);

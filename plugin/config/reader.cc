@@ -128,6 +128,26 @@ std::optional<std::vector<std::string>> Reader::StringList(std::string_view key)
   return out;
 }
 
+std::optional<std::vector<int64_t>> Reader::IntList(std::string_view key, int64_t min, int64_t max) {
+  const hcl::Member* m = Find(key);
+  if (m == nullptr) return std::nullopt;
+  if (m->value.kind != hcl::Kind::kList) {
+    TypeProblem(*m, "a list of integers");
+    return std::nullopt;
+  }
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < m->value.list.size(); ++i) {
+    const hcl::Value& v = m->value.list[i];
+    if (v.kind != hcl::Kind::kNumber || !v.is_integer || v.integer < min || v.integer > max) {
+      problems_->Add(v.pos, twi::StrCat("\"", Path(key), "\"[", i, "] must be an integer between ",
+                                        min, " and ", max));
+      return std::nullopt;
+    }
+    out.push_back(v.integer);
+  }
+  return out;
+}
+
 Reader Reader::Block(std::string_view key) {
   const hcl::Member* m = Find(key);
   std::string prefix = twi::StrCat(prefix_, key, ".");
@@ -167,6 +187,19 @@ std::vector<std::pair<std::string, Reader>> Reader::LabeledBlocks(std::string_vi
     }
   }
   return out;
+}
+
+void Reader::Problem(std::string_view key, std::string message) {
+  hcl::Pos pos;
+  if (obj_ != nullptr) {
+    for (const auto& m : obj_->members) {
+      if (m.key == key) {
+        pos = m.pos;
+        break;
+      }
+    }
+  }
+  problems_->Add(pos, std::move(message));
 }
 
 void Reader::Finish() {

@@ -50,11 +50,15 @@ class Reader {
   std::optional<bool> Bool(std::string_view key);
   std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max);
   std::optional<std::vector<std::string>> StringList(std::string_view key);
+  std::optional<std::vector<int64_t>> IntList(std::string_view key, int64_t min, int64_t max);
   // A nested block `key { ... }` or `key = { ... }`. Returns a reader over an absent block
   // (all getters nullopt) when the key is missing.
   Reader Block(std::string_view key);
   // Labeled blocks `key "label" { ... }`, in source order; duplicate labels are problems.
   std::vector<std::pair<std::string, Reader>> LabeledBlocks(std::string_view key);
+
+  // Records a problem about `key`'s value, at the key's position when it is present.
+  void Problem(std::string_view key, std::string message);
 
   bool present() const { return obj_ != nullptr; }
   hcl::Pos pos() const { return obj_ ? obj_->pos : hcl::Pos{}; }

@@ -37,6 +37,48 @@ constexpr std::array kServer = {
     KeyDoc{"insecure_simulation_roots", "bool", "false", "false",
            "Trust the software simulator's roots (evidence from `simulate` agents). Never in "
            "production."},
+    KeyDoc{"sev_snp.allow_debug", "bool", "false", "false",
+           "Accept guests whose POLICY allows debugging (bit 19: the host can read guest memory)."},
+    KeyDoc{"sev_snp.allow_smt", "bool", "true", "true",
+           "Accept guests whose POLICY allows SMT (bit 16); false requires SMT-disabled guests."},
+    KeyDoc{"sev_snp.allow_migration_agent", "bool", "false", "false",
+           "Accept guests whose POLICY allows a migration agent (bit 18)."},
+    KeyDoc{"sev_snp.allowed_vmpls", "list of integers", "[0]", "[0]",
+           "VMPLs a report may come from."},
+    KeyDoc{"sev_snp.signing_key", "string", "\"both\"", "\"vcek\"",
+           "Which AMD key may sign reports: \"vcek\", \"vlek\" or \"both\"."},
+    KeyDoc{"sev_snp.min_tcb.bootloader", "integer", "", "2",
+           "Minimum boot loader SPL in REPORTED, COMMITTED and CURRENT TCB."},
+    KeyDoc{"sev_snp.min_tcb.tee", "integer", "", "0", "Minimum TEE SPL (as above)."},
+    KeyDoc{"sev_snp.min_tcb.snp", "integer", "", "5", "Minimum SNP firmware SPL (as above)."},
+    KeyDoc{"sev_snp.min_tcb.microcode", "integer", "", "68", "Minimum microcode SPL (as above)."},
+    KeyDoc{"sev_snp.min_tcb.fmc", "integer", "", "1", "Minimum FMC SPL (Turin only)."},
+    KeyDoc{"sev_snp.min_firmware", "string", "", "\"1.55\"",
+           "Minimum firmware version, major.minor[.build], of current and committed firmware."},
+    KeyDoc{"sev_snp.measurements", "list of strings", "", "[\"" "000000000000000000000000000000000000000000000000"
+           "000000000000000000000000000000000000000000000000" "\"]",
+           "Allowed launch MEASUREMENTs (96 hex digits); empty or unset accepts any."},
+    KeyDoc{"sev_snp.host_data", "list of strings", "", "[\"" "0000000000000000000000000000000000000000000000000000000000000000" "\"]",
+           "Allowed HOST_DATA values (64 hex digits); empty or unset accepts any."},
+    KeyDoc{"sev_snp.id_key_digests", "list of strings", "", "[]",
+           "Allowed ID_KEY_DIGESTs (96 hex digits); empty or unset accepts any."},
+    KeyDoc{"sev_snp.author_key_digests", "list of strings", "", "[]",
+           "Allowed AUTHOR_KEY_DIGESTs (96 hex digits); set ones also require AUTHOR_KEY_EN."},
+    KeyDoc{"sev_snp.product", "string", "", "\"milan\"",
+           "Product of version-2 reports (which do not name it): milan, genoa or turin."},
+    KeyDoc{"sev_snp.extra_roots", "list of strings", "", "[]",
+           "PEM files of additional ARKs to trust beside AMD's built-in Milan, Genoa and Turin roots."},
+    KeyDoc{"sev_snp.crl", "string", "\"if-available\"", "\"require\"",
+           "AMD CRL checking: \"if-available\" (check when KDS or the cache has one), \"require\", "
+           "or \"off\"."},
+    KeyDoc{"sev_snp.kds_base_url", "string", "\"https://kdsintf.amd.com\"", "\"https://kdsintf.amd.com\"",
+           "AMD KDS (or a proxy) for VCEKs missing from the evidence, chains and CRLs; \"\" never "
+           "fetches."},
+    KeyDoc{"sev_snp.kds_cache_dir", "string", "\"\"", "\"/var/cache/twi-attestor/kds\"",
+           "Disk cache of fetched VCEKs, chains and CRLs (memory only when unset)."},
+    KeyDoc{"sev_snp.kds_offline_dir", "string", "\"\"", "\"/etc/twi-attestor/kds\"",
+           "Air-gapped mode: read collateral only from this directory (the cache layout), never "
+           "the network."},
 };
 
 constexpr std::array kWorkload = {

@@ -1,11 +1,77 @@
-#include "attestors/core/str.h"
 #include "plugin/server/appraisers.h"
 
+#include "attestors/collateral/http.h"
+#include "attestors/collateral/kds.h"
+#include "attestors/core/str.h"
+#include "attestors/core/x509.h"
+#include "attestors/sevsnp/node.h"
+#include "attestors/core/file.h"
+
 namespace twi::server {
+namespace {
+
+// The KDS client and its HTTP getter live as long as the appraiser that uses them.
+class OwningSnpAppraiser final : public appraisal::EvidenceAppraiser {
+ public:
+  OwningSnpAppraiser(std::unique_ptr<collateral::CurlHttpGetter> http,
+                     std::unique_ptr<collateral::KdsClient> kds, sevsnp::SnpAppraiserOptions o)
+      : http_(std::move(http)), kds_(std::move(kds)), inner_([&] {
+          o.kds = kds_.get();
+          return std::move(o);
+        }()) {}
+  twi::v1::EvidenceKind kind() const override { return inner_.kind(); }
+  absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& e, ByteView rd,
+                                                     CheckList* checks) const override {
+    return inner_.Appraise(e, rd, checks);
+  }
+
+ private:
+  std::unique_ptr<collateral::CurlHttpGetter> http_;
+  std::unique_ptr<collateral::KdsClient> kds_;
+  sevsnp::SnpAppraiser inner_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
+    const config::SnpSettings& s, bool allow_simulation) {
+  sevsnp::SnpAppraiserOptions o;
+  o.policy = s.policy;
+  o.product = s.product;
+  o.allow_simulation = allow_simulation;
+  o.crl = s.crl == "off" ? sevsnp::CrlMode::kOff
+          : s.crl == "require" ? sevsnp::CrlMode::kRequire : sevsnp::CrlMode::kIfAvailable;
+  for (const auto& f : s.extra_root_files) {
+    auto pem = ReadFileToString(f);
+    if (!pem.ok()) return absl::InvalidArgumentError(twi::StrCat("sev_snp.extra_roots: ", pem.status().message()));
+    auto certs = ParseCertificates(AsBytes(*pem));
+    if (!certs.ok()) {
+      return absl::InvalidArgumentError(twi::StrCat("sev_snp.extra_roots: \"", f, "\": ", certs.status().message()));
+    }
+    o.extra_roots.insert(o.extra_roots.end(), certs->begin(), certs->end());
+  }
+  std::unique_ptr<collateral::CurlHttpGetter> http;
+  std::unique_ptr<collateral::KdsClient> kds;
+  if (!s.kds_offline_dir.empty() || !s.kds_base_url.empty()) {
+    collateral::KdsOptions ko;
+    ko.base_url = s.kds_base_url;
+    ko.cache_dir = s.kds_cache_dir;
+    ko.offline_dir = s.kds_offline_dir;
+    if (s.kds_offline_dir.empty()) http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
+    static const SystemClock kClock;
+    auto client = collateral::KdsClient::Create(ko, http.get(), &kClock);
+    if (!client.ok()) return client.status();
+    kds = *std::move(client);
+  }
+  return std::make_unique<OwningSnpAppraiser>(std::move(http), std::move(kds), std::move(o));
+}
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg) {
   std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>> out;
+  auto snp = MakeSnpAppraiser(cfg.sev_snp, cfg.insecure_simulation_roots);
+  if (!snp.ok()) return snp.status();
+  out.push_back(*std::move(snp));
   return out;
 }
 

@@ -10,6 +10,10 @@
 
 namespace twi::server {
 
+// The SEV-SNP appraiser for `settings` (also used by `twi verify`).
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
+    const config::SnpSettings& settings, bool allow_simulation);
+
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
 

@@ -77,6 +77,16 @@ void Stop(PluginProcess& p) {
   if (!s.ok()) std::fprintf(stderr, "twi-host: %s\n", std::string(s.message()).c_str());
 }
 
+// Resident set size of a process in KiB (from /proc/<pid>/status), or -1.
+long RssKib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
 int Attest(const Args& a) {
   std::string agent_cfg, server_cfg;
   if (!a.Has("--agent-plugin") || !a.Has("--server-plugin")) return Usage();
@@ -96,6 +106,7 @@ int Attest(const Args& a) {
       return 1;
     }
   }
+  long agent_rss = RssKib(agent->pid()), server_rss = RssKib(server->pid());
   std::vector<double> micros;
   twi::host::NodeAttestationResult r;
   for (int i = 0; i < count; ++i) {
@@ -121,6 +132,7 @@ int Attest(const Args& a) {
   if (json) {
     nlohmann::json j{{"ok", true}, {"agent_id", r.spiffe_id}, {"selectors", r.selectors},
                      {"can_reattest", r.can_reattest}, {"warnings", r.warnings}};
+    j["idle_rss_kib"] = {{"agent", agent_rss}, {"server", server_rss}};
     if (count > 1) j["latency_us"] = {{"runs", count}, {"p50", pct(0.5)}, {"p99", pct(0.99)}, {"max", micros.back()}};
     std::cout << j.dump(2) << "\n";
   } else {
@@ -131,6 +143,7 @@ int Attest(const Args& a) {
     for (const auto& w : r.warnings) std::printf("warning: %s\n", w.c_str());
     if (count > 1) {
       std::printf("latency over %d attestations: p50 %.0f us, p99 %.0f us\n", count, pct(0.5), pct(0.99));
+      std::printf("idle RSS after Configure: agent %ld KiB, server %ld KiB\n", agent_rss, server_rss);
     }
   }
   return 0;

@@ -178,8 +178,8 @@ TEST(process_cgroup, HybridPrefersV1OverUnifiedLine) {
 TEST(process_cgroup, ConflictingContainersAreRefused) {
   auto info = AnalyzeCgroups(*ParseCgroupFile(ReadFileOrDie(TestData("cgroup/conflict_v1.txt"))));
   ASSERT_EQ(info.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(info.status().message(),
-            "cgroup hierarchies name different containers (95b18c3a30b7 and 4697ea93ff69)");
+  EXPECT_EQ(std::string(info.status().message()),
+            "cgroup hierarchies name different containers (4697ea93ff69 and 95b18c3a30b7)");
 }
 
 TEST(process_cgroup, MonitorAndContainerTogetherAreRefused) {
@@ -189,7 +189,7 @@ TEST(process_cgroup, MonitorAndContainerTogetherAreRefused) {
       "2:pids:/docker/f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef\n"
       "1:name=systemd:/system.slice/x.service\n"));
   ASSERT_EQ(info.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(info.status().message(),
+  EXPECT_EQ(std::string(info.status().message()),
             "cgroup hierarchies disagree on whether the process is a container monitor (conmon)");
 }
 
@@ -209,7 +209,7 @@ TEST(process_cgroup, MalformedFilesNameTheLine) {
     auto lines = ParseCgroupFile(b.text);
     ASSERT_FALSE(lines.ok()) << b.text;
     EXPECT_EQ(lines.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(lines.status().message(), b.message);
+    EXPECT_EQ(std::string(lines.status().message()), b.message);
   }
 }
 

@@ -59,7 +59,7 @@ TEST(process_exe_cache, ShortFileIsAnError) {
   Opened f = Open(dir / "f");
   auto d = HashFd(f.fd.get(), 20, false, "/x/f");
   ASSERT_EQ(d.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(d.status().message(), "/x/f ended at byte 10 while hashing, want 20");
+  EXPECT_EQ(std::string(d.status().message()), "/x/f ended at byte 10 while hashing, want 20");
 }
 
 TEST(process_exe_cache, HitsMissesAndIdentity) {

@@ -58,7 +58,7 @@ TEST(process_parse, StatErrors) {
     auto st = ParseProcStat(b.text);
     ASSERT_FALSE(st.ok()) << b.text;
     EXPECT_EQ(st.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(st.status().message(), b.message);
+    EXPECT_EQ(std::string(st.status().message()), b.message);
   }
 }
 
@@ -110,7 +110,7 @@ TEST(process_parse, StatusErrors) {
     auto st = ParseProcStatus(b.text);
     ASSERT_FALSE(st.ok()) << b.text;
     EXPECT_EQ(st.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(st.status().message(), b.message);
+    EXPECT_EQ(std::string(st.status().message()), b.message);
   }
 }
 

@@ -345,6 +345,18 @@ TEST(sevsnp_abi, CertTableNegatives) {
        "certificate table has two vcek entries (0 and 1)"},
       {"zero guid", Table({Entry(zero, 48, 4), Bytes(24)}, 60),
        "certificate table entry 0 has a zero guid but offset 0x30 length 0x4"},
+      {"too many entries", [] {
+         Bytes t;
+         for (int i = 0; i < 65; ++i) {
+           Guid g{};
+           g[0] = static_cast<uint8_t>(i + 1);
+           Bytes e = Entry(g, 0, 0);
+           t.insert(t.end(), e.begin(), e.end());
+         }
+         t.resize(t.size() + 24, 0);
+         return t;
+       }(),
+       "certificate table has more than 64 entries"},
   };
   for (const Case& c : cases) EXPECT_EQ(TableError(c.table), c.error) << c.name;
 }

@@ -166,6 +166,13 @@ TEST_F(sevsnp_collect_configfs, VmplBelowFloorIsInvalidArgument) {
   EXPECT_TRUE(RootEmpty());
 }
 
+TEST_F(sevsnp_collect_configfs, VmplAboveThreeIsInvalidArgument) {
+  auto got = Device().GetReport(MakeReportData(1), 4);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(got.status().message()), "vmpl: got 4, want 0-3");
+  EXPECT_EQ(kernel_->entries_created, 0);
+}
+
 TEST_F(sevsnp_collect_configfs, MissingAuxblobMeansNoCertificates) {
   kernel_->write_auxblob = false;
   auto got = Device().GetReport(MakeReportData(1), 0);
@@ -244,7 +251,9 @@ class FakeSevGuest : public SevGuestIo {
     StoreLe32(resp->data, report_status);
     StoreLe32(resp->data + 4, report_size);
     std::memcpy(resp->data + 0x20, ev.report.data(), ev.report.size());
-    std::memcpy(reinterpret_cast<void*>(req->certs_address), cert_table.data(), cert_table.size());
+    if (!cert_table.empty()) {
+      std::memcpy(reinterpret_cast<void*>(req->certs_address), cert_table.data(), cert_table.size());
+    }
     return 0;
   }
 };
@@ -315,6 +324,12 @@ TEST_F(sevsnp_collect_ioctl, BadResponseHeader) {
   got = Device().GetReport(MakeReportData(0), 0);
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(std::string(got.status().message()), "sev-guest: report_size is 1000, want 1184");
+}
+
+TEST_F(sevsnp_collect_ioctl, VmplAboveThreeIsInvalidArgument) {
+  auto got = Device().GetReport(MakeReportData(0), 7);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(fake_->opens, 0);
 }
 
 TEST_F(sevsnp_collect_ioctl, NoCertificatesFromHost) {

@@ -212,6 +212,7 @@ TEST(sevsnp_sim, VcekExtensionsLikeAmd) {
     ASSERT_TRUE(ext.ok()) << ext.status();
     EXPECT_EQ(ext->struct_version, c.struct_version);
     EXPECT_EQ(ext->product_name, c.product_name);
+    EXPECT_EQ(ProductFromName(*ext->product_name), ToProduct(c.product));
     EXPECT_EQ(ext->bl_spl, 7);
     EXPECT_EQ(ext->tee_spl, 8);
     EXPECT_EQ(ext->snp_spl, 9);

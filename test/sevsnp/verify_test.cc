@@ -6,6 +6,7 @@
 
 #include <openssl/ec.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
@@ -561,22 +562,22 @@ TEST(sevsnp_verify, CrlChecks) {
 
   o.crl = MakeCrl(pki, {.revoked = {5, 2}});
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
-            "cert.crl: certificate SEV-Milan (serial 2) is revoked by the CRL of ARK-Milan");
+            "cert.crl: certificate SEV-Milan (serial 2) is revoked by the crl of ARK-Milan");
   o.crl = MakeCrl(pki, {.next_update = At("2024-12-01T00:00:00Z")});
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
-            "cert.crl: CRL is stale: nextUpdate 2024-12-01T00:00:00Z passed (verification time "
+            "cert.crl: crl is stale: nextUpdate 2024-12-01T00:00:00Z passed (verification time "
             "2025-01-01T00:00:00Z)");
   o.crl = MakeCrl(pki, {.this_update = At("2025-02-01T00:00:00Z")});
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
-            "cert.crl: CRL is not valid yet: thisUpdate 2025-02-01T00:00:00Z, verification time "
+            "cert.crl: crl is not valid yet: thisUpdate 2025-02-01T00:00:00Z, verification time "
             "2025-01-01T00:00:00Z");
   o.crl = MakeCrl(pki, {.signer = TestKeys().other_rsa.get()});
   EXPECT_THAT(Verify(report, vcek, {pki.ask}, o),
-              StartsWith("cert.crl: CRL signature (sha256 " + ShortHex(o.crl->sha256()) +
+              StartsWith("cert.crl: crl signature (sha256 " + ShortHex(o.crl->sha256()) +
                          ") does not verify with the key of ARK-Milan"));
   o.crl = MakeCrl(pki, {.issuer_cn = "ARK-Genoa"});
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
-            "cert.crl: CRL issuer \"CN=ARK-Genoa,O=twi test AMD\" is not \"CN=ARK-Milan,O=twi "
+            "cert.crl: crl issuer \"CN=ARK-Genoa,O=twi test AMD\" is not \"CN=ARK-Milan,O=twi "
             "test AMD\"");
   o.crl.reset();
   o.crl_policy = CrlPolicy::kRequire;
@@ -683,12 +684,12 @@ TEST(sevsnp_x509, ParsesPemBundlesAndDer) {
   EXPECT_TRUE((*bundle)[0].IssuedBy((*bundle)[1]));
 
   EXPECT_EQ(Certificate::FromPem(AsString(ReadFile("go-sev-guest/milan.testcer"))).status().message(),
-            "PEM holds 2 certificates, want exactly 1");
+            "pem holds 2 certificates, want exactly 1");
   EXPECT_EQ(ParsePemBundle("no pem here").status().message(), "no PEM certificate found");
   EXPECT_EQ(ParsePemBundle("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
                 .status()
                 .message(),
-            "PEM block 1 is \"PRIVATE KEY\", want CERTIFICATE");
+            "pem block 1 is \"PRIVATE KEY\", want CERTIFICATE");
   Bytes der = ReadFile("go-sev-guest/vcek.testcer");
   der.push_back(0);
   EXPECT_EQ(Certificate::Parse(der).status().message(),
@@ -728,7 +729,7 @@ TEST(sevsnp_x509, CrlParseAndCheck) {
   EXPECT_TRUE(crl.IsRevoked(pki.ask));
   EXPECT_FALSE(crl.IsRevoked(pki.asvk));
   EXPECT_EQ(CheckCrl(crl, pki.ark, subjects, At("2025-01-01T00:00:00Z")).message(),
-            "certificate SEV-Milan (serial 2) is revoked by the CRL of ARK-Milan");
+            "certificate SEV-Milan (serial 2) is revoked by the crl of ARK-Milan");
   // Subjects issued by another CA are outside this CRL's scope.
   Certificate vcek = MakeCert(LeafSpec(pki));
   const Certificate leaf_only[] = {vcek};
@@ -745,7 +746,7 @@ TEST(sevsnp_x509, CrlParseAndCheck) {
   EXPECT_EQ(pem->sha256(), crl.sha256());
   EXPECT_EQ(pem->next_update(), At("2025-06-01T00:00:00Z"));
   EXPECT_THAT(std::string(Crl::Parse(Bytes{1, 2}).status().message()),
-              StartsWith("CRL is not valid DER (2 bytes)"));
+              StartsWith("crl is not valid DER (2 bytes)"));
 }
 
 // ---- embedded roots ----

@@ -1,0 +1,251 @@
+#include "attestors/sevsnp/node.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "attestors/core/status.h"
+#include "attestors/core/str.h"
+
+namespace twi::sevsnp {
+namespace {
+
+// After a failed CRL fetch, do not try the network again for this long: an unreachable KDS
+// must not add a timeout to every attestation.
+constexpr auto kCrlRetryDelay = std::chrono::minutes(5);
+
+collateral::AmdProduct ToKdsProduct(Product p) {
+  switch (p) {
+    case Product::kGenoa: return collateral::AmdProduct::kGenoa;
+    case Product::kTurin: return collateral::AmdProduct::kTurin;
+    default: return collateral::AmdProduct::kMilan;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SnpDevice>> OpenLocalDevice(const LocalDeviceOptions& o) {
+  if (o.simulate == "sev-snp") {
+    SimHierarchyOptions ho;
+    ho.rsa_bits = o.sim_rsa_bits;
+    ho.dir = o.sim_dir;
+    TWI_ASSIGN_OR_RETURN(auto hierarchy, SimHierarchy::Create(ho));
+    SimOptions so;
+    so.hierarchy = std::move(hierarchy);
+    so.fast_for_tests = false;
+    TWI_ASSIGN_OR_RETURN(std::unique_ptr<SnpSimulator> sim, SnpSimulator::Create(std::move(so)));
+    return std::unique_ptr<SnpDevice>(
+        std::make_unique<SimulatedSnpDevice>(std::shared_ptr<const SnpSimulator>(std::move(sim))));
+  }
+  SnpDeviceOptions d;
+  d.configfs.root = o.configfs_path;
+  d.sev_guest.path = o.device_path;
+  auto dev = OpenSnpDevice(d);
+  if (dev.ok()) return dev;
+  if (absl::IsNotFound(dev.status())) return std::unique_ptr<SnpDevice>();
+  return dev.status();
+}
+
+absl::StatusOr<std::vector<std::string>> LocalContextSelectors(SnpDevice& device) {
+  ReportData rd{};
+  TWI_ASSIGN_OR_RETURN(SnpDeviceReport r, device.GetReport(rd, 0));
+  auto parsed = ParseReport(r.report);
+  if (!parsed.ok()) return Annotate(parsed.status(), "local SEV-SNP report");
+  const AttestationReport& a = *parsed;
+  return std::vector<std::string>{
+      "tee:sev-snp",
+      twi::StrCat("sev-snp:measurement:", HexEncode(ByteView(a.measurement.data(), a.measurement.size()))),
+      twi::StrCat("sev-snp:host-data:", HexEncode(ByteView(a.host_data.data(), a.host_data.size()))),
+      twi::StrCat("sev-snp:policy-debug:", a.policy.debug ? "true" : "false"),
+      twi::StrCat("sev-snp:vmpl:", a.vmpl)};
+}
+
+bool IsSimulationRoot(const Certificate& cert) {
+  return cert.IsSelfIssued() &&
+         cert.subject().find("twi-attestor simulated AMD") != std::string::npos;
+}
+
+absl::StatusOr<twi::v1::Evidence> SnpCollector::Collect(ByteView report_data) {
+  if (report_data.size() != 64) {
+    return absl::InvalidArgumentError(twi::StrCat("report data must be 64 bytes, got ", report_data.size()));
+  }
+  ReportData rd;
+  std::copy(report_data.begin(), report_data.end(), rd.begin());
+  std::lock_guard<std::mutex> l(mu_);
+  TWI_ASSIGN_OR_RETURN(SnpDeviceReport r, device_->GetReport(rd, vmpl_));
+  twi::v1::Evidence e;
+  e.set_kind(kind());
+  auto* snp = e.mutable_sev_snp();
+  snp->set_report(std::string(AsString(r.report)));
+  snp->set_cert_table(std::string(AsString(r.cert_table)));
+  snp->set_simulated(r.provider == kSimulatedProvider);
+  return e;
+}
+
+SnpAppraiser::SnpAppraiser(SnpAppraiserOptions options)
+    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &system_clock_) {}
+
+std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::string* why) const {
+  if (options_.kds == nullptr) {
+    *why = "no collateral source configured";
+    return std::nullopt;
+  }
+  {
+    std::lock_guard<std::mutex> l(crl_mu_);
+    if (std::chrono::steady_clock::now() < crl_retry_after_) {
+      *why = "the last CRL fetch failed; retrying later";
+      return std::nullopt;
+    }
+  }
+  auto der = options_.kds->GetCrl(ToKdsProduct(product),
+                                  key == SigningKey::kVlek ? collateral::AmdKeyKind::kVlek
+                                                           : collateral::AmdKeyKind::kVcek);
+  if (der.ok()) {
+    auto crl = Crl::Parse(*der);
+    if (crl.ok()) return *std::move(crl);
+    *why = std::string(crl.status().message());
+  } else {
+    *why = std::string(der.status().message());
+  }
+  std::lock_guard<std::mutex> l(crl_mu_);
+  crl_retry_after_ = std::chrono::steady_clock::now() + kCrlRetryDelay;
+  return std::nullopt;
+}
+
+absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteView cert_table,
+                                                    std::span<const Certificate> extra_certs,
+                                                    bool simulated, CheckList* checks) const {
+  if (simulated && !options_.allow_simulation) {
+    return checks->Fail("evidence.simulated",
+                        "the report comes from the software simulator, not AMD hardware; set "
+                        "insecure_simulation_roots = true to accept it (development only)");
+  }
+  ParseOptions po;
+  po.product = options_.product;
+  auto parsed = ParseReport(report_bytes, po);
+  if (!parsed.ok()) {
+    return checks->Fail("report.structure", std::string(parsed.status().message()),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  AttestationReport report = *std::move(parsed);
+  auto entries = ParseCertTable(cert_table);
+  if (!entries.ok()) {
+    return checks->Fail("evidence.cert_table", std::string(entries.status().message()),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  std::vector<Certificate> chain(extra_certs.begin(), extra_certs.end());
+  std::optional<Certificate> endorsement;
+  const SigningKey key = report.signer_info.signing_key;
+  for (const auto& e : *entries) {
+    auto cert = Certificate::Parse(e.data);
+    if (!cert.ok()) {
+      return checks->Fail("evidence.cert_table",
+                          twi::StrCat("certificate ", GuidString(e.guid), " does not parse: ",
+                                      cert.status().message()),
+                          absl::StatusCode::kInvalidArgument);
+    }
+    if ((key == SigningKey::kVcek && e.guid == kGuidVcek) ||
+        (key == SigningKey::kVlek && e.guid == kGuidVlek)) {
+      endorsement = *cert;
+    } else if (e.guid == kGuidAsk || e.guid == kGuidArk) {
+      chain.push_back(*std::move(cert));
+    }
+  }
+  // Endorsements the caller passed directly (e.g. `twi verify --vcek`) come first in extra_certs.
+  if (!endorsement && !chain.empty() && !chain.front().IsSelfIssued() &&
+      chain.front().subject_cn().find("VCEK") != std::string::npos) {
+    endorsement = chain.front();
+  }
+  if (!endorsement && !chain.empty() && !chain.front().IsSelfIssued() &&
+      chain.front().subject_cn().find("VLEK") != std::string::npos &&
+      chain.front().subject_cn().find("SEV-VLEK-") == std::string::npos) {
+    endorsement = chain.front();
+  }
+  if (!endorsement && key == SigningKey::kVcek && options_.kds != nullptr && !simulated) {
+    Product product = report.product != Product::kUnknown ? report.product : options_.product;
+    if (product == Product::kUnknown) {
+      return checks->Fail("collateral.vcek",
+                          "the report does not name its product (version 2) and no VCEK came "
+                          "with it; set sev_snp.product to fetch the VCEK",
+                          absl::StatusCode::kInvalidArgument);
+    }
+    TcbVersion tcb = DecodeTcb(report.reported_tcb.raw, product);
+    collateral::KdsTcb kt{tcb.fmc, tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode};
+    ByteView hwid(report.chip_id.data(), product == Product::kTurin ? 8 : 64);
+    auto der = options_.kds->GetVcek(ToKdsProduct(product), hwid, kt);
+    if (!der.ok()) {
+      checks->Fail("collateral.vcek", std::string(der.status().message()), der.status().code());
+      return absl::Status(der.status().code(),
+                          twi::StrCat("collateral.vcek: ", der.status().message()));
+    }
+    auto cert = Certificate::FromDer(*der);
+    if (!cert.ok()) return checks->Fail("collateral.vcek", std::string(cert.status().message()), absl::StatusCode::kUnavailable);
+    endorsement = *std::move(cert);
+    checks->Pass("collateral.vcek", "VCEK fetched from AMD KDS (or its cache)");
+  }
+  if (!endorsement) {
+    return checks->Fail(
+        "evidence.endorsement",
+        key == SigningKey::kVlek
+            ? "the report is VLEK-signed but carries no VLEK (AMD KDS does not serve VLEKs)"
+            : twi::StrCat("the report is ", SigningKeyName(key),
+                          "-signed and no VCEK came with it (no certificate table entry",
+                          options_.kds ? "" : ", and no collateral source is configured", ")"),
+        absl::StatusCode::kInvalidArgument);
+  }
+
+  VerifyOptions vo;
+  vo.time = clock_->Now();
+  vo.product = options_.product;
+  vo.extra_trusted_roots = options_.extra_roots;
+  vo.allow_simulation_roots = !options_.extra_roots.empty();
+  if (simulated) {
+    for (const auto& c : chain) {
+      if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
+    }
+    vo.allow_simulation_roots = true;
+  }
+  if (options_.crl != CrlMode::kOff && !simulated) {
+    std::string why;
+    Product product = report.product != Product::kUnknown ? report.product : options_.product;
+    vo.crl = FetchCrl(product, key, &why);
+    if (!vo.crl && options_.crl == CrlMode::kRequire) {
+      return checks->Fail("cert.crl", twi::StrCat("no AMD CRL available (", why,
+                                                   ") and sev_snp.crl = \"require\""));
+    }
+    vo.crl_policy = options_.crl == CrlMode::kRequire ? CrlPolicy::kRequire : CrlPolicy::kAllowMissing;
+  }
+  return VerifyReport(report, *endorsement, chain, vo, *checks, &cache_);
+}
+
+absl::StatusOr<appraisal::EvidenceResult> SnpAppraiser::Appraise(const twi::v1::Evidence& evidence,
+                                                                 ByteView expected_report_data,
+                                                                 CheckList* checks) const {
+  if (!evidence.has_sev_snp()) {
+    return checks->Fail("evidence.kind", "sev-snp evidence without an SEV-SNP body",
+                        absl::StatusCode::kInvalidArgument);
+  }
+  const auto& snp = evidence.sev_snp();
+  TWI_ASSIGN_OR_RETURN(VerifiedReport v, Verify(AsBytes(snp.report()), AsBytes(snp.cert_table()),
+                                                {}, snp.simulated(), checks));
+  const AttestationReport& r = v.report;
+  if (!ConstantTimeEqual(ByteView(r.report_data.data(), r.report_data.size()), expected_report_data)) {
+    return checks->Fail("report.report_data",
+                        twi::StrCat("REPORT_DATA ", ShortHex(ByteView(r.report_data.data(), 64)),
+                                    " is not bound to this attestation's nonce and instance key "
+                                    "(want ", ShortHex(expected_report_data), ")"),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  checks->Pass("report.report_data", "bound to the nonce and the instance key");
+  TWI_RETURN_IF_ERROR(sevsnp::Appraise(r, options_.policy, *checks));
+  appraisal::EvidenceResult out;
+  out.selectors = Selectors(r);
+  if (snp.simulated()) out.selectors.push_back("sev-snp:simulated:true");
+  auto claims = Claims(r);
+  for (const char* k : {"chip_id", "measurement", "host_data", "report_id"}) {
+    out.fields[twi::StrCat("sev_snp.", k)] = claims[k];
+  }
+  if (IsAllZero(ByteView(r.chip_id.data(), r.chip_id.size()))) out.fields["sev_snp.chip_id"] = "";
+  return out;
+}
+
+}  // namespace twi::sevsnp

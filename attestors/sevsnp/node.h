@@ -1,0 +1,103 @@
+// SEV-SNP in the twi/v1 node attestation flow: the agent's evidence collector and the server's
+// appraiser (verify -> bind -> appraise -> selectors).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "attestors/appraisal/evidence.h"
+#include "attestors/collateral/kds.h"
+#include "attestors/core/clock.h"
+#include "attestors/sevsnp/collect.h"
+#include "attestors/sevsnp/policy.h"
+#include "attestors/sevsnp/sim.h"
+#include "attestors/sevsnp/verify.h"
+
+namespace twi::sevsnp {
+
+// Agent side: a report from `device` over the challenge's report data, with the host's
+// certificate table.
+class SnpCollector final : public appraisal::EvidenceCollector {
+ public:
+  SnpCollector(std::unique_ptr<SnpDevice> device, uint32_t vmpl)
+      : device_(std::move(device)), vmpl_(vmpl) {}
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_SEV_SNP; }
+  absl::StatusOr<twi::v1::Evidence> Collect(ByteView report_data) override;
+  const SnpDevice& device() const { return *device_; }
+
+ private:
+  std::mutex mu_;  // one report request at a time per device
+  std::unique_ptr<SnpDevice> device_;
+  uint32_t vmpl_;
+};
+
+enum class CrlMode { kOff, kIfAvailable, kRequire };
+
+struct SnpAppraiserOptions {
+  SnpPolicy policy;
+  Product product = Product::kUnknown;  // for v2 reports, when the fleet is known
+  // Roots beside AMD's, from configuration (e.g. a new product line before a release).
+  std::vector<Certificate> extra_roots;
+  // Accept evidence from the software simulator, anchored in the simulator's own ARK that
+  // travels in the certificate table. Development only.
+  bool allow_simulation = false;
+  CrlMode crl = CrlMode::kIfAvailable;
+  // Source of VCEKs missing from the evidence, chains and CRLs; may be null (evidence only).
+  collateral::KdsClient* kds = nullptr;
+  const Clock* clock = nullptr;  // null: system clock
+};
+
+// Server side. Thread-safe; keeps a verification cache across attestations.
+class SnpAppraiser final : public appraisal::EvidenceAppraiser {
+ public:
+  explicit SnpAppraiser(SnpAppraiserOptions options);
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_SEV_SNP; }
+  absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& evidence,
+                                                     ByteView expected_report_data,
+                                                     CheckList* checks) const override;
+
+  // The verification without the report-data binding: `twi verify` and tests use it.
+  struct Result {
+    VerifiedReport verified;
+    absl::Status policy;  // OK or the PERMISSION_DENIED refusal
+  };
+  absl::StatusOr<VerifiedReport> Verify(ByteView report, ByteView cert_table,
+                                        std::span<const Certificate> extra_certs, bool simulated,
+                                        CheckList* checks) const;
+
+ private:
+  std::optional<Crl> FetchCrl(Product product, SigningKey key, std::string* why) const;
+
+  SnpAppraiserOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  mutable VerificationCache cache_;
+  mutable std::mutex crl_mu_;
+  mutable std::chrono::steady_clock::time_point crl_retry_after_{};
+};
+
+struct LocalDeviceOptions {
+  std::string simulate;  // "" or "sev-snp"
+  std::string configfs_path = kDefaultTsmRoot;
+  std::string device_path = "/dev/sev-guest";
+  // Simulation: where the simulated AMD hierarchy is kept ("" = in memory), and its RSA size.
+  std::string sim_dir;
+  int sim_rsa_bits = 4096;
+};
+
+// The SEV-SNP device this machine offers: the simulator when asked, else configfs-tsm or
+// /dev/sev-guest. nullptr (with OK) when there is none.
+absl::StatusOr<std::unique_ptr<SnpDevice>> OpenLocalDevice(const LocalDeviceOptions& options);
+
+// Selector values describing the local TEE, from a fresh report of `device`: tee:sev-snp and
+// the measurement, host data, policy-debug and VMPL selectors. The report is not verified (it
+// comes from this machine's own firmware); the workload attestor uses this.
+absl::StatusOr<std::vector<std::string>> LocalContextSelectors(SnpDevice& device);
+
+// True when `cert` is a root minted by the software simulator (its organisation says so).
+bool IsSimulationRoot(const Certificate& cert);
+
+}  // namespace twi::sevsnp

@@ -1,0 +1,129 @@
+// twi-workloadattestor: SPIRE WorkloadAttestor plugin. Adapts Attest / AttestReference to
+// attestors/process (who the process is) and the local TEE context (what it runs in).
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/str_join.h"
+#include "attestors/core/str.h"
+#include "attestors/process/inspector.h"
+#include "plugin/config/configs.h"
+#include "plugin/runtime/log.h"
+#include "plugin/runtime/runtime.h"
+#include "plugin/workload/tee_context.h"
+#include "spiffe/broker/workload_reference.pb.h"
+#include "spire/plugin/agent/workloadattestor/v1/workloadattestor.grpc.pb.h"
+
+namespace twi {
+namespace {
+
+namespace pb = spire::plugin::agent::workloadattestor::v1;
+
+constexpr char kPidReferenceType[] = "type.googleapis.com/spiffe.broker.WorkloadPIDReference";
+
+struct State {
+  std::unique_ptr<process::ProcessInspector> inspector;
+  std::unique_ptr<workload::TeeContext> tee;
+};
+
+class WorkloadPlugin final : public runtime::Configurable, public pb::WorkloadAttestor::Service {
+ public:
+  absl::Status Configure(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildWorkloadConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    log::SetLevel(cfg->log_level);
+    auto state = Build(*cfg);
+    if (!state.ok()) return state.status();
+    for (const auto& w : cfg->warnings) log::Warn(w);
+    log::Info("configured", {{"proc_root", cfg->proc_root},
+                             {"ima", (*state)->inspector->ima_enabled() ? "on" : (*state)->inspector->ima_status()},
+                             {"tee", absl::StrJoin((*state)->tee->Selectors(), ",")}});
+    std::shared_ptr<State> old;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      old = std::move(state_);
+      state_ = *std::move(state);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> Validate(const std::string& td, const std::string& hcl) override {
+    auto cfg = config::BuildWorkloadConfig(hcl, td);
+    if (!cfg.ok()) return cfg.status();
+    return cfg->warnings;
+  }
+
+  void Deinit() override {
+    std::lock_guard<std::mutex> l(mu_);
+    state_.reset();
+  }
+
+  grpc::Status Attest(grpc::ServerContext*, const pb::AttestRequest* req, pb::AttestResponse* resp) override {
+    auto sel = Selectors(req->pid());
+    if (!sel.ok()) return runtime::ToGrpc(sel.status());
+    for (auto& s : *sel) resp->add_selector_values(std::move(s));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status AttestReference(grpc::ServerContext*, const pb::AttestReferenceRequest* req,
+                               pb::AttestReferenceResponse* resp) override {
+    if (req->reference().type_url() != kPidReferenceType) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          twi::StrCat("unsupported workload reference type \"", req->reference().type_url(),
+                                      "\" (supported: ", kPidReferenceType, ")"));
+    }
+    spiffe::broker::WorkloadPIDReference ref;
+    if (!req->reference().UnpackTo(&ref)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WorkloadPIDReference");
+    }
+    auto sel = Selectors(ref.pid());
+    if (!sel.ok()) return runtime::ToGrpc(sel.status());
+    for (auto& s : *sel) resp->add_selector_values(std::move(s));
+    return grpc::Status::OK;
+  }
+
+ private:
+  static absl::StatusOr<std::shared_ptr<State>> Build(const config::WorkloadConfig& cfg) {
+    process::ProcessOptions o;
+    o.proc_root = cfg.proc_root;
+    o.hash_executable = cfg.hash_executables;
+    o.max_exe_hash_bytes = static_cast<uint64_t>(cfg.max_executable_bytes);
+    o.ima_path = cfg.ima_path;
+    auto inspector = process::ProcessInspector::Create(std::move(o));
+    if (!inspector.ok()) return inspector.status();
+    auto tee = workload::TeeContext::Create(cfg);
+    if (!tee.ok()) return tee.status();
+    auto state = std::make_shared<State>();
+    state->inspector = *std::move(inspector);
+    state->tee = *std::move(tee);
+    return state;
+  }
+
+  absl::StatusOr<std::vector<std::string>> Selectors(int pid) {
+    std::shared_ptr<State> state;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      state = state_;
+    }
+    if (!state) return absl::FailedPreconditionError("not configured");
+    auto sel = state->inspector->Selectors(pid);
+    if (!sel.ok()) return sel.status();
+    std::vector<std::string> tee = state->tee->Selectors();
+    sel->insert(sel->end(), tee.begin(), tee.end());
+    return sel;
+  }
+
+  std::mutex mu_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+}  // namespace twi
+
+int main(int argc, char** argv) {
+  twi::WorkloadPlugin plugin;
+  twi::runtime::PluginSpec spec{"twi-workloadattestor", "WorkloadAttestor",
+                                twi::pb::WorkloadAttestor::service_full_name(), &plugin, &plugin};
+  return twi::runtime::Run(spec, argc, argv);
+}
