@@ -7,6 +7,8 @@
 namespace twi::cli {
 
 int CheckConfig(const std::vector<std::string>& args);
+int Verify(const std::vector<std::string>& args);
+int Sim(const std::vector<std::string>& args);
 
 // Commands added by evidence kinds (verify, sim); returns -1 for an unknown command.
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "plugin/config/docs.h"
 
 #ifndef TWI_VERSION
 #define TWI_VERSION "0.0.0"
@@ -24,6 +25,7 @@ int Usage() {
                "usage: twi <command> [options]\n"
                "commands:\n"
                "  version                                   print the version\n"
+               "  docs [TABLE]                              print the config and selector reference tables\n"
                "  check-config --side agent|server|workload [--trust-domain TD] FILE\n"
                "                                            parse plugin_data and print the effective config\n"
                "                                            or every problem\n"
@@ -47,6 +49,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "check-config") return twi::cli::CheckConfig(args);
+  if (cmd == "docs") {
+    // The README's reference tables, generated from the code.
+    for (const char* const* n = twi::config::TableNames(); *n != nullptr; ++n) {
+      if (!args.empty() && args[0] != *n) continue;
+      std::printf("<!-- %s -->\n%s<!-- /%s -->\n\n", *n, twi::config::MarkdownTable(*n).c_str(), *n);
+    }
+    return 0;
+  }
   int rc = twi::cli::RunExtra(cmd, args);
   if (rc >= 0) return rc;
   std::fprintf(stderr, "twi: unknown command \"%s\"\n", cmd.c_str());

@@ -19,7 +19,8 @@ function(twi_test name)
   target_compile_definitions(${name} PRIVATE
     TWI_TESTDATA="${PROJECT_SOURCE_DIR}/test/testdata"
     TWI_BIN_DIR="${PROJECT_BINARY_DIR}/bin"
-    TWI_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    TWI_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    TWI_TEST_CACHE_DIR="${PROJECT_BINARY_DIR}/test-cache")
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()

@@ -7,6 +7,17 @@ namespace {
 
 constexpr std::array kNode = {
     SelectorDoc{"instance:<hex>", "SHA-256 of the agent's instance key (SPKI DER); stable for one agent state_dir."},
+    SelectorDoc{"tee:sev-snp", "the agent presented a verified AMD SEV-SNP report"},
+    SelectorDoc{"sev-snp:measurement:<hex>", "launch MEASUREMENT (96 hex digits)"},
+    SelectorDoc{"sev-snp:product:<name>", "milan, genoa or turin"},
+    SelectorDoc{"sev-snp:policy-debug:<bool>", "guest POLICY debug bit (false unless sev_snp.allow_debug)"},
+    SelectorDoc{"sev-snp:host-data:<hex>", "HOST_DATA set by the host at launch (64 hex digits)"},
+    SelectorDoc{"sev-snp:tcb:<tcb>", "REPORTED_TCB, e.g. bl=2,tee=0,snp=5,ucode=68 (,fmc=N on Turin)"},
+    SelectorDoc{"sev-snp:signing-key:<key>", "vcek or vlek: which AMD key signed the report"},
+    SelectorDoc{"sev-snp:vmpl:<n>", "VMPL that requested the report"},
+    SelectorDoc{"sev-snp:id-key-digest:<hex>", "ID_KEY_DIGEST, when the guest was launched with an ID block"},
+    SelectorDoc{"sev-snp:guest-svn:<n>", "GUEST_SVN from the ID block (0 without one)"},
+    SelectorDoc{"sev-snp:simulated:true", "the report came from the software simulator (only with insecure_simulation_roots)"},
 };
 
 constexpr std::array kWorkload = {

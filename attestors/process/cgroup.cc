@@ -17,14 +17,11 @@ namespace {
 // Debian's abseil has its own string_view type; parse with it and convert at the API.
 using Text = absl::string_view;
 
-std::vector<Text> Segments(Text path) {
-  return absl::StrSplit(path, '/', absl::SkipEmpty());
-}
+std::vector<Text> Segments(Text path) { return absl::StrSplit(path, '/', absl::SkipEmpty()); }
 
 bool IsLowerHex(Text s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool IsHex(Text s) {
@@ -66,8 +63,7 @@ std::string PodUidFromSegment(Text seg) {
 }
 
 bool IsRealV1Controller(const CgroupLine& l) {
-  return l.hierarchy_id != 0 && !l.controllers.empty() &&
-         !absl::StartsWith(l.controllers, "name=");
+  return l.hierarchy_id != 0 && !l.controllers.empty() && !absl::StartsWith(l.controllers, "name=");
 }
 
 bool HasController(const CgroupLine& l, Text name) {
@@ -93,9 +89,8 @@ absl::StatusOr<std::vector<CgroupLine>> ParseCgroupFile(std::string_view text) {
     }
     CgroupLine l;
     if (!absl::SimpleAtoi(line.substr(0, c1), &l.hierarchy_id)) {
-      return absl::InvalidArgumentError(twi::StrCat("cgroup line ", line_no,
-                                                     " has a bad hierarchy id \"",
-                                                     line.substr(0, c1), "\""));
+      return absl::InvalidArgumentError(twi::StrCat(
+          "cgroup line ", line_no, " has a bad hierarchy id \"", line.substr(0, c1), "\""));
     }
     l.controllers = std::string(line.substr(c1 + 1, c2 - c1 - 1));
     l.path = std::string(line.substr(c2 + 1));
@@ -157,7 +152,8 @@ void SystemdUnitsFromPath(std::string_view path, std::string* unit, std::string*
   // user@<uid>.service: the per-user manager; its subtree repeats the slice/unit layout.
   Text uid = segs[i];
   if (!absl::ConsumePrefix(&uid, "user@") || !absl::ConsumeSuffix(&uid, ".service") ||
-      uid.empty() || !std::all_of(uid.begin(), uid.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      uid.empty() ||
+      !std::all_of(uid.begin(), uid.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return;
   }
   ++i;
@@ -199,9 +195,8 @@ absl::StatusOr<CgroupInfo> AnalyzeCgroups(const std::vector<CgroupLine>& lines) 
   }
   if (!primary) return absl::InvalidArgumentError("cgroup file has no lines");
   info.path = primary->path;
-  info.source = primary->hierarchy_id == 0 && primary->controllers.empty()
-                    ? "0::"
-                    : primary->controllers;
+  info.source =
+      primary->hierarchy_id == 0 && primary->controllers.empty() ? "0::" : primary->controllers;
 
   size_t container_index = 0;
   bool monitor = false;
@@ -222,9 +217,9 @@ absl::StatusOr<CgroupInfo> AnalyzeCgroups(const std::vector<CgroupLine>& lines) 
         container_index = idx;
         id_path = l.path;
       } else if (id != info.container_id) {
-        return absl::FailedPreconditionError(twi::StrCat(
-            "cgroup hierarchies name different containers (", info.container_id.substr(0, 12),
-            " and ", id.substr(0, 12), ")"));
+        return absl::FailedPreconditionError(
+            twi::StrCat("cgroup hierarchies name different containers (",
+                        info.container_id.substr(0, 12), " and ", id.substr(0, 12), ")"));
       }
     }
   }
@@ -233,8 +228,7 @@ absl::StatusOr<CgroupInfo> AnalyzeCgroups(const std::vector<CgroupLine>& lines) 
         "cgroup hierarchies disagree on whether the process is a container monitor (conmon)");
   }
   if (!monitor) {
-    info.pod_uid =
-        PodUidFromPath(id_path, info.container_id.empty() ? SIZE_MAX : container_index);
+    info.pod_uid = PodUidFromPath(id_path, info.container_id.empty() ? SIZE_MAX : container_index);
   }
   SystemdUnitsFromPath(primary->path, &info.systemd_unit, &info.systemd_user_unit);
   return info;

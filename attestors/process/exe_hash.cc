@@ -56,8 +56,7 @@ size_t ExeHashCache::IdentityHash::operator()(const FileIdentity& k) const {
   return h;
 }
 
-absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1,
-                                  std::string_view display) {
+absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1, std::string_view display) {
   EvpMdCtxPtr sha256, sha1;
   absl::Status s = DigestInit(sha256, EVP_sha256());
   if (!s.ok()) return s;
@@ -78,8 +77,8 @@ absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1,
       return ErrnoStatus(errno, twi::StrCat("cannot read ", display));
     }
     if (n == 0) {
-      return absl::UnavailableError(twi::StrCat(display, " ended at byte ", off,
-                                                 " while hashing, want ", size));
+      return absl::UnavailableError(
+          twi::StrCat(display, " ended at byte ", off, " while hashing, want ", size));
     }
     if (EVP_DigestUpdate(sha256.get(), buf.get(), static_cast<size_t>(n)) != 1 ||
         (sha1 && EVP_DigestUpdate(sha1.get(), buf.get(), static_cast<size_t>(n)) != 1)) {

@@ -43,7 +43,7 @@ struct ExeDigests {
 
 struct ExeCacheStats {
   uint64_t hits = 0;
-  uint64_t misses = 0;       // digests computed
+  uint64_t misses = 0;  // digests computed
   uint64_t evictions = 0;
   uint64_t bytes_hashed = 0;
   size_t entries = 0;

@@ -27,12 +27,17 @@ IdNameMap ParseIdNameFile(std::string_view text) {
   return out;
 }
 
-IdNameFile::IdNameFile(std::string path)
-    : path_(std::move(path)), map_(std::make_shared<IdNameMap>()) {}
+IdNameFile::IdNameFile(std::string path, std::chrono::steady_clock::duration recheck_interval)
+    : path_(std::move(path)),
+      recheck_interval_(recheck_interval),
+      map_(std::make_shared<IdNameMap>()) {}
 
 std::shared_ptr<const IdNameMap> IdNameFile::Current(std::string* note) {
   std::lock_guard<std::mutex> lock(mu_);
   if (path_.empty()) return map_;
+  const auto now = std::chrono::steady_clock::now();
+  if (loaded_ && now - checked_at_ < recheck_interval_) return map_;
+  checked_at_ = now;
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0) {
     *note = std::string(ErrnoStatus(errno, twi::StrCat("cannot stat ", path_)).message());

@@ -3,11 +3,14 @@
 // Read from the file rather than through getpwuid/NSS: NSS may call out to LDAP or sssd,
 // which is slow and can block every Workload API call. Names therefore come from the
 // agent's view of the file system (for a containerized workload, the host's names, not the
-// image's). The file is re-read only when its identity (inode, size, mtime, ctime) changes.
+// image's). The file is re-read only when its identity (inode, size, mtime, ctime) changes,
+// and that identity is checked at most once per `recheck_interval` (a stat per call is a
+// tenth of a warm attestation); names may therefore lag an edit by that long.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,7 +31,7 @@ IdNameMap ParseIdNameFile(std::string_view text);
 class IdNameFile {
  public:
   // `path` empty: no names.
-  explicit IdNameFile(std::string path);
+  explicit IdNameFile(std::string path, std::chrono::steady_clock::duration recheck_interval = {});
 
   // The current map; re-reads the file when it changed. When it cannot be read the map is
   // empty and *note says why (names are optional, so this is not an error).
@@ -36,8 +39,10 @@ class IdNameFile {
 
  private:
   const std::string path_;
+  const std::chrono::steady_clock::duration recheck_interval_;
   std::mutex mu_;
   bool loaded_ = false;
+  std::chrono::steady_clock::time_point checked_at_;
   FileIdentity identity_;
   std::shared_ptr<const IdNameMap> map_;
 };

@@ -25,17 +25,19 @@ namespace {
 using Text = absl::string_view;
 std::string_view Std(Text t) { return std::string_view(t.data(), t.size()); }
 
-constexpr size_t kImaNameLenMax = 255;          // IMA_EVENT_NAME_LEN_MAX
-constexpr size_t kMaxListRead = 512u << 20;     // refuse a single read above 512 MiB
-constexpr size_t kMaxLineLength = 64u << 10;    // longer lines are malformed
+constexpr size_t kImaNameLenMax = 255;        // IMA_EVENT_NAME_LEN_MAX
+constexpr size_t kMaxListRead = 512u << 20;   // refuse a single read above 512 MiB
+constexpr size_t kMaxLineLength = 64u << 10;  // longer lines are malformed
 
 enum class Field { kD, kN, kDng, kDngV2, kNng, kSig, kBuf, kDmodsig, kModsig };
 
 bool FieldFromId(Text id, Field* f) {
   static constexpr std::pair<Text, Field> kFields[] = {
-      {"d", Field::kD},          {"n", Field::kN},       {"d-ng", Field::kDng},
-      {"d-ngv2", Field::kDngV2}, {"n-ng", Field::kNng},  {"sig", Field::kSig},
-      {"buf", Field::kBuf},      {"d-modsig", Field::kDmodsig}, {"modsig", Field::kModsig},
+      {"d", Field::kD},           {"n", Field::kN},
+      {"d-ng", Field::kDng},      {"d-ngv2", Field::kDngV2},
+      {"n-ng", Field::kNng},      {"sig", Field::kSig},
+      {"buf", Field::kBuf},       {"d-modsig", Field::kDmodsig},
+      {"modsig", Field::kModsig},
   };
   for (const auto& [name, field] : kFields) {
     if (name == id) {
@@ -49,15 +51,24 @@ bool FieldFromId(Text id, Field* f) {
 // The field list of a template, by its name or, for custom templates, its format.
 absl::StatusOr<std::vector<Field>> TemplateFields(Text name) {
   Text fmt;
-  if (name == "ima") fmt = "d|n";
-  else if (name == "ima-ng") fmt = "d-ng|n-ng";
-  else if (name == "ima-sig") fmt = "d-ng|n-ng|sig";
-  else if (name == "ima-ngv2") fmt = "d-ngv2|n-ng";
-  else if (name == "ima-sigv2") fmt = "d-ngv2|n-ng|sig";
-  else if (name == "ima-buf") fmt = "d-ng|n-ng|buf";
-  else if (name == "ima-modsig") fmt = "d-ng|n-ng|sig|d-modsig|modsig";
-  else if (absl::StrContains(name, '|')) fmt = name;
-  else return absl::InvalidArgumentError(twi::StrCat("unsupported template \"", name, "\""));
+  if (name == "ima")
+    fmt = "d|n";
+  else if (name == "ima-ng")
+    fmt = "d-ng|n-ng";
+  else if (name == "ima-sig")
+    fmt = "d-ng|n-ng|sig";
+  else if (name == "ima-ngv2")
+    fmt = "d-ngv2|n-ng";
+  else if (name == "ima-sigv2")
+    fmt = "d-ngv2|n-ng|sig";
+  else if (name == "ima-buf")
+    fmt = "d-ng|n-ng|buf";
+  else if (name == "ima-modsig")
+    fmt = "d-ng|n-ng|sig|d-modsig|modsig";
+  else if (absl::StrContains(name, '|'))
+    fmt = name;
+  else
+    return absl::InvalidArgumentError(twi::StrCat("unsupported template \"", name, "\""));
   std::vector<Field> fields;
   for (Text id : absl::StrSplit(fmt, '|')) {
     Field f;
@@ -87,21 +98,26 @@ void AppendLe32(Bytes& out, uint32_t v) {
 
 const EVP_MD* TemplateHashMd(size_t len) {
   switch (len) {
-    case 20: return EVP_sha1();
-    case 32: return EVP_sha256();
-    case 48: return EVP_sha384();
-    case 64: return EVP_sha512();
-    default: return nullptr;
+    case 20:
+      return EVP_sha1();
+    case 32:
+      return EVP_sha256();
+    case 48:
+      return EVP_sha384();
+    case 64:
+      return EVP_sha512();
+    default:
+      return nullptr;
   }
 }
 
 // One decoded field: the bytes the kernel hashed, plus what we need from it.
 struct FieldValue {
   Bytes data;
-  std::string algo;    // digest fields
-  std::string type;    // d-ngv2: "ima" or "verity"
-  Bytes digest;        // digest fields
-  std::string text;    // string fields
+  std::string algo;  // digest fields
+  std::string type;  // d-ngv2: "ima" or "verity"
+  Bytes digest;      // digest fields
+  std::string text;  // string fields
 };
 
 absl::StatusOr<FieldValue> DecodeField(Field f, Text tok, bool ima_template) {
@@ -129,8 +145,8 @@ absl::StatusOr<FieldValue> DecodeField(Field f, Text tok, bool ima_template) {
       size_t want = f == Field::kDngV2 ? 3 : 2;
       if (parts.size() != want) {
         return absl::InvalidArgumentError(twi::StrCat("digest field \"", tok.substr(0, 40),
-                                                       "\" is not ", want == 3 ? "type:" : "",
-                                                       "algo:hex"));
+                                                      "\" is not ", want == 3 ? "type:" : "",
+                                                      "algo:hex"));
       }
       if (f == Field::kDngV2) v.type = std::string(parts[0]);
       v.algo = std::string(parts[want - 2]);
@@ -140,8 +156,8 @@ absl::StatusOr<FieldValue> DecodeField(Field f, Text tok, bool ima_template) {
       auto d = Hex(parts[want - 1], "digest");
       if (!d.ok()) return d.status();
       v.digest = *d;
-      std::string prefix = f == Field::kDngV2 ? twi::StrCat(v.type, ":", v.algo, ":")
-                                              : twi::StrCat(v.algo, ":");
+      std::string prefix =
+          f == Field::kDngV2 ? twi::StrCat(v.type, ":", v.algo, ":") : twi::StrCat(v.algo, ":");
       v.data.assign(prefix.begin(), prefix.end());
       v.data.push_back(0);
       v.data.insert(v.data.end(), d->begin(), d->end());
@@ -178,8 +194,8 @@ absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
   Text rest = absl::StripLeadingAsciiWhitespace(ToAbsl(line));
   std::vector<Text> head = absl::StrSplit(rest, absl::MaxSplits(' ', 3));
   if (head.size() < 4) {
-    return absl::InvalidArgumentError(twi::StrCat("line has ", head.size(),
-                                                   " fields, want at least 4"));
+    return absl::InvalidArgumentError(
+        twi::StrCat("line has ", head.size(), " fields, want at least 4"));
   }
   ImaEntry e;
   if (!absl::SimpleAtoi(head[0], &e.pcr) || e.pcr < 0 || e.pcr > 63) {
@@ -206,22 +222,20 @@ absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
   // copies of the list often lose; missing optional fields count as empty.
   while (toks.size() < nf && IsOptionalField((*fields)[toks.size()])) toks.push_back(Text());
   if (toks.size() < nf) {
-    return absl::InvalidArgumentError(
-        twi::StrCat("template ", e.template_name, " wants ", nf, " fields, line has ",
-                     toks.size()));
+    return absl::InvalidArgumentError(twi::StrCat("template ", e.template_name, " wants ", nf,
+                                                  " fields, line has ", toks.size()));
   }
   if (toks.size() > nf) {
     auto s = std::find_if(fields->begin(), fields->end(), IsStringField);
     if (s == fields->end() || std::count_if(fields->begin(), fields->end(), IsStringField) != 1) {
-      return absl::InvalidArgumentError(twi::StrCat("template ", e.template_name, " wants ",
-                                                     nf, " fields, line has ", toks.size()));
+      return absl::InvalidArgumentError(twi::StrCat("template ", e.template_name, " wants ", nf,
+                                                    " fields, line has ", toks.size()));
     }
     size_t si = static_cast<size_t>(s - fields->begin());
     size_t extra = toks.size() - nf;
     Text first = toks[si];
     Text last = toks[si + extra];
-    Text joined(first.data(), static_cast<size_t>(last.data() + last.size() -
-                                                              first.data()));
+    Text joined(first.data(), static_cast<size_t>(last.data() + last.size() - first.data()));
     toks.erase(toks.begin() + static_cast<std::ptrdiff_t>(si) + 1,
                toks.begin() + static_cast<std::ptrdiff_t>(si + extra) + 1);
     toks[si] = joined;
@@ -262,11 +276,10 @@ absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
   uint8_t got[EVP_MAX_MD_SIZE];
   unsigned int got_len = 0;
   if (EVP_Digest(tdata.data(), tdata.size(), got, &got_len, md, nullptr) != 1 ||
-      got_len != template_hash->size() ||
-      !std::equal(got, got + got_len, template_hash->begin())) {
-    return absl::InvalidArgumentError(
-        twi::StrCat("template hash ", ShortHex(*template_hash), " does not match the entry (",
-                     ShortHex(ByteView(got, got_len)), ")"));
+      got_len != template_hash->size() || !std::equal(got, got + got_len, template_hash->begin())) {
+    return absl::InvalidArgumentError(twi::StrCat("template hash ", ShortHex(*template_hash),
+                                                  " does not match the entry (",
+                                                  ShortHex(ByteView(got, got_len)), ")"));
   }
   // Not a file content digest: a measured buffer, or an fs-verity root hash.
   bool is_buf = std::find(fields->begin(), fields->end(), Field::kBuf) != fields->end();

@@ -75,7 +75,6 @@ class ImaIndex {
   static void AddPcr(std::vector<int>& v, int pcr);
 
  private:
-
   std::unordered_map<std::string, std::vector<int>> by_digest_;  // "<algo>:" + raw digest
   std::unordered_map<std::string, std::vector<int>> by_name_;
   uint64_t lines_ = 0;
@@ -86,7 +85,7 @@ class ImaIndex {
 };
 
 struct ImaQuery {
-  Bytes sha256;      // the executable's digests, empty when unknown
+  Bytes sha256;  // the executable's digests, empty when unknown
   Bytes sha1;
   std::string path;  // consulted only when both digests are empty and path matching is on
 };

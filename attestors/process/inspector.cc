@@ -15,42 +15,62 @@
 namespace twi::process {
 namespace {
 
+// Zombie (exited, not reaped) or dead: /proc still lists the pid, but the process is gone.
+bool Dead(const ProcStat& st) { return st.state == 'Z' || st.state == 'X'; }
+
+
 constexpr size_t kMaxProcFile = 64u << 10;
 
 // Reads the files of one /proc/<pid> directory through one directory fd and tells a
 // process that went away apart from a file that is really missing.
 class ProcDir {
  public:
-  ProcDir(int pid, std::string dir, UniqueFd fd) : pid_(pid), dir_(std::move(dir)), fd_(std::move(fd)) {}
+  ProcDir(int pid, std::string dir, UniqueFd fd)
+      : pid_(pid), dir_(std::move(dir)), fd_(std::move(fd)) {}
 
   int fd() const { return fd_.get(); }
   std::string PathOf(std::string_view name) const { return twi::StrCat(dir_, "/", name); }
 
   absl::StatusOr<ProcStat> ReadStat() const {
-    int err = 0;
-    auto text = ReadFileAt(fd(), "stat", PathOf("stat"), kMaxProcFile, &err, true);
+    auto text = ReadFileAt(fd(), "stat", PathOf("stat"), kMaxProcFile, nullptr, true);
     if (!text.ok()) return text.status();
-    auto st = ParseProcStat(*text);
-    if (!st.ok()) {
-      return absl::InternalError(twi::StrCat("malformed ", PathOf("stat"), ": ",
-                                              st.status().message()));
-    }
-    if (st->pid != pid_) {
-      return absl::InternalError(twi::StrCat(PathOf("stat"), " names pid ", st->pid,
-                                              ", want ", pid_));
-    }
-    return st;
+    return ParseStat(*text);
   }
 
-  // The status to return when reading `name` failed with `err` after the first stat read.
-  absl::Status ReadFailure(const absl::Status& s, int err, std::string_view name,
-                           uint64_t start_time) const {
+  // The first read keeps the fd open; Recheck() re-reads it with pread at offset 0, which
+  // makes the kernel render it afresh (and fail with ESRCH once the task is gone).
+  absl::StatusOr<ProcStat> FirstStat() {
+    int fd = ::openat(fd_.get(), "stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, twi::StrCat("cannot open ", PathOf("stat")));
+    stat_fd_ = UniqueFd(fd);
+    auto text = ReadAllFd(fd, PathOf("stat"), kMaxProcFile, nullptr, true);
+    if (!text.ok()) return text.status();
+    return ParseStat(*text);
+  }
+  absl::StatusOr<ProcStat> Recheck() const {
+    char buf[4096];
+    ssize_t n = ::pread(stat_fd_.get(), buf, sizeof(buf), 0);
+    if (n < 0) return ErrnoStatus(errno, twi::StrCat("cannot read ", PathOf("stat")));
+    if (static_cast<size_t>(n) == sizeof(buf)) return ReadStat();  // unusually long: reopen
+    return ParseStat(std::string_view(buf, static_cast<size_t>(n)));
+  }
+
+  // The status to return when a read failed with `err` after the first stat read.
+  absl::Status ReadFailure(const absl::Status& s, int err, uint64_t start_time) const {
     if (IsGoneErrno(err)) {
+      // Reopened by name (not Recheck): also right for fixture trees whose directory was
+      // removed, where the open stat file would still show the old bytes.
       auto st = ReadStat();
-      if (!st.ok() || st->start_time != start_time) return Exited(s.message());
-      return absl::InternalError(s.message());  // alive, so the file is really missing
+      if (!st.ok() || st->start_time != start_time || Dead(*st)) return Exited(s.message());
+      // Alive, so the file is really missing (a broken fixture or an unusual kernel).
+      return absl::InternalError(twi::StrCat("process ", pid_, ": ", s.message()));
     }
-    return absl::Status(s.code(), twi::StrCat("process ", pid_, ": ", s.message()));
+    return Error(s.code(), s.message());
+  }
+
+  // "process <pid>: <detail>" with `code`.
+  absl::Status Error(absl::StatusCode code, absl::string_view detail) const {
+    return absl::Status(code, twi::StrCat("process ", pid_, ": ", detail));
   }
 
   absl::Status Exited(absl::string_view detail) const {
@@ -58,10 +78,23 @@ class ProcDir {
         twi::StrCat("process ", pid_, " exited during attestation (", detail, ")"));
   }
 
+  absl::StatusOr<ProcStat> ParseStat(std::string_view text) const {
+    auto st = ParseProcStat(text);
+    if (!st.ok()) {
+      return absl::InternalError(
+          twi::StrCat("malformed ", PathOf("stat"), ": ", st.status().message()));
+    }
+    if (st->pid != pid_) {
+      return absl::InternalError(
+          twi::StrCat(PathOf("stat"), " names pid ", st->pid, ", want ", pid_));
+    }
+    return st;
+  }
+
   absl::StatusOr<std::string> Read(const char* name, uint64_t start_time) const {
     int err = 0;
     auto text = ReadFileAt(fd(), name, PathOf(name), kMaxProcFile, &err, true);
-    if (!text.ok()) return ReadFailure(text.status(), err, name, start_time);
+    if (!text.ok()) return ReadFailure(text.status(), err, start_time);
     return text;
   }
 
@@ -69,6 +102,7 @@ class ProcDir {
   const int pid_;
   const std::string dir_;
   UniqueFd fd_;
+  UniqueFd stat_fd_;
 };
 
 // What we learned about the executable.
@@ -87,17 +121,19 @@ std::string JoinPcrs(const std::vector<int>& pcrs) { return absl::StrJoin(pcrs, 
 ProcessInspector::ProcessInspector(ProcessOptions options)
     : opts_(std::move(options)),
       exe_cache_(opts_.exe_cache_entries),
-      users_(opts_.passwd_file),
-      groups_(opts_.group_file) {}
+      users_(opts_.passwd_file, opts_.names_recheck_interval),
+      groups_(opts_.group_file, opts_.names_recheck_interval) {}
 
-absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(
-    ProcessOptions options) {
+absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(ProcessOptions options) {
   std::vector<std::string> problems;
   if (options.proc_root.empty()) problems.push_back("proc_root is empty");
   if (options.hash_executable && options.max_exe_hash_bytes == 0) {
     problems.push_back("max_exe_hash_bytes is 0 while hash_executable is set");
   }
   if (options.exe_cache_entries == 0) problems.push_back("exe_cache_entries is 0");
+  if (options.names_recheck_interval.count() < 0) {
+    problems.push_back("names_recheck_interval is negative");
+  }
   if (options.ima_required && options.ima_path.empty()) {
     problems.push_back("ima_required is set but ima_path is empty");
   }
@@ -145,19 +181,19 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
   ProcDir proc(pid, dir, UniqueFd(dfd));
 
   // 1. Identity of the process instance: (pid, start time).
-  auto first = proc.ReadStat();
+  auto first = proc.FirstStat();
   if (!first.ok()) {
     if (absl::IsNotFound(first.status())) {
-      return absl::NotFoundError(twi::StrCat("process ", pid, " not found (",
-                                              first.status().message(), ")"));
+      return absl::NotFoundError(
+          twi::StrCat("process ", pid, " not found (", first.status().message(), ")"));
     }
     return Annotate(first.status(), twi::StrCat("process ", pid));
   }
   const uint64_t start_time = first->start_time;
   if (first->state == 'Z' || first->state == 'X') {
     return absl::NotFoundError(twi::StrCat("process ", pid, " has exited (state ",
-                                            std::string(1, first->state), " in ",
-                                            proc.PathOf("stat"), ")"));
+                                           std::string(1, first->state), " in ",
+                                           proc.PathOf("stat"), ")"));
   }
   ProcessAttestation out;
 
@@ -170,21 +206,22 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     if (fd < 0) {
       int err = errno;
       absl::Status s = ErrnoStatus(err, twi::StrCat("cannot open ", proc.PathOf("exe")));
-      if (!IsGoneErrno(err)) return proc.ReadFailure(s, err, "exe", start_time);
+      if (!IsGoneErrno(err)) return proc.ReadFailure(s, err, start_time);
       // ENOENT with the process alive: a kernel thread, which has no executable.
       auto again = proc.ReadStat();
-      if (!again.ok() || again->start_time != start_time) return proc.Exited(s.message());
+      // A zombie (killed, not yet reaped) also has no executable link: it has exited.
+      if (!again.ok() || again->start_time != start_time || Dead(*again)) return proc.Exited(s.message());
       out.notes.push_back(twi::StrCat("process ", pid, " has no executable (kernel thread)"));
     } else {
       exe_fd = UniqueFd(fd);
       exe.present = true;
       if (::fstat(fd, &exe.st) != 0) {
-        return ErrnoStatus(errno, twi::StrCat("process ", pid, ": cannot stat ",
-                                               proc.PathOf("exe")));
+        return Annotate(ErrnoStatus(errno, twi::StrCat("cannot stat ", proc.PathOf("exe"))),
+                        twi::StrCat("process ", pid));
       }
       int err = 0;
       auto link = ReadLinkAt(proc.fd(), "exe", proc.PathOf("exe"), &err);
-      if (!link.ok()) return proc.ReadFailure(link.status(), err, "exe", start_time);
+      if (!link.ok()) return proc.ReadFailure(link.status(), err, start_time);
       bool had_suffix = false;
       std::string_view stripped = StripDeletedSuffix(*link, &had_suffix);
       // Link count 0 is what makes it deleted; the suffix alone could be part of a name.
@@ -197,20 +234,20 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
   TWI_ASSIGN_OR_RETURN(std::string status_text, proc.Read("status", start_time));
   auto status = ParseProcStatus(status_text);
   if (!status.ok()) {
-    return absl::InternalError(twi::StrCat("malformed ", proc.PathOf("status"), ": ",
-                                            status.status().message()));
+    return proc.Error(absl::StatusCode::kInternal, twi::StrCat("malformed ", proc.PathOf("status"),
+                                                               ": ", status.status().message()));
   }
   TWI_ASSIGN_OR_RETURN(std::string cgroup_text, proc.Read("cgroup", start_time));
   auto cgroup_lines = ParseCgroupFile(cgroup_text);
   if (!cgroup_lines.ok()) {
-    return absl::InternalError(twi::StrCat("malformed ", proc.PathOf("cgroup"), ": ",
-                                            cgroup_lines.status().message()));
+    return proc.Error(
+        absl::StatusCode::kInternal,
+        twi::StrCat("malformed ", proc.PathOf("cgroup"), ": ", cgroup_lines.status().message()));
   }
   auto cgroup = AnalyzeCgroups(*cgroup_lines);
   if (!cgroup.ok()) {
-    return absl::Status(cgroup.status().code(),
-                        twi::StrCat("process ", pid, ": ", proc.PathOf("cgroup"), ": ",
-                                     cgroup.status().message()));
+    return proc.Error(cgroup.status().code(),
+                      twi::StrCat(proc.PathOf("cgroup"), ": ", cgroup.status().message()));
   }
 
   // 4. Digest of the executable, through the fd opened above.
@@ -218,11 +255,11 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
   if (exe.present && opts_.hash_executable) {
     if (!S_ISREG(exe.st.st_mode)) {
       out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid,
-                                       " is not a regular file: no sha256 selector"));
+                                      " is not a regular file: no sha256 selector"));
     } else if (static_cast<uint64_t>(exe.st.st_size) > opts_.max_exe_hash_bytes) {
       out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid, " is ",
-                                       exe.st.st_size, " bytes, above max_exe_hash_bytes ",
-                                       opts_.max_exe_hash_bytes, ": no sha256 selector"));
+                                      exe.st.st_size, " bytes, above max_exe_hash_bytes ",
+                                      opts_.max_exe_hash_bytes, ": no sha256 selector"));
     } else {
       auto d = exe_cache_.Get(exe_fd.get(), exe.st, want_sha1,
                               twi::StrCat(proc.PathOf("exe"), " (", exe.path, ")"));
@@ -258,23 +295,24 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     if (::fstatat(proc.fd(), "exe", &now, 0) != 0) {
       int err = errno;
       return proc.ReadFailure(ErrnoStatus(err, twi::StrCat("cannot stat ", proc.PathOf("exe"))),
-                              err, "exe", start_time);
+                              err, start_time);
     }
     if (now.st_dev != exe.st.st_dev || now.st_ino != exe.st.st_ino) {
-      return absl::UnavailableError(twi::StrCat(
-          "process ", pid, " executed a new program during attestation (", proc.PathOf("exe"),
-          " changed); retry"));
+      return absl::UnavailableError(twi::StrCat("process ", pid,
+                                                " executed a new program during attestation (",
+                                                proc.PathOf("exe"), " changed); retry"));
     }
   }
-  auto second = proc.ReadStat();
+  auto second = proc.Recheck();
   if (!second.ok()) {
     if (absl::IsNotFound(second.status())) return proc.Exited(second.status().message());
     return Annotate(second.status(), twi::StrCat("process ", pid));
   }
   if (second->start_time != start_time) {
-    return proc.Exited(twi::StrCat("start time changed from ", start_time, " to ",
-                                    second->start_time));
+    return proc.Exited(
+        twi::StrCat("start time changed from ", start_time, " to ", second->start_time));
   }
+  if (Dead(*second)) return proc.Exited(twi::StrCat("state ", std::string(1, second->state)));
 
   // 7. Selectors, in a fixed order.
   std::vector<std::string>& sel = out.selectors;
@@ -301,8 +339,8 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
   if (exe.present) {
     if (exe.deleted) {
       sel.push_back("exe-deleted:true");
-      out.notes.push_back(twi::StrCat("executable of process ", pid, " was deleted (was ",
-                                       exe.path, "): no path selector"));
+      out.notes.push_back(twi::StrCat("executable of process ", pid, " was deleted (was ", exe.path,
+                                      "): no path selector"));
     } else {
       sel.push_back(twi::StrCat("path:", exe.path));
     }
@@ -319,8 +357,8 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     sel.push_back(ima->measured ? "ima:measured:true" : "ima:measured:false");
     for (int pcr : ima->pcrs) sel.push_back(twi::StrCat("ima:pcr:", pcr));
     if (ima->by_path) {
-      out.notes.push_back(twi::StrCat("ima match for process ", pid, " is by path ",
-                                       exe.path, " only (pcrs ", JoinPcrs(ima->pcrs), ")"));
+      out.notes.push_back(twi::StrCat("ima match for process ", pid, " is by path ", exe.path,
+                                      " only (pcrs ", JoinPcrs(ima->pcrs), ")"));
     }
   }
   return out;

@@ -7,26 +7,37 @@
 // against the code by test/process/selector_table_test.cc: keep one row per kind, with the
 // kind in backquotes at the start of the row.
 //
-// | Value                          | Meaning                                                      |
-// |--------------------------------|--------------------------------------------------------------|
-// | `uid:<n>`                      | effective uid (/proc/<pid>/status "Uid:" 2nd field)          |
-// | `user:<name>`                  | name of that uid in passwd_file; omitted when unknown        |
-// | `gid:<n>`                      | effective gid                                                |
-// | `group:<name>`                 | name of that gid in group_file; omitted when unknown         |
-// | `supplementary-gid:<n>`        | one per id in "Groups:" (may repeat the effective gid)       |
-// | `supplementary-group:<name>`   | name of each of those, when known                            |
-// | `path:<path>`                  | readlink /proc/<pid>/exe; omitted when the file was deleted  |
-// | `exe-deleted:true`             | the executable has no link left (upgraded/removed binary, memfd); no path selector then |
-// | `sha256:<64 hex>`              | SHA-256 of the executable read through /proc/<pid>/exe; omitted above max_exe_hash_bytes or when hashing is off (a note says so) |
-// | `cgroup:<path>`                | the primary cgroup path (choice of v1/v2 line: cgroup.h)     |
-// | `container-id:<64 hex>`        | docker, containerd (CRI), CRI-O, podman; from the cgroup path |
-// | `pod-uid:<uid>`                | Kubernetes pod UID from a kubepods cgroup path (dashed form) |
-// | `systemd-unit:<name.service>`  | the system service owning the process; never a .scope (sessions, containers) |
-// | `systemd-user-unit:<name.service>` | the service of a user manager (under user@<uid>.service); pair it with uid:<n> |
-// | `ima:measured:<true\|false>`   | whether the IMA list has the executable's digest (sha256, or sha1 for the 'ima' template); omitted when IMA is off or the process has no executable digest and ima_match_path is false |
-// | `ima:pcr:<n>`                  | PCR index (the RTMR-mapped index on TDX) of each matching IMA entry |
+// | Value                              | Meaning                                            |
+// |------------------------------------|----------------------------------------------------|
+// | `uid:<n>`                          | effective uid ("Uid:" 2nd field of status)         |
+// | `user:<name>`                      | that uid's name in passwd_file, when known         |
+// | `gid:<n>`                          | effective gid                                      |
+// | `group:<name>`                     | that gid's name in group_file, when known          |
+// | `supplementary-gid:<n>`            | one per id on the "Groups:" line                   |
+// | `supplementary-group:<name>`       | name of each of those, when known                  |
+// | `path:<path>`                      | readlink /proc/<pid>/exe (not for a deleted file)  |
+// | `exe-deleted:true`                 | the executable has no link left (no path selector) |
+// | `sha256:<64 hex>`                  | SHA-256 of the executable via /proc/<pid>/exe      |
+// | `cgroup:<path>`                    | the primary cgroup path (see cgroup.h)             |
+// | `container-id:<64 hex>`            | Docker, containerd, CRI-O or Podman container      |
+// | `pod-uid:<uid>`                    | Kubernetes pod UID, dashed form                    |
+// | `systemd-unit:<name.service>`      | system service owning the process                  |
+// | `systemd-user-unit:<name.service>` | service of a user manager (pair it with uid:<n>)   |
+// | `ima:measured:<true|false>`        | the IMA list has the executable's digest           |
+// | `ima:pcr:<n>`                      | PCR (RTMR-mapped index on TDX) of each such entry  |
 //
 // Decisions worth knowing:
+//  * Values are emitted in the table's order. Names come from the agent's passwd/group
+//    files (not the container image's), re-checked at most every names_recheck_interval.
+//  * sha256 is omitted (with a note) above max_exe_hash_bytes, for non-regular files, and
+//    when hash_executable is off. Digests are cached by file identity (exe_hash.h).
+//  * container-id/pod-uid: never for a runtime monitor (conmon). systemd-unit is only the
+//    first non-slice cgroup segment and only when it is a .service: scopes (sessions,
+//    containers) and anything inside a delegated subtree are not system units.
+//  * ima:* is omitted when IMA is off (ima_status() says why) or when the executable has no
+//    digest and ima_match_path is false. ima:measured:true needs a sha256 match (or sha1 for
+//    lists using the 'ima' template); entries after a line that fails its template hash are
+//    not trusted (ima.h), so the answer is then false with a note.
 //  * A deleted executable ("... (deleted)" with link count 0) gets no path selector: that
 //    path now names another file or nothing, and a registration entry for it must not
 //    match an old binary still running. sha256 still works.
@@ -35,14 +46,17 @@
 //    exits, or is replaced by another with the same pid, while being read -> NOT_FOUND
 //    "process <pid> exited during attestation ...". A process that calls execve meanwhile
 //    (same pid and start time, new executable) -> UNAVAILABLE "... executed a new program
-//    during attestation". pid <= 0 -> INVALID_ARGUMENT. Permission problems ->
-//    PERMISSION_DENIED naming the path. Never selectors mixed from two processes.
+//    during attestation ...". pid <= 0 -> INVALID_ARGUMENT. Any other failure is
+//    "process <pid>: <what failed, naming the path>" with PERMISSION_DENIED for access
+//    problems, INTERNAL for unreadable or malformed files, FAILED_PRECONDITION when cgroup
+//    hierarchies name different containers. Never selectors mixed from two processes.
 //  * Limits: the pid comes from SO_PEERCRED when the caller connected; if that process
 //    exited and its pid was reused before Attest starts, this reads the new process (the
 //    start-time check covers changes during Attest only). The agent must see the workload's
 //    pid namespace (hostPID for Kubernetes).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -74,6 +88,8 @@ struct ProcessOptions {
   bool ima_match_path = false;
   std::string passwd_file = "/etc/passwd";  // "" = no user/supplementary-group names
   std::string group_file = "/etc/group";
+  // How often the two files are checked for changes (0 = on every call).
+  std::chrono::milliseconds names_recheck_interval{1000};
   // Test seam: runs after everything has been read and before the process identity is
   // checked again, so tests can make the process exit or change at the worst moment.
   std::function<void(int pid)> before_recheck;

@@ -6,9 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
-#include "attestors/core/str.h"
 
+#include "attestors/core/str.h"
 
 namespace twi::process {
 
@@ -55,25 +56,30 @@ absl::StatusOr<UniqueFd> OpenPath(const std::string& path, int extra_flags) {
 absl::StatusOr<std::string> ReadAllFd(int fd, std::string_view display, size_t max_bytes,
                                       int* err_out, bool single_record) {
   std::string out;
-  // /proc files report st_size 0, so read in chunks until EOF. 4 KiB covers
-  // status/stat/cgroup in one read for nearly every process.
-  char buf[4096];
+  // /proc files report st_size 0, so read until EOF. The first 4 KiB chunk holds
+  // status/stat/cgroup of nearly every process; chunks double (to 1 MiB) so a large file
+  // such as a long IMA list costs few read() calls.
+  size_t chunk = 4096;
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
+    const size_t old = out.size();
+    out.resize(old + chunk);
+    ssize_t n = ::read(fd, out.data() + old, chunk);
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
+      out.resize(old);
+      if (err == EINTR) continue;
       if (err_out) *err_out = err;
       return ErrnoStatus(err, twi::StrCat("cannot read ", display));
     }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+    out.resize(old + static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
       if (err_out) *err_out = EFBIG;
       return absl::ResourceExhaustedError(
           twi::StrCat(display, " is larger than ", max_bytes, " bytes"));
     }
-    out.append(buf, static_cast<size_t>(n));
-    if (single_record && static_cast<size_t>(n) < sizeof(buf)) break;
+    if (n == 0) break;
+    if (single_record && static_cast<size_t>(n) < chunk) break;
+    chunk = std::min<size_t>(chunk * 2, 1u << 20);
   }
   return out;
 }

@@ -13,8 +13,18 @@ namespace {
 using Text = absl::string_view;
 
 // Splits on runs of spaces/tabs (the kernel uses single separators, but be lenient).
+// Hand-rolled: this runs on every attestation and absl::ByAnyChar showed up in profiles.
 std::vector<Text> Fields(Text s) {
-  return absl::StrSplit(s, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  std::vector<Text> out;
+  out.reserve(56);
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    size_t start = i;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
+    if (i > start) out.push_back(s.substr(start, i - start));
+  }
+  return out;
 }
 
 absl::Status ParseIdLine(Text key, Text value, uint32_t out[4]) {

@@ -14,11 +14,11 @@ namespace twi::process {
 
 // The fields of /proc/<pid>/stat the attestor uses.
 struct ProcStat {
-  int64_t pid = 0;           // field 1
-  std::string comm;          // field 2, without the parentheses
-  char state = '?';          // field 3: R, S, D, Z (zombie), X (dead), ...
-  uint64_t start_time = 0;   // field 22: clock ticks after boot; with the pid it names one
-                             // process instance for the lifetime of the boot
+  int64_t pid = 0;          // field 1
+  std::string comm;         // field 2, without the parentheses
+  char state = '?';         // field 3: R, S, D, Z (zombie), X (dead), ...
+  uint64_t start_time = 0;  // field 22: clock ticks after boot; with the pid it names one
+                            // process instance for the lifetime of the boot
 };
 
 // `comm` may contain spaces and ')' (a process can name itself "a) b"), so the fields after
@@ -29,7 +29,7 @@ absl::StatusOr<ProcStat> ParseProcStat(std::string_view text);
 struct ProcStatus {
   uint32_t uid[4] = {0, 0, 0, 0};  // real, effective, saved set, filesystem
   uint32_t gid[4] = {0, 0, 0, 0};
-  std::vector<uint32_t> groups;    // supplementary groups ("Groups:"), possibly empty
+  std::vector<uint32_t> groups;  // supplementary groups ("Groups:"), possibly empty
   uint32_t effective_uid() const { return uid[1]; }
   uint32_t effective_gid() const { return gid[1]; }
 };

@@ -112,6 +112,7 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
 }
 
 absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteView cert_table,
+                                                    const std::optional<Certificate>& given,
                                                     std::span<const Certificate> extra_certs,
                                                     bool simulated, CheckList* checks) const {
   if (simulated && !options_.allow_simulation) {
@@ -133,7 +134,7 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
                         absl::StatusCode::kInvalidArgument);
   }
   std::vector<Certificate> chain(extra_certs.begin(), extra_certs.end());
-  std::optional<Certificate> endorsement;
+  std::optional<Certificate> endorsement = given;
   const SigningKey key = report.signer_info.signing_key;
   for (const auto& e : *entries) {
     auto cert = Certificate::Parse(e.data);
@@ -145,20 +146,10 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
     }
     if ((key == SigningKey::kVcek && e.guid == kGuidVcek) ||
         (key == SigningKey::kVlek && e.guid == kGuidVlek)) {
-      endorsement = *cert;
+      if (!endorsement) endorsement = *cert;
     } else if (e.guid == kGuidAsk || e.guid == kGuidArk) {
       chain.push_back(*std::move(cert));
     }
-  }
-  // Endorsements the caller passed directly (e.g. `twi verify --vcek`) come first in extra_certs.
-  if (!endorsement && !chain.empty() && !chain.front().IsSelfIssued() &&
-      chain.front().subject_cn().find("VCEK") != std::string::npos) {
-    endorsement = chain.front();
-  }
-  if (!endorsement && !chain.empty() && !chain.front().IsSelfIssued() &&
-      chain.front().subject_cn().find("VLEK") != std::string::npos &&
-      chain.front().subject_cn().find("SEV-VLEK-") == std::string::npos) {
-    endorsement = chain.front();
   }
   if (!endorsement && key == SigningKey::kVcek && options_.kds != nullptr && !simulated) {
     Product product = report.product != Product::kUnknown ? report.product : options_.product;
@@ -226,7 +217,7 @@ absl::StatusOr<appraisal::EvidenceResult> SnpAppraiser::Appraise(const twi::v1::
   }
   const auto& snp = evidence.sev_snp();
   TWI_ASSIGN_OR_RETURN(VerifiedReport v, Verify(AsBytes(snp.report()), AsBytes(snp.cert_table()),
-                                                {}, snp.simulated(), checks));
+                                                std::nullopt, {}, snp.simulated(), checks));
   const AttestationReport& r = v.report;
   if (!ConstantTimeEqual(ByteView(r.report_data.data(), r.report_data.size()), expected_report_data)) {
     return checks->Fail("report.report_data",

@@ -59,14 +59,14 @@ class SnpAppraiser final : public appraisal::EvidenceAppraiser {
                                                      ByteView expected_report_data,
                                                      CheckList* checks) const override;
 
-  // The verification without the report-data binding: `twi verify` and tests use it.
-  struct Result {
-    VerifiedReport verified;
-    absl::Status policy;  // OK or the PERMISSION_DENIED refusal
-  };
+  // Verification without the report-data binding or the policy (`twi verify` adds the policy
+  // itself). The endorsement (VCEK/VLEK) is `endorsement` when given, else the certificate
+  // table's, else (VCEK) fetched from KDS; `chain` adds ASK/ASVK/ARK certificates.
   absl::StatusOr<VerifiedReport> Verify(ByteView report, ByteView cert_table,
-                                        std::span<const Certificate> extra_certs, bool simulated,
+                                        const std::optional<Certificate>& endorsement,
+                                        std::span<const Certificate> chain, bool simulated,
                                         CheckList* checks) const;
+  const SnpPolicy& policy() const { return options_.policy; }
 
  private:
   std::optional<Crl> FetchCrl(Product product, SigningKey key, std::string* why) const;

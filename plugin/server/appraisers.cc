@@ -33,8 +33,8 @@ class OwningSnpAppraiser final : public appraisal::EvidenceAppraiser {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
-    const config::SnpSettings& s, bool allow_simulation) {
+absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config::SnpSettings& s,
+                                                                   bool allow_simulation) {
   sevsnp::SnpAppraiserOptions o;
   o.policy = s.policy;
   o.product = s.product;
@@ -50,20 +50,32 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
     }
     o.extra_roots.insert(o.extra_roots.end(), certs->begin(), certs->end());
   }
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const config::SnpSettings& s,
+                                                                     collateral::HttpGetter* http) {
+  collateral::KdsOptions ko;
+  ko.base_url = s.kds_base_url;
+  ko.cache_dir = s.kds_cache_dir;
+  ko.offline_dir = s.kds_offline_dir;
+  static const SystemClock kClock;
+  return collateral::KdsClient::Create(ko, http, &kClock);
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
+    const config::SnpSettings& s, bool allow_simulation) {
+  auto o = SnpOptionsFromSettings(s, allow_simulation);
+  if (!o.ok()) return o.status();
   std::unique_ptr<collateral::CurlHttpGetter> http;
   std::unique_ptr<collateral::KdsClient> kds;
   if (!s.kds_offline_dir.empty() || !s.kds_base_url.empty()) {
-    collateral::KdsOptions ko;
-    ko.base_url = s.kds_base_url;
-    ko.cache_dir = s.kds_cache_dir;
-    ko.offline_dir = s.kds_offline_dir;
     if (s.kds_offline_dir.empty()) http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
-    static const SystemClock kClock;
-    auto client = collateral::KdsClient::Create(ko, http.get(), &kClock);
+    auto client = MakeKdsClient(s, http.get());
     if (!client.ok()) return client.status();
     kds = *std::move(client);
   }
-  return std::make_unique<OwningSnpAppraiser>(std::move(http), std::move(kds), std::move(o));
+  return std::make_unique<OwningSnpAppraiser>(std::move(http), std::move(kds), *std::move(o));
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(

@@ -6,11 +6,19 @@
 
 #include "absl/status/statusor.h"
 #include "attestors/appraisal/evidence.h"
+#include "attestors/sevsnp/node.h"
 #include "plugin/config/configs.h"
 
 namespace twi::server {
 
-// The SEV-SNP appraiser for `settings` (also used by `twi verify`).
+// SEV-SNP appraiser options from the sev_snp settings (reads extra_roots files); no KDS client.
+absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config::SnpSettings& s,
+                                                                   bool allow_simulation);
+// A KDS client for the settings; `http` may be null in offline mode.
+absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const config::SnpSettings& s,
+                                                                     collateral::HttpGetter* http);
+
+// The SEV-SNP appraiser for `settings`.
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
     const config::SnpSettings& settings, bool allow_simulation);
 

@@ -31,7 +31,9 @@ testing::Child& Workload() {
 void Report(benchmark::State& state, std::vector<double>& us) {
   if (us.empty()) return;
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * us.size()))]; };
+  auto pct = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(p * us.size()))];
+  };
   state.counters["p50_us"] = pct(0.50);
   state.counters["p99_us"] = pct(0.99);
   state.counters["max_us"] = us.back();
@@ -93,8 +95,9 @@ void BM_AttestCold(benchmark::State& state) {
     if (!a.ok()) state.SkipWithError("attest failed");
   }
   Report(state, us);
-  state.counters["exe_bytes"] = static_cast<double>(
-      inspector->exe_cache_stats().bytes_hashed / std::max<uint64_t>(1, inspector->exe_cache_stats().misses));
+  state.counters["exe_bytes"] =
+      static_cast<double>(inspector->exe_cache_stats().bytes_hashed /
+                          std::max<uint64_t>(1, inspector->exe_cache_stats().misses));
 }
 
 // Warm, with an IMA list of 20000 entries that contains the executable's digest.
@@ -107,8 +110,8 @@ void BM_AttestWarmWithIma(benchmark::State& state) {
                                "/usr/lib/file-" + std::to_string(i));
   }
   char exe[4096];
-  ssize_t n = ::readlink(("/proc/" + std::to_string(Workload().pid()) + "/exe").c_str(), exe,
-                         sizeof(exe));
+  ssize_t n =
+      ::readlink(("/proc/" + std::to_string(Workload().pid()) + "/exe").c_str(), exe, sizeof(exe));
   std::string exe_path(exe, n > 0 ? static_cast<size_t>(n) : 0);
   text += testing::ImaNgLine(10, Sha256(AsBytes(testing::ReadFileOrDie(exe_path))), exe_path);
   testing::WriteFile(list, text);

@@ -34,8 +34,8 @@ const Case kCases[] = {
     {"docker_rootless_v2.txt",
      "/user.slice/user-1000.slice/user@1000.service/user.slice/"
      "docker-8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6.scope",
-     "8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6", "",
-     "user@1000.service", ""},
+     "8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6", "", "user@1000.service",
+     ""},
     {"docker_systemd_inside_v2.txt",
      "/system.slice/docker-818f26ff6bff254199c973226b722641b0e812e92776e2051ccb9b2baee4458e.scope/"
      "system.slice/nginx.service",
@@ -96,8 +96,8 @@ const Case kCases[] = {
     {"podman_v2_rootless.txt",
      "/user.slice/user-1000.slice/user@1000.service/user.slice/"
      "libpod-6c2e0ef82b15fc467fe93e81dd58a0c1f9a51bb5d9fb33fdebd0bd6ba93e3c41.scope",
-     "6c2e0ef82b15fc467fe93e81dd58a0c1f9a51bb5d9fb33fdebd0bd6ba93e3c41", "",
-     "user@1000.service", ""},
+     "6c2e0ef82b15fc467fe93e81dd58a0c1f9a51bb5d9fb33fdebd0bd6ba93e3c41", "", "user@1000.service",
+     ""},
     {"podman_conmon_v2.txt",
      "/machine.slice/"
      "libpod-conmon-f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef.scope",
@@ -110,9 +110,8 @@ const Case kCases[] = {
      "getty@tty1.service", ""},
     {"systemd_service_hybrid.txt", "/system.slice/sshd.service", "", "", "sshd.service", ""},
     {"user_session_v2.txt", "/user.slice/user-1000.slice/session-3.scope", "", "", "", ""},
-    {"user_service_v2.txt",
-     "/user.slice/user-1000.slice/user@1000.service/app.slice/myapp.service", "", "",
-     "user@1000.service", "myapp.service"},
+    {"user_service_v2.txt", "/user.slice/user-1000.slice/user@1000.service/app.slice/myapp.service",
+     "", "", "user@1000.service", "myapp.service"},
     {"user_manager_v2.txt", "/user.slice/user-1000.slice/user@1000.service/init.scope", "", "",
      "user@1000.service", ""},
     {"init_scope_v2.txt", "/init.scope", "", "", "", ""},
@@ -122,8 +121,7 @@ const Case kCases[] = {
      "cri-containerd-db3ce587e4620fcd39a4d824aebf9c5ec6211d3d1d09155e1cd9d00e5d07844d.scope",
      "db3ce587e4620fcd39a4d824aebf9c5ec6211d3d1d09155e1cd9d00e5d07844d",
      "75b7d1fb-63c0-ad39-95bd-6c96fde1797a", "", ""},
-    {"sandbox_v1_memory_only.txt", "/process_api/08882179835e7782aac30ceae31f4d4b", "", "", "",
-     ""},
+    {"sandbox_v1_memory_only.txt", "/process_api/08882179835e7782aac30ceae31f4d4b", "", "", "", ""},
 };
 
 class process_cgroup_fixture : public ::testing::TestWithParam<Case> {};
@@ -165,12 +163,13 @@ TEST(process_cgroup, EveryFixtureIsInTheTable) {
 }
 
 TEST(process_cgroup, HybridPrefersV1OverUnifiedLine) {
-  auto info = AnalyzeCgroups(*ParseCgroupFile(
-      ReadFileOrDie(TestData("cgroup/crio_hybrid_v1.txt"))));
+  auto info =
+      AnalyzeCgroups(*ParseCgroupFile(ReadFileOrDie(TestData("cgroup/crio_hybrid_v1.txt"))));
   ASSERT_TRUE(info.ok());
   // The 0:: line shows crio.service; the runtime placed the process in the v1 hierarchies.
   EXPECT_EQ(info->source, "name=systemd");
-  auto v2 = AnalyzeCgroups(*ParseCgroupFile(ReadFileOrDie(TestData("cgroup/docker_v2_systemd.txt"))));
+  auto v2 =
+      AnalyzeCgroups(*ParseCgroupFile(ReadFileOrDie(TestData("cgroup/docker_v2_systemd.txt"))));
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(v2->source, "0::");
 }
@@ -231,10 +230,10 @@ TEST(process_cgroup, ContainerIdNeeds64LowercaseHex) {
 TEST(process_cgroup, PodUidForms) {
   EXPECT_EQ(PodUidFromPath("/kubepods/podAABBCCDD-1111-2222-3333-444455556666/x", 5),
             "aabbccdd-1111-2222-3333-444455556666");
-  EXPECT_EQ(PodUidFromPath("/kubepods.slice/kubepods-pod12345678_1234_1234_1234_123456789012.slice",
-                           5),
-            "12345678-1234-1234-1234-123456789012");
-  EXPECT_EQ(PodUidFromPath("/kubepods/pod1234/x", 5), "");                      // too short
+  EXPECT_EQ(
+      PodUidFromPath("/kubepods.slice/kubepods-pod12345678_1234_1234_1234_123456789012.slice", 5),
+      "12345678-1234-1234-1234-123456789012");
+  EXPECT_EQ(PodUidFromPath("/kubepods/pod1234/x", 5), "");  // too short
   EXPECT_EQ(PodUidFromPath("/kubepods/podzzzzzzzz-1111-2222-3333-444455556666", 5), "");
   EXPECT_EQ(PodUidFromPath("/kubepods/pod12345678+1234-1234-1234-123456789012", 5), "");
   // Only segments at or above the container's count.

@@ -38,8 +38,7 @@ TEST(process_ima, RealKernelLinesVerify) {
   EXPECT_EQ(sig->digest_algo, "sha256");
   EXPECT_EQ(HexEncode(sig->digest),
             "f1125b940480d20ad841d26d5ea253edc0704b5ec1548c891edf212cb1a9365e");
-  EXPECT_EQ(sig->name,
-            "/lib/modules/5.4.48-openpower1/kernel/drivers/usb/common/usb-common.ko");
+  EXPECT_EQ(sig->name, "/lib/modules/5.4.48-openpower1/kernel/drivers/usb/common/usb-common.ko");
   auto violation = ParseImaLine(lines[4]);
   EXPECT_TRUE(violation->violation);
   EXPECT_TRUE(violation->digest.empty());
@@ -248,8 +247,8 @@ TEST(process_ima, LogStartsOverWhenReplaced) {
   q.sha256 = ExeSha256();
   auto r = (*log)->Lookup(q, false);
   EXPECT_FALSE(r->measured);
-  EXPECT_EQ(r->note, "ima list " + list +
-                         " is trusted only up to line 3: template hash is not hex");
+  EXPECT_EQ(r->note,
+            "ima list " + list + " is trusted only up to line 3: template hash is not hex");
   // A new file (new inode: the old one is kept so its number cannot be reused) in its place.
   std::filesystem::rename(list, list + ".old");
   WriteFile(list, ReadFileOrDie(TestData("ima/ima_ng.txt")));

@@ -95,8 +95,8 @@ TEST(process_inspector, PidThatDoesNotExist) {
   ASSERT_GT(pid, 0);
   auto a = MustCreate(RealOptions())->Attest(pid);
   ASSERT_EQ(a.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(std::string(a.status().message()), "process " + std::to_string(pid) + " not found (no /proc/" +
-                                      std::to_string(pid) + ")");
+  EXPECT_EQ(std::string(a.status().message()),
+            "process " + std::to_string(pid) + " not found (no /proc/" + std::to_string(pid) + ")");
 }
 
 TEST(process_inspector, NonPositivePid) {
@@ -104,7 +104,8 @@ TEST(process_inspector, NonPositivePid) {
   for (int pid : {0, -1, -4242}) {
     auto a = inspector->Attest(pid);
     ASSERT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(std::string(a.status().message()), "pid must be positive, got " + std::to_string(pid));
+    EXPECT_EQ(std::string(a.status().message()),
+              "pid must be positive, got " + std::to_string(pid));
   }
 }
 
@@ -134,8 +135,8 @@ TEST(process_inspector, RealZombie) {
   ::waitpid(pid, &st, 0);
   ASSERT_EQ(a.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(std::string(a.status().message()), "process " + std::to_string(pid) +
-                                      " has exited (state Z in /proc/" + std::to_string(pid) +
-                                      "/stat)");
+                                                   " has exited (state Z in /proc/" +
+                                                   std::to_string(pid) + "/stat)");
 }
 
 TEST(process_inspector, DeletedExecutable) {
@@ -310,27 +311,29 @@ TEST(process_inspector, PermissionDeniedNamesThePath) {
 TEST(process_inspector, FixtureKnownAnswer) {
   Fixture f;
   f.Write();
-  WriteFile(f.dir / "passwd", "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+  WriteFile(f.dir / "passwd",
+            "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n");
   WriteFile(f.dir / "group", "root:x:0:\nsudo:x:27:alice\nalice:x:1000:\n");
   f.options.passwd_file = f.dir / "passwd";
   f.options.group_file = f.dir / "group";
   auto a = MustCreate(f.options)->Attest(4242);
   ASSERT_TRUE(a.ok()) << a.status();
   const std::string exe = TestData("bin/fixture-exe");
-  EXPECT_EQ(a->selectors, (Selectors{
-                              "uid:1000",
-                              "user:alice",
-                              "gid:1000",
-                              "group:alice",
-                              "supplementary-gid:1000",
-                              "supplementary-gid:27",
-                              "supplementary-group:alice",
-                              "supplementary-group:sudo",
-                              "path:" + exe,
-                              "sha256:c4ddabc1025fedf940e2daa62d6c6148cadc5932f52871882391fea860782e2a",
-                              "cgroup:/system.slice/fixture.service",
-                              "systemd-unit:fixture.service",
-                          }));
+  EXPECT_EQ(a->selectors,
+            (Selectors{
+                "uid:1000",
+                "user:alice",
+                "gid:1000",
+                "group:alice",
+                "supplementary-gid:1000",
+                "supplementary-gid:27",
+                "supplementary-group:alice",
+                "supplementary-group:sudo",
+                "path:" + exe,
+                "sha256:c4ddabc1025fedf940e2daa62d6c6148cadc5932f52871882391fea860782e2a",
+                "cgroup:/system.slice/fixture.service",
+                "systemd-unit:fixture.service",
+            }));
   EXPECT_TRUE(a->notes.empty()) << ::testing::PrintToString(a->notes);
 }
 
@@ -350,6 +353,23 @@ TEST(process_inspector, UnknownNamesAreOmitted) {
   EXPECT_TRUE(WithPrefix(a->selectors, "supplementary-").empty());
   EXPECT_TRUE(Has(a->notes, "cannot stat " + f.dir / "no-such-group-file" +
                                 ": no such file or directory: no group selectors"));
+}
+
+TEST(process_inspector, NamesFollowPasswdEditsAfterTheInterval) {
+  Fixture f;
+  f.Write();
+  WriteFile(f.dir / "passwd", "alice:x:1000:1000::/:/bin/sh\n");
+  f.options.passwd_file = f.dir / "passwd";
+  f.options.names_recheck_interval = std::chrono::hours(1);
+  auto slow = MustCreate(f.options);
+  f.options.names_recheck_interval = std::chrono::milliseconds(0);
+  auto every_call = MustCreate(f.options);
+  EXPECT_TRUE(Has(slow->Attest(4242)->selectors, "user:alice"));
+  EXPECT_TRUE(Has(every_call->Attest(4242)->selectors, "user:alice"));
+  ::usleep(20000);  // a distinct mtime/ctime
+  WriteFile(f.dir / "passwd", "bob:x:1000:1000::/:/bin/sh\n");
+  EXPECT_TRUE(Has(slow->Attest(4242)->selectors, "user:alice"));  // within its hour
+  EXPECT_TRUE(Has(every_call->Attest(4242)->selectors, "user:bob"));
 }
 
 TEST(process_inspector, FixtureContainerRuntimes) {
@@ -414,8 +434,9 @@ TEST(process_inspector, FixtureProcessVanishesDuringAttestation) {
   f.options.before_recheck = [&](int) { std::filesystem::remove_all(ProcDirOf(f.root, 4242)); };
   auto a = MustCreate(f.options)->Attest(4242);
   ASSERT_EQ(a.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(std::string(a.status().message()), "process 4242 exited during attestation (cannot stat " +
-                                      f.Path("exe") + ": no such file or directory)");
+  EXPECT_EQ(std::string(a.status().message()),
+            "process 4242 exited during attestation (cannot stat " + f.Path("exe") +
+                ": no such file or directory)");
 }
 
 TEST(process_inspector, FixtureExecDuringAttestation) {
@@ -427,8 +448,9 @@ TEST(process_inspector, FixtureExecDuringAttestation) {
   };
   auto a = MustCreate(f.options)->Attest(4242);
   ASSERT_EQ(a.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(std::string(a.status().message()), "process 4242 executed a new program during attestation (" +
-                                       f.Path("exe") + " changed); retry");
+  EXPECT_EQ(std::string(a.status().message()),
+            "process 4242 executed a new program during attestation (" + f.Path("exe") +
+                " changed); retry");
 }
 
 TEST(process_inspector, FixtureErrors) {
@@ -438,27 +460,61 @@ TEST(process_inspector, FixtureErrors) {
     absl::StatusCode code;
     std::function<std::string(const Fixture&)> message;
   } cases[] = {
-      {"zombie", [](Fixture& f) { f.proc.state = 'Z'; f.Write(); }, absl::StatusCode::kNotFound,
-       [](const Fixture& f) { return "process 4242 has exited (state Z in " + f.Path("stat") + ")"; }},
-      {"missing status", [](Fixture& f) { f.Write(); std::filesystem::remove(f.Path("status")); },
-       absl::StatusCode::kInternal,
-       [](const Fixture& f) { return "cannot open " + f.Path("status") + ": no such file or directory"; }},
-      {"malformed status", [](Fixture& f) { f.Write(); WriteFile(f.Path("status"), "Name:\tx\n"); },
-       absl::StatusCode::kInternal,
-       [](const Fixture& f) { return "malformed " + f.Path("status") + ": status has no Uid line"; }},
-      {"malformed stat", [](Fixture& f) { f.Write(); WriteFile(f.Path("stat"), "4242 (x) S 1\n"); },
+      {"zombie",
+       [](Fixture& f) {
+         f.proc.state = 'Z';
+         f.Write();
+       },
+       absl::StatusCode::kNotFound,
+       [](const Fixture& f) {
+         return "process 4242 has exited (state Z in " + f.Path("stat") + ")";
+       }},
+      {"missing status",
+       [](Fixture& f) {
+         f.Write();
+         std::filesystem::remove(f.Path("status"));
+       },
        absl::StatusCode::kInternal,
        [](const Fixture& f) {
-         return "process 4242: malformed " + f.Path("stat") + ": stat has 4 fields, want at least 22";
+         return "process 4242: cannot open " + f.Path("status") + ": no such file or directory";
+       }},
+      {"malformed status",
+       [](Fixture& f) {
+         f.Write();
+         WriteFile(f.Path("status"), "Name:\tx\n");
+       },
+       absl::StatusCode::kInternal,
+       [](const Fixture& f) {
+         return "process 4242: malformed " + f.Path("status") + ": status has no Uid line";
+       }},
+      {"malformed stat",
+       [](Fixture& f) {
+         f.Write();
+         WriteFile(f.Path("stat"), "4242 (x) S 1\n");
+       },
+       absl::StatusCode::kInternal,
+       [](const Fixture& f) {
+         return "process 4242: malformed " + f.Path("stat") +
+                ": stat has 4 fields, want at least 22";
        }},
       {"pid mismatch",
-       [](Fixture& f) { f.Write(); WriteFile(f.Path("stat"), testing::StatLine(4243, "x", 'S', 1)); },
-       absl::StatusCode::kInternal,
-       [](const Fixture& f) { return "process 4242: " + f.Path("stat") + " names pid 4243, want 4242"; }},
-      {"malformed cgroup", [](Fixture& f) { f.Write(); WriteFile(f.Path("cgroup"), "garbage\n"); },
+       [](Fixture& f) {
+         f.Write();
+         WriteFile(f.Path("stat"), testing::StatLine(4243, "x", 'S', 1));
+       },
        absl::StatusCode::kInternal,
        [](const Fixture& f) {
-         return "malformed " + f.Path("cgroup") + ": cgroup line 1 has fewer than 3 ':'-separated fields";
+         return "process 4242: " + f.Path("stat") + " names pid 4243, want 4242";
+       }},
+      {"malformed cgroup",
+       [](Fixture& f) {
+         f.Write();
+         WriteFile(f.Path("cgroup"), "garbage\n");
+       },
+       absl::StatusCode::kInternal,
+       [](const Fixture& f) {
+         return "process 4242: malformed " + f.Path("cgroup") +
+                ": cgroup line 1 has fewer than 3 ':'-separated fields";
        }},
   };
   for (auto& c : cases) {
@@ -573,12 +629,13 @@ TEST(process_inspector, CreateReportsEveryBadOption) {
   o.exe_cache_entries = 0;
   o.ima_path = "";
   o.ima_required = true;
+  o.names_recheck_interval = std::chrono::milliseconds(-1);
   auto p = ProcessInspector::Create(o);
   ASSERT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(p.status().message()),
             "invalid process options: proc_root is empty; max_exe_hash_bytes is 0 while "
-            "hash_executable is set; exe_cache_entries is 0; ima_required is set but ima_path "
-            "is empty");
+            "hash_executable is set; exe_cache_entries is 0; names_recheck_interval is negative; "
+            "ima_required is set but ima_path is empty");
 }
 
 TEST(process_inspector, MissingImaList) {
@@ -592,7 +649,8 @@ TEST(process_inspector, MissingImaList) {
   o.ima_required = true;
   auto q = ProcessInspector::Create(o);
   ASSERT_EQ(q.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(std::string(q.status().message()), "cannot open /nonexistent/ima/list: no such file or directory");
+  EXPECT_EQ(std::string(q.status().message()),
+            "cannot open /nonexistent/ima/list: no such file or directory");
 }
 
 }  // namespace

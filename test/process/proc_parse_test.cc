@@ -2,9 +2,11 @@
 #include "attestors/process/proc_parse.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "attestors/process/id_names.h"
+#include "attestors/process/proc_io.h"
 #include "test/process/process_test_util.h"
 
 namespace twi::process {
@@ -139,6 +141,35 @@ TEST(process_parse, PasswdAndGroup) {
   EXPECT_EQ(users.at(1000), "alice");
   IdNameMap groups = ParseIdNameFile("root:x:0:\nsudo:x:27:alice\nalice:x:1000:\n");
   EXPECT_EQ(groups.at(27), "sudo");
+}
+
+}  // namespace
+}  // namespace twi::process
+
+namespace twi::process {
+namespace {
+
+TEST(process_io, ReadsLargeFilesAndEnforcesTheCap) {
+  testing::TempDir dir;
+  std::string big(3 * 1024 * 1024 + 17, 'x');
+  testing::WriteFile(dir / "big", big);
+  int err = 0;
+  auto all = ReadFileAt(AT_FDCWD, (dir / "big").c_str(), "big", big.size(), &err);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, big);
+  auto capped = ReadFileAt(AT_FDCWD, (dir / "big").c_str(), "big", 1000, &err);
+  ASSERT_EQ(capped.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(std::string(capped.status().message()), "big is larger than 1000 bytes");
+  auto missing = ReadFileAt(AT_FDCWD, (dir / "nope").c_str(), dir / "nope", 10, &err);
+  ASSERT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(err, ENOENT);
+  EXPECT_EQ(std::string(missing.status().message()),
+            "cannot open " + dir / "nope" + ": no such file or directory");
+  // A single-record read of a /proc file still returns all of it.
+  auto status = ReadFileAt(AT_FDCWD, "/proc/self/status", "status", 1 << 16, nullptr, true);
+  ASSERT_TRUE(status.ok());
+  EXPECT_NE(status->find("Groups:"), std::string::npos);
+  EXPECT_EQ(status->back(), '\n');
 }
 
 }  // namespace

@@ -172,8 +172,8 @@ inline std::string ImaNgLine(int pcr, const Bytes& sha256, const std::string& na
   uint8_t th[20];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), th, &len, EVP_sha1(), nullptr);
-  return std::to_string(pcr) + " " + HexEncode(ByteView(th, len)) + " ima-ng sha256:" +
-         HexEncode(sha256) + " " + name + "\n";
+  return std::to_string(pcr) + " " + HexEncode(ByteView(th, len)) +
+         " ima-ng sha256:" + HexEncode(sha256) + " " + name + "\n";
 }
 
 }  // namespace twi::process::testing

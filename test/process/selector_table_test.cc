@@ -1,8 +1,7 @@
 // The selector table in attestors/process/inspector.h must match what the code emits:
 // every documented kind is produced by some fixture, and every produced kind is documented.
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 
 #include <regex>
 #include <set>
@@ -29,7 +28,8 @@ std::string KindOf(const std::string& value) {
 }
 
 std::set<std::string> DocumentedKinds() {
-  std::string header = ReadFileOrDie(std::string(TWI_SOURCE_DIR) + "/attestors/process/inspector.h");
+  std::string header =
+      ReadFileOrDie(std::string(TWI_SOURCE_DIR) + "/attestors/process/inspector.h");
   std::set<std::string> kinds;
   std::regex row(R"(^// \| `([a-z0-9-]+(?::[a-z]+)?):)");
   std::istringstream in(header);

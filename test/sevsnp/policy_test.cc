@@ -211,10 +211,10 @@ TEST(sevsnp_policy, ParseMinFirmwareTable) {
   const Case cases[] = {
       {"1.55", "", 1, 55, -1},
       {"1.55.29", "", 1, 55, 29},
-      {"1", "firmware version \"1\" must be major.minor or major.minor.build"},
-      {"1.2.3.4", "firmware version \"1.2.3.4\" must be major.minor or major.minor.build"},
-      {"1.x", "firmware version \"1.x\": part \"x\" is not a number 0..255"},
-      {"1.256", "firmware version \"1.256\": part \"256\" is not a number 0..255"},
+      {"1", "firmware version \"1\" must be major.minor or major.minor.build", 0, 0, 0},
+      {"1.2.3.4", "firmware version \"1.2.3.4\" must be major.minor or major.minor.build", 0, 0, 0},
+      {"1.x", "firmware version \"1.x\": part \"x\" is not a number 0..255", 0, 0, 0},
+      {"1.256", "firmware version \"1.256\": part \"256\" is not a number 0..255", 0, 0, 0},
   };
   for (const Case& c : cases) {
     auto m = ParseMinFirmware(c.in);

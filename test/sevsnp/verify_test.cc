@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "gmock/gmock.h"
@@ -140,8 +141,10 @@ Certificate MakeCert(const CertSpec& s) {
 
 Bytes Int(uint8_t v) { return v < 128 ? Bytes{0x02, 0x01, v} : Bytes{0x02, 0x02, 0x00, v}; }
 Bytes Ia5(const std::string& s) {
-  Bytes b = {0x16, static_cast<uint8_t>(s.size())};
-  b.insert(b.end(), s.begin(), s.end());
+  Bytes b(2 + s.size());
+  b[0] = 0x16;
+  b[1] = static_cast<uint8_t>(s.size());
+  std::copy(s.begin(), s.end(), b.begin() + 2);
   return b;
 }
 
@@ -257,6 +260,12 @@ struct CrlSpec {
   EVP_PKEY* signer = nullptr;  // default: the ARK key
   std::string issuer_cn;       // default: the ARK name
 };
+
+CrlSpec Spec(const std::function<void(CrlSpec&)>& edit) {
+  CrlSpec s;
+  edit(s);
+  return s;
+}
 
 Crl MakeCrl(const Pki& pki, const CrlSpec& s) {
   X509_CRL* crl = X509_CRL_new();
@@ -560,22 +569,22 @@ TEST(sevsnp_verify, CrlChecks) {
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o, &checks), "");
   EXPECT_THAT(checks.checks()[3].detail, HasSubstr("does not list SEV-Milan"));
 
-  o.crl = MakeCrl(pki, {.revoked = {5, 2}});
+  o.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.revoked = {5, 2}; }));
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
             "cert.crl: certificate SEV-Milan (serial 2) is revoked by the crl of ARK-Milan");
-  o.crl = MakeCrl(pki, {.next_update = At("2024-12-01T00:00:00Z")});
+  o.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.next_update = At("2024-12-01T00:00:00Z"); }));
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
             "cert.crl: crl is stale: nextUpdate 2024-12-01T00:00:00Z passed (verification time "
             "2025-01-01T00:00:00Z)");
-  o.crl = MakeCrl(pki, {.this_update = At("2025-02-01T00:00:00Z")});
+  o.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.this_update = At("2025-02-01T00:00:00Z"); }));
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
             "cert.crl: crl is not valid yet: thisUpdate 2025-02-01T00:00:00Z, verification time "
             "2025-01-01T00:00:00Z");
-  o.crl = MakeCrl(pki, {.signer = TestKeys().other_rsa.get()});
+  o.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.signer = TestKeys().other_rsa.get(); }));
   EXPECT_THAT(Verify(report, vcek, {pki.ask}, o),
               StartsWith("cert.crl: crl signature (sha256 " + ShortHex(o.crl->sha256()) +
                          ") does not verify with the key of ARK-Milan"));
-  o.crl = MakeCrl(pki, {.issuer_cn = "ARK-Genoa"});
+  o.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.issuer_cn = "ARK-Genoa"; }));
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
             "cert.crl: crl issuer \"CN=ARK-Genoa,O=twi test AMD\" is not \"CN=ARK-Milan,O=twi "
             "test AMD\"");
@@ -621,7 +630,7 @@ TEST(sevsnp_verify, CacheHitSkipsChainAndRespectsTrustContext) {
   auto v4 = VerifyReport(*parsed, vcek, chain, strict, c4, &cache);
   EXPECT_THAT(std::string(v4.status().message()), HasSubstr("allow_simulation_roots is false"));
   VerifyOptions with_crl = o;
-  with_crl.crl = MakeCrl(pki, {.revoked = {2}});
+  with_crl.crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.revoked = {2}; }));
   CheckList c5;
   auto v5 = VerifyReport(*parsed, vcek, chain, with_crl, c5, &cache);
   EXPECT_THAT(std::string(v5.status().message()), StartsWith("cert.crl: "));
@@ -724,7 +733,7 @@ TEST(sevsnp_x509, VcekSerialZeroAndRsaPssChain) {
 
 TEST(sevsnp_x509, CrlParseAndCheck) {
   Pki pki = MakePki();
-  Crl crl = MakeCrl(pki, {.revoked = {2}});
+  Crl crl = MakeCrl(pki, Spec([](CrlSpec& s) { s.revoked = {2}; }));
   const Certificate subjects[] = {pki.ask, pki.asvk};
   EXPECT_TRUE(crl.IsRevoked(pki.ask));
   EXPECT_FALSE(crl.IsRevoked(pki.asvk));
@@ -733,7 +742,7 @@ TEST(sevsnp_x509, CrlParseAndCheck) {
   // Subjects issued by another CA are outside this CRL's scope.
   Certificate vcek = MakeCert(LeafSpec(pki));
   const Certificate leaf_only[] = {vcek};
-  EXPECT_TRUE(CheckCrl(MakeCrl(pki, {.revoked = {0}}), pki.ark, leaf_only,
+  EXPECT_TRUE(CheckCrl(MakeCrl(pki, Spec([](CrlSpec& s) { s.revoked = {0}; })), pki.ark, leaf_only,
                        At("2025-01-01T00:00:00Z"))
                   .ok());
   // PEM form parses to the same CRL.

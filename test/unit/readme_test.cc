@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/config/configs.h"
+#include "plugin/config/docs.h"
 #include "plugin/config/schema.h"
 #include "plugin/hcl/hcl.h"
 
@@ -57,6 +58,17 @@ TEST_F(ReadmeTest, ConfigTablesMatchSchemas) {
   EXPECT_EQ(TableKeys(readme_, "config:agent"), Keys(config::AgentSchema(), key));
   EXPECT_EQ(TableKeys(readme_, "config:server"), Keys(config::ServerSchema(), key));
   EXPECT_EQ(TableKeys(readme_, "config:workload"), Keys(config::WorkloadSchema(), key));
+}
+
+TEST_F(ReadmeTest, TablesAreExactlyTheGeneratedOnes) {
+  // Regenerate with scripts/update-readme-tables.py after changing a schema or selector list.
+  for (const char* const* n = config::TableNames(); *n != nullptr; ++n) {
+    std::string open = std::string("<!-- ") + *n + " -->\n", close = std::string("<!-- /") + *n + " -->";
+    size_t a = readme_.find(open), b = readme_.find(close);
+    ASSERT_NE(a, std::string::npos) << *n;
+    ASSERT_NE(b, std::string::npos) << *n;
+    EXPECT_EQ(readme_.substr(a + open.size(), b - a - open.size()), config::MarkdownTable(*n)) << *n;
+  }
 }
 
 TEST_F(ReadmeTest, ConfigTablesShowDefaults) {

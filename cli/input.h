@@ -1,0 +1,19 @@
+// Evidence files as operators have them: raw binary, hex text, PEM or DER, detected.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attestors/core/bytes.h"
+#include "attestors/core/x509.h"
+
+namespace twi::cli {
+
+// Raw bytes of a binary blob (a report): hex text (whitespace ignored, optional 0x) is decoded,
+// PEM is base64-decoded, anything else is taken as raw bytes.
+absl::StatusOr<Bytes> ReadBlob(const std::string& path);
+// Certificates from a PEM bundle or one DER certificate.
+absl::StatusOr<std::vector<Certificate>> ReadCertificates(const std::string& path);
+
+}  // namespace twi::cli

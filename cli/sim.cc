@@ -1,0 +1,129 @@
+// twi sim sev-snp --report-data HEX --out DIR [--product milan|genoa|turin] [--debug]
+//                 [--rsa-bits N] [--hierarchy-dir DIR]
+//
+// Writes a simulated SEV-SNP report signed by a simulated AMD hierarchy:
+//   DIR/report.bin      the 1184-byte report
+//   DIR/vcek.der        its VCEK
+//   DIR/cert_chain.pem  ASK, then ARK (as AMD KDS serves it)
+//   DIR/ark.pem         the simulated ARK
+//   DIR/policy.hcl      a `twi verify --policy` file trusting that ARK
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "attestors/core/str.h"
+#include "attestors/core/x509.h"
+#include "attestors/sevsnp/abi.h"
+#include "attestors/sevsnp/sim.h"
+#include "cli/commands.h"
+
+namespace twi::cli {
+namespace {
+
+int SimUsage(const std::string& why) {
+  if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
+  std::fprintf(stderr,
+               "usage: twi sim sev-snp --report-data HEX --out DIR [--product milan|genoa|turin]\n"
+               "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n");
+  return 2;
+}
+
+bool Write(const std::filesystem::path& p, std::string_view data) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  return static_cast<bool>(f);
+}
+
+}  // namespace
+
+int Sim(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "sev-snp") return SimUsage("the only simulated TEE is sev-snp");
+  std::map<std::string, std::string> opt;
+  bool debug = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--debug") {
+      debug = true;
+    } else if ((a == "--report-data" || a == "--out" || a == "--product" || a == "--rsa-bits" ||
+                a == "--hierarchy-dir") && i + 1 < args.size()) {
+      opt[a] = args[++i];
+    } else {
+      return SimUsage(twi::StrCat("unexpected argument \"", a, "\""));
+    }
+  }
+  if (opt["--out"].empty()) return SimUsage("--out is required");
+  auto report_data = HexDecode(opt["--report-data"]);
+  if (!report_data.ok() || report_data->size() > 64) {
+    return SimUsage("--report-data must be up to 64 bytes of hex");
+  }
+  sevsnp::SimHierarchyOptions ho;
+  std::string product = opt.count("--product") ? opt["--product"] : "milan";
+  if (product == "milan") {
+    ho.product = sevsnp::SimProduct::kMilan;
+  } else if (product == "genoa") {
+    ho.product = sevsnp::SimProduct::kGenoa;
+  } else if (product == "turin") {
+    ho.product = sevsnp::SimProduct::kTurin;
+  } else {
+    return SimUsage("--product must be milan, genoa or turin");
+  }
+  ho.rsa_bits = opt.count("--rsa-bits") ? std::atoi(opt["--rsa-bits"].c_str()) : 4096;
+  if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return SimUsage("--rsa-bits must be 2048 or 4096");
+  ho.dir = opt["--hierarchy-dir"];
+  auto hierarchy = sevsnp::SimHierarchy::Create(ho);
+  if (!hierarchy.ok()) {
+    std::fprintf(stderr, "twi sim: %s\n", std::string(hierarchy.status().message()).c_str());
+    return 1;
+  }
+  sevsnp::SimOptions so;
+  so.hierarchy = *hierarchy;
+  so.fast_for_tests = false;
+  if (debug) so.policy |= uint64_t{1} << 19;
+  auto sim = sevsnp::SnpSimulator::Create(std::move(so));
+  if (!sim.ok()) {
+    std::fprintf(stderr, "twi sim: %s\n", std::string(sim.status().message()).c_str());
+    return 1;
+  }
+  auto ev = (*sim)->GetReport(*report_data);
+  if (!ev.ok()) {
+    std::fprintf(stderr, "twi sim: %s\n", std::string(ev.status().message()).c_str());
+    return 1;
+  }
+  auto table = sevsnp::ParseCertTable(ev->cert_table);
+  const sevsnp::CertTableEntry* vcek = table.ok() ? sevsnp::FindCert(*table, sevsnp::kGuidVcek) : nullptr;
+  if (vcek == nullptr) {
+    std::fprintf(stderr, "twi sim: the simulator produced no VCEK\n");
+    return 1;
+  }
+  std::filesystem::path out(opt["--out"]);
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  const auto& h = (*sim)->hierarchy();
+  std::string policy = twi::StrCat("# trusts the simulated ARK written beside this file\nextra_roots = [\"",
+                                   std::filesystem::absolute(out / "ark.pem").string(), "\"]\n");
+  if (!Write(out / "report.bin", AsString(ev->report)) || !Write(out / "vcek.der", AsString(vcek->data)) ||
+      !Write(out / "cert_chain.pem", h.VcekCertChainPem()) || !Write(out / "ark.pem", h.ark_pem()) ||
+      !Write(out / "policy.hcl", policy)) {
+    std::fprintf(stderr, "twi sim: cannot write into %s\n", out.string().c_str());
+    return 1;
+  }
+  std::printf("wrote %s/{report.bin,vcek.der,cert_chain.pem,ark.pem,policy.hcl}\n", out.string().c_str());
+  return 0;
+}
+
+int RunExtra(const std::string& cmd, const std::vector<std::string>& args) {
+  if (cmd == "verify") return Verify(args);
+  if (cmd == "sim") return Sim(args);
+  return -1;
+}
+
+std::string ExtraUsage() {
+  return "  verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE] [--at RFC3339]\n"
+         "         [--policy FILE] [--fetch] [--json]\n"
+         "                                            verify evidence offline, as the server does\n"
+         "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
+         "                                            write a simulated report, VCEK and chain\n";
+}
+
+}  // namespace twi::cli

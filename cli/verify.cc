@@ -1,0 +1,175 @@
+// twi verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE] [--at RFC3339]
+//            [--policy FILE] [--fetch] [--json]
+//
+// Verifies evidence offline exactly as the server plugin does (same verifier, same policy
+// keys as the server's sev_snp block), and prints every check. Exit 0 verified, 1 rejected
+// (including malformed evidence), 2 usage errors.
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "attestors/collateral/http.h"
+#include "attestors/core/clock.h"
+#include "attestors/core/file.h"
+#include "attestors/core/str.h"
+#include "attestors/sevsnp/node.h"
+#include "cli/commands.h"
+#include "cli/input.h"
+#include "nlohmann/json.hpp"
+#include "plugin/config/snp_config.h"
+#include "plugin/server/appraisers.h"
+
+namespace twi::cli {
+namespace {
+
+int VerifyUsage(const std::string& why) {
+  if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
+  std::fprintf(stderr,
+               "usage: twi verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE]\n"
+               "                  [--at RFC3339] [--policy FILE] [--fetch] [--json]\n");
+  return 2;
+}
+
+struct Outcome {
+  bool verified = false;
+  std::string error;
+  CheckList checks;
+  std::map<std::string, std::string> claims;
+  std::vector<std::string> selectors;
+};
+
+int Print(const Outcome& o, bool json) {
+  if (json) {
+    nlohmann::ordered_json j;
+    j["verified"] = o.verified;
+    j["evidence_type"] = "sev-snp";
+    j["checks"] = nlohmann::ordered_json::array();
+    for (const auto& c : o.checks.checks()) {
+      j["checks"].push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+    }
+    j["claims"] = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : o.claims) j["claims"][k] = v;
+    j["selectors"] = o.selectors;
+    j["error"] = o.error;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    for (const auto& c : o.checks.checks()) {
+      std::printf("%-4s %-24s %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
+    }
+    if (!o.selectors.empty()) {
+      std::printf("selectors:\n");
+      for (const auto& s : o.selectors) std::printf("  %s\n", s.c_str());
+    }
+    if (o.verified) {
+      std::printf("verified\n");
+    } else {
+      std::printf("rejected: %s\n", o.error.c_str());
+    }
+  }
+  return o.verified ? 0 : 1;
+}
+
+}  // namespace
+
+int Verify(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> opt;
+  bool json = false, fetch = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--fetch") {
+      fetch = true;
+    } else if ((a == "--type" || a == "--report" || a == "--vcek" || a == "--cert-chain" || a == "--at" ||
+                a == "--policy") && i + 1 < args.size()) {
+      opt[a] = args[++i];
+    } else {
+      return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
+    }
+  }
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp");
+  if (opt["--report"].empty()) return VerifyUsage("--report is required");
+
+  config::SnpSettings settings;
+  if (!opt["--policy"].empty()) {
+    auto text = ReadFileToString(opt["--policy"]);
+    if (!text.ok()) return VerifyUsage(std::string(text.status().message()));
+    auto s = config::BuildSnpSettings(*text);
+    if (!s.ok()) return VerifyUsage(twi::StrCat(opt["--policy"], ": ", s.status().message()));
+    settings = *std::move(s);
+  }
+  TimePoint at = std::chrono::system_clock::now();
+  if (!opt["--at"].empty()) {
+    auto t = ParseRfc3339(opt["--at"]);
+    if (!t.ok()) return VerifyUsage(std::string(t.status().message()));
+    at = *t;
+  }
+  auto options = server::SnpOptionsFromSettings(settings, /*allow_simulation=*/false);
+  if (!options.ok()) return VerifyUsage(std::string(options.status().message()));
+  FixedClock clock(at);
+  options->clock = &clock;
+  // Offline unless --fetch: a debugging tool must not reach out to the network by surprise.
+  std::unique_ptr<collateral::CurlHttpGetter> http;
+  std::unique_ptr<collateral::KdsClient> kds;
+  if (fetch || !settings.kds_offline_dir.empty()) {
+    if (settings.kds_offline_dir.empty()) http = std::make_unique<collateral::CurlHttpGetter>();
+    auto k = server::MakeKdsClient(settings, http.get());
+    if (!k.ok()) return VerifyUsage(std::string(k.status().message()));
+    kds = *std::move(k);
+    options->kds = kds.get();
+  }
+
+  Outcome out;
+  auto report = ReadBlob(opt["--report"]);
+  if (!report.ok()) {
+    if (absl::IsNotFound(report.status()) || absl::IsPermissionDenied(report.status())) {
+      return VerifyUsage(std::string(report.status().message()));
+    }
+    out.error = std::string(report.status().message());
+    (void)out.checks.Fail("report.structure", out.error, absl::StatusCode::kInvalidArgument);
+    return Print(out, json);
+  }
+  std::optional<Certificate> vcek;
+  std::vector<Certificate> chain;
+  if (!opt["--vcek"].empty()) {
+    auto c = ReadCertificates(opt["--vcek"]);
+    if (!c.ok() && (absl::IsNotFound(c.status()) || absl::IsPermissionDenied(c.status()))) {
+      return VerifyUsage(std::string(c.status().message()));
+    }
+    if (!c.ok() || c->size() != 1) {
+      out.error = c.ok() ? "--vcek must hold exactly one certificate" : std::string(c.status().message());
+      (void)out.checks.Fail("evidence.endorsement", out.error, absl::StatusCode::kInvalidArgument);
+      return Print(out, json);
+    }
+    vcek = (*c)[0];
+  }
+  if (!opt["--cert-chain"].empty()) {
+    auto c = ReadCertificates(opt["--cert-chain"]);
+    if (!c.ok() && (absl::IsNotFound(c.status()) || absl::IsPermissionDenied(c.status()))) {
+      return VerifyUsage(std::string(c.status().message()));
+    }
+    if (!c.ok()) {
+      out.error = std::string(c.status().message());
+      (void)out.checks.Fail("evidence.cert_chain", out.error, absl::StatusCode::kInvalidArgument);
+      return Print(out, json);
+    }
+    chain = *std::move(c);
+  }
+  sevsnp::SnpAppraiser appraiser(*std::move(options));
+  auto verified = appraiser.Verify(*report, {}, vcek, chain, false, &out.checks);
+  if (!verified.ok()) {
+    out.error = std::string(verified.status().message());
+    return Print(out, json);
+  }
+  out.claims = sevsnp::Claims(verified->report);
+  absl::Status policy = sevsnp::Appraise(verified->report, appraiser.policy(), out.checks);
+  if (!policy.ok()) {
+    out.error = std::string(policy.message());
+    return Print(out, json);
+  }
+  out.selectors = sevsnp::Selectors(verified->report);
+  out.verified = true;
+  return Print(out, json);
+}
+
+}  // namespace twi::cli
