@@ -21,7 +21,27 @@ constexpr std::array kNode = {
 };
 
 constexpr std::array kWorkload = {
-    SelectorDoc{"uid:<n>", "effective user id"},
+    SelectorDoc{"uid:<n>", "effective user id of the process"},
+    SelectorDoc{"user:<name>", "name of that uid (from /etc/passwd); omitted when unknown"},
+    SelectorDoc{"gid:<n>", "effective group id"},
+    SelectorDoc{"group:<name>", "name of that gid (from /etc/group); omitted when unknown"},
+    SelectorDoc{"supplementary-gid:<n>", "one per supplementary group"},
+    SelectorDoc{"supplementary-group:<name>", "name of each supplementary group, when known"},
+    SelectorDoc{"path:<path>", "the executable (/proc/<pid>/exe); omitted when the file was deleted"},
+    SelectorDoc{"exe-deleted:true", "the running executable has been deleted or replaced (no path selector then)"},
+    SelectorDoc{"sha256:<hex>", "SHA-256 of the executable, read through /proc/<pid>/exe and cached"},
+    SelectorDoc{"cgroup:<path>", "the process's cgroup (v2 unified, or the v1 name=systemd hierarchy)"},
+    SelectorDoc{"container-id:<hex>", "container id from the cgroup path: docker, containerd (CRI), CRI-O, podman"},
+    SelectorDoc{"pod-uid:<uid>", "Kubernetes pod UID from a kubepods cgroup path"},
+    SelectorDoc{"systemd-unit:<name>", "the system service owning the process (never a .scope)"},
+    SelectorDoc{"systemd-user-unit:<name>", "the service of a user manager (user@<uid>.service); pair it with uid"},
+    SelectorDoc{"ima:measured:<bool>", "whether the kernel's IMA list has the executable's digest; omitted when IMA is off"},
+    SelectorDoc{"ima:pcr:<n>", "PCR (RTMR-mapped on TDX) of each matching IMA entry"},
+    SelectorDoc{"tee:sev-snp", "the agent runs in an SEV-SNP guest (read from the local device)"},
+    SelectorDoc{"sev-snp:measurement:<hex>", "the guest's launch MEASUREMENT"},
+    SelectorDoc{"sev-snp:host-data:<hex>", "the guest's HOST_DATA"},
+    SelectorDoc{"sev-snp:policy-debug:<bool>", "the guest POLICY debug bit"},
+    SelectorDoc{"sev-snp:vmpl:<n>", "VMPL of the agent's reports"},
 };
 
 // Matches `value` against `pattern` where each <...> stands for a non-empty run of characters.

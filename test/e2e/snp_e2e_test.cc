@@ -2,6 +2,7 @@
 // the host harness; the simulator round trip and policy refusals on the same path.
 #include <filesystem>
 
+#include "attestors/appraisal/selectors.h"
 #include "attestors/sevsnp/sim.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -73,6 +74,9 @@ TEST_F(SnpE2eTest, SimulatorRoundTrip) {
   EXPECT_THAT(r.selectors, Contains("twi:sev-snp:simulated:true"));
   EXPECT_THAT(r.selectors, Contains(StartsWith("twi:sev-snp:measurement:")));
   EXPECT_THAT(r.selectors, Contains(StartsWith("twi:instance:")));
+  for (const auto& v : r.selectors) {  // every value is documented in the README's table
+    EXPECT_TRUE(appraisal::MatchesDocumented(appraisal::NodeSelectors(), v.substr(4))) << v;
+  }
 }
 
 TEST_F(SnpE2eTest, AgentPathTemplateFromVerifiedChipId) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "attestors/appraisal/selectors.h"
 #include "attestors/core/crypto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -78,6 +79,9 @@ TEST_F(WorkloadE2eTest, AttestsAChildProcess) {
   EXPECT_THAT(*sel, Contains("twi:path:" + exe));
   EXPECT_THAT(*sel, Contains("twi:sha256:" + FileSha256(exe)));
   EXPECT_THAT(*sel, Contains(StartsWith("twi:cgroup:")));
+  for (const auto& v : *sel) {
+    EXPECT_TRUE(appraisal::MatchesDocumented(appraisal::WorkloadSelectors(), v.substr(4))) << v;
+  }
   // No TEE on this machine and no simulation: no TEE selectors.
   EXPECT_THAT(*sel, Not(Contains(StartsWith("twi:tee:"))));
 }
@@ -103,6 +107,9 @@ TEST_F(WorkloadE2eTest, TeeContextFromTheSimulator) {
   EXPECT_THAT(*sel, Contains("twi:tee:sev-snp"));
   EXPECT_THAT(*sel, Contains(StartsWith("twi:sev-snp:measurement:")));
   EXPECT_THAT(*sel, Contains("twi:sev-snp:policy-debug:false"));
+  for (const auto& v : *sel) {
+    EXPECT_TRUE(appraisal::MatchesDocumented(appraisal::WorkloadSelectors(), v.substr(4))) << v;
+  }
 }
 
 TEST_F(WorkloadE2eTest, MissingProcessIsAnError) {
