@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attestors/core/file.h"
 #include "cli/commands.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/configs.h"
@@ -9,14 +10,12 @@
 namespace twi::cli {
 
 bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    std::fprintf(stderr, "twi: cannot read \"%s\"\n", path.c_str());
+  auto text = ReadFileToString(path);
+  if (!text.ok()) {
+    std::fprintf(stderr, "twi: %s\n", std::string(text.status().message()).c_str());
     return false;
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
+  *out = *std::move(text);
   return true;
 }
 

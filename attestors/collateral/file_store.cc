@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "attestors/core/file.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace twi::collateral {
@@ -61,22 +63,9 @@ absl::Status WriteFileAtomic(const std::string& path, ByteView data, mode_t mode
 }
 
 absl::StatusOr<Bytes> ReadWholeFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno(absl::StrCat("reading ", path), errno);
   Bytes out;
-  uint8_t buf[16384];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return Errno(absl::StrCat("reading ", path), err);
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  close(fd);
+  int err = ReadFileErrno(path, &out);
+  if (err != 0) return Errno(absl::StrCat("reading ", path), err);
   return out;
 }
 

@@ -294,8 +294,11 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     struct stat now {};
     if (::fstatat(proc.fd(), "exe", &now, 0) != 0) {
       int err = errno;
-      return proc.ReadFailure(ErrnoStatus(err, twi::StrCat("cannot stat ", proc.PathOf("exe"))),
-                              err, start_time);
+      // The link existed when we opened it; a user process loses it only while exiting (its
+      // memory is released before /proc shows it as a zombie).
+      absl::Status s = ErrnoStatus(err, twi::StrCat("cannot stat ", proc.PathOf("exe")));
+      if (IsGoneErrno(err)) return proc.Exited(s.message());
+      return proc.ReadFailure(s, err, start_time);
     }
     if (now.st_dev != exe.st.st_dev || now.st_ino != exe.st.st_ino) {
       return absl::UnavailableError(twi::StrCat("process ", pid,

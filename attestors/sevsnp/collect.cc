@@ -1,3 +1,4 @@
+#include "attestors/core/file.h"
 #include "attestors/sevsnp/collect.h"
 
 #include <fcntl.h>
@@ -36,25 +37,7 @@ absl::Status ErrnoStatus(int err, const std::string& what) {
 }
 
 // configfs attributes are small files read and written in one go; these return 0 or an errno.
-int ReadAll(const std::string& path, Bytes* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  out->clear();
-  uint8_t buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return err;
-    }
-    if (n == 0) break;
-    out->insert(out->end(), buf, buf + n);
-  }
-  close(fd);
-  return 0;
-}
+int ReadAll(const std::string& path, Bytes* out) { return ReadFileErrno(path, out); }
 
 int WriteAll(const std::string& path, ByteView data) {
   // O_CREAT only matters for the test double (an ordinary directory); configfs attributes

@@ -9,6 +9,13 @@ namespace {
 constexpr KeyDoc kLogLevel{"log_level", "string", "\"info\"", "\"debug\"",
                            "Log level of the plugin's stderr log: trace, debug, info, warn or error."};
 
+// Keys the agent and workload plugins share (both read the local TEE device).
+constexpr KeyDoc kSnpConfigfs{"sev_snp.configfs_path", "string", "\"/sys/kernel/config/tsm/report\"",
+                              "\"/sys/kernel/config/tsm/report\"",
+                              "configfs-tsm report directory (tried first)."};
+constexpr KeyDoc kSnpDevice{"sev_snp.device_path", "string", "\"/dev/sev-guest\"", "\"/dev/sev-guest\"",
+                            "sev-guest device for the extended-report ioctl (fallback)."};
+
 constexpr std::array kAgent = {
     kLogLevel,
     KeyDoc{"state_dir", "string", "\"/var/lib/twi-attestor/agent\"", "\"/var/lib/spire/agent/twi\"",
@@ -17,10 +24,8 @@ constexpr std::array kAgent = {
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
            "Use a software TEE instead of the device: \"sev-snp\". For demos and tests; the server "
            "refuses simulated evidence unless insecure_simulation_roots = true."},
-    KeyDoc{"sev_snp.configfs_path", "string", "\"/sys/kernel/config/tsm/report\"",
-           "\"/sys/kernel/config/tsm/report\"", "configfs-tsm report directory (tried first)."},
-    KeyDoc{"sev_snp.device_path", "string", "\"/dev/sev-guest\"", "\"/dev/sev-guest\"",
-           "sev-guest device for the extended-report ioctl (fallback)."},
+    kSnpConfigfs,
+    kSnpDevice,
     KeyDoc{"sev_snp.vmpl", "integer", "0", "0", "VMPL requested for the report (0-3)."},
 };
 
@@ -99,10 +104,8 @@ constexpr std::array kWorkload = {
            "Configure."},
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
            "Read the TEE context from the software simulator instead of the device."},
-    KeyDoc{"sev_snp.configfs_path", "string", "\"/sys/kernel/config/tsm/report\"",
-           "\"/sys/kernel/config/tsm/report\"", "configfs-tsm report directory (tried first)."},
-    KeyDoc{"sev_snp.device_path", "string", "\"/dev/sev-guest\"", "\"/dev/sev-guest\"",
-           "sev-guest device (fallback)."},
+    kSnpConfigfs,
+    kSnpDevice,
 };
 
 }  // namespace

@@ -12,6 +12,10 @@
 
 namespace twi::e2e {
 
+inline constexpr char kAgent[] = "twi-agent-nodeattestor";
+inline constexpr char kServer[] = "twi-server-nodeattestor";
+inline constexpr char kWorkload[] = "twi-workloadattestor";
+
 inline std::string Bin(const std::string& name) { return std::string(TWI_BIN_DIR) + "/" + name; }
 
 // A fresh directory under the test temp dir, removed at destruction.
@@ -60,5 +64,34 @@ inline void ShutdownAndCheckClean(host::PluginProcess& p) {
   EXPECT_TRUE(p.log_format_errors().empty()) << p.log_format_errors()[0];
   EXPECT_EQ(p.stray_stdout_bytes(), 0u);
 }
+
+// An agent and a server node attestor loaded as SPIRE loads them, SPIRE's relay between
+// them, and the clean-shutdown checks at the end of every test.
+class NodePairTest : public ::testing::Test {
+ protected:
+  // `agent_extra` is appended to the agent's plugin_data, after its state_dir.
+  void StartBoth(const std::string& server_hcl, const std::string& agent_extra = "") {
+    store_ = std::make_shared<host::AgentStore>();
+    agent_ = Launch(kAgent);
+    server_ = Launch(kServer, "NodeAttestor", store_);
+    ASSERT_TRUE(agent_ && server_);
+    absl::Status a = agent_->Load("example.org", AgentHcl() + agent_extra, false);
+    ASSERT_TRUE(a.ok()) << a;
+    absl::Status s = server_->Load("example.org", server_hcl, true);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  std::string AgentHcl() { return "state_dir = \"" + dir_.path() + "/agent\"\n"; }
+  host::NodeAttestationResult Attest(const host::RelayHooks& hooks = {}) {
+    return host::AttestNode(*agent_, *server_, "example.org", "twi", hooks, store_.get());
+  }
+  void TearDown() override {
+    if (agent_) ShutdownAndCheckClean(*agent_);
+    if (server_) ShutdownAndCheckClean(*server_);
+  }
+
+  TempDir dir_;
+  std::shared_ptr<host::AgentStore> store_;
+  std::unique_ptr<host::PluginProcess> agent_, server_;
+};
 
 }  // namespace twi::e2e

@@ -17,33 +17,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr char kAgent[] = "twi-agent-nodeattestor";
-constexpr char kServer[] = "twi-server-nodeattestor";
 
-class NodeE2eTest : public ::testing::Test {
- protected:
-  void StartBoth(const std::string& server_hcl) {
-    store_ = std::make_shared<host::AgentStore>();
-    agent_ = Launch(kAgent);
-    server_ = Launch(kServer, "NodeAttestor", store_);
-    ASSERT_TRUE(agent_ && server_);
-    ASSERT_TRUE(agent_->Load("example.org", AgentHcl(), false).ok());
-    absl::Status s = server_->Load("example.org", server_hcl, true);
-    ASSERT_TRUE(s.ok()) << s;
-  }
-  std::string AgentHcl() { return "state_dir = \"" + dir_.path() + "/agent\"\n"; }
-  host::NodeAttestationResult Attest(const host::RelayHooks& hooks = {}) {
-    return host::AttestNode(*agent_, *server_, "example.org", "twi", hooks, store_.get());
-  }
-  void TearDown() override {
-    if (agent_) ShutdownAndCheckClean(*agent_);
-    if (server_) ShutdownAndCheckClean(*server_);
-  }
-
-  TempDir dir_;
-  std::shared_ptr<host::AgentStore> store_;
-  std::unique_ptr<host::PluginProcess> agent_, server_;
-};
+class NodeE2eTest : public NodePairTest {};
 
 TEST_F(NodeE2eTest, PluginsLoadAndAdvertiseTheirServices) {
   agent_ = Launch(kAgent);

@@ -23,7 +23,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr char kWorkload[] = "twi-workloadattestor";
 
 // A child running /bin/sleep; returns once its exec has happened (so /proc/<pid>/exe names
 // sleep, not this test binary).
