@@ -16,7 +16,10 @@ namespace twi::process {
 namespace {
 
 // Zombie (exited, not reaped) or dead: /proc still lists the pid, but the process is gone.
-bool Dead(const ProcStat& st) { return st.state == 'Z' || st.state == 'X'; }
+// An exiting process (PF_EXITING) has already released its memory and executable link.
+bool Dead(const ProcStat& st) {
+  return st.state == 'Z' || st.state == 'X' || (st.flags & kPfExiting) != 0;
+}
 
 
 constexpr size_t kMaxProcFile = 64u << 10;
@@ -209,8 +212,12 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
       if (!IsGoneErrno(err)) return proc.ReadFailure(s, err, start_time);
       // ENOENT with the process alive: a kernel thread, which has no executable.
       auto again = proc.ReadStat();
-      // A zombie (killed, not yet reaped) also has no executable link: it has exited.
-      if (!again.ok() || again->start_time != start_time || Dead(*again)) return proc.Exited(s.message());
+      // Only kernel threads have no executable; a user process without one is exiting (or a
+      // zombie) and must not be reported with a partial set of selectors.
+      if (!again.ok() || again->start_time != start_time || Dead(*again) ||
+          (again->flags & kPfKthread) == 0) {
+        return proc.Exited(s.message());
+      }
       out.notes.push_back(twi::StrCat("process ", pid, " has no executable (kernel thread)"));
     } else {
       exe_fd = UniqueFd(fd);

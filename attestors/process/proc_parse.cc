@@ -69,6 +69,11 @@ absl::StatusOr<ProcStat> ParseProcStat(std::string_view text_in) {
         twi::StrCat("stat has a bad state \"", rest[0].substr(0, 24), "\""));
   }
   st.state = rest[0][0];
+  constexpr size_t kFlagsIndex = 9 - 3;
+  if (!absl::SimpleAtoi(rest[kFlagsIndex], &st.flags)) {
+    return absl::InvalidArgumentError(
+        twi::StrCat("stat has bad flags \"", rest[kFlagsIndex].substr(0, 24), "\""));
+  }
   if (!absl::SimpleAtoi(rest[kStartTimeIndex], &st.start_time)) {
     return absl::InvalidArgumentError(
         twi::StrCat("stat has a bad starttime \"", rest[kStartTimeIndex].substr(0, 24), "\""));

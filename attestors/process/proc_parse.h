@@ -17,6 +17,7 @@ struct ProcStat {
   int64_t pid = 0;          // field 1
   std::string comm;         // field 2, without the parentheses
   char state = '?';         // field 3: R, S, D, Z (zombie), X (dead), ...
+  uint64_t flags = 0;       // field 9: PF_* flags (PF_EXITING 0x4, PF_KTHREAD 0x200000)
   uint64_t start_time = 0;  // field 22: clock ticks after boot; with the pid it names one
                             // process instance for the lifetime of the boot
 };
@@ -24,6 +25,9 @@ struct ProcStat {
 // `comm` may contain spaces and ')' (a process can name itself "a) b"), so the fields after
 // it are located from the LAST ')' in the text, as proc(5) advises.
 absl::StatusOr<ProcStat> ParseProcStat(std::string_view text);
+
+inline constexpr uint64_t kPfExiting = 0x4;
+inline constexpr uint64_t kPfKthread = 0x00200000;
 
 // The fields of /proc/<pid>/status the attestor uses.
 struct ProcStatus {

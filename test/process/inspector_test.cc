@@ -530,6 +530,7 @@ TEST(process_inspector, FixtureErrors) {
 TEST(process_inspector, FixtureKernelThread) {
   Fixture f;
   f.proc.exe_target = "";
+  f.proc.flags = 0x04208040;  // PF_KTHREAD set, as kthreadd's children show
   f.proc.uid = 0;
   f.proc.gid = 0;
   f.proc.groups = {};
@@ -539,6 +540,26 @@ TEST(process_inspector, FixtureKernelThread) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->selectors, (Selectors{"uid:0", "gid:0", "cgroup:/"}));
   EXPECT_TRUE(Has(a->notes, "process 4242 has no executable (kernel thread)"));
+}
+
+TEST(process_inspector, FixtureUserProcessWithoutExeHasExited) {
+  // A user process whose exe link is gone is exiting (its mm is released before it shows as
+  // a zombie): it must not be reported with a partial set of selectors.
+  Fixture f;
+  f.proc.exe_target = "";
+  f.Write();
+  auto a = MustCreate(f.options)->Attest(4242);
+  ASSERT_EQ(a.status().code(), absl::StatusCode::kNotFound) << a.status();
+  EXPECT_NE(std::string(a.status().message()).find("process 4242 exited during attestation"), std::string::npos)
+      << a.status();
+}
+
+TEST(process_inspector, FixtureExitingFlagMeansExited) {
+  Fixture f;
+  f.proc.flags = 4194560 | 0x4;  // PF_EXITING
+  f.Write();
+  auto a = MustCreate(f.options)->Attest(4242);
+  ASSERT_EQ(a.status().code(), absl::StatusCode::kNotFound) << a.status();
 }
 
 // --- IMA through the inspector ------------------------------------------------------------

@@ -66,6 +66,7 @@ struct FakeProcess {
   std::string comm = "fixture";
   char state = 'S';
   uint64_t start_time = 123456;
+  uint64_t flags = 4194560;  // PF_RANDOMIZE | PF_FORKNOEXEC-style user process flags
   uint32_t uid = 1000;
   uint32_t gid = 1000;
   std::vector<uint32_t> groups = {1000, 27};
@@ -74,10 +75,11 @@ struct FakeProcess {
 };
 
 // A /proc/<pid>/stat line with all 52 fields, as Linux 6.x prints it.
-inline std::string StatLine(int pid, const std::string& comm, char state, uint64_t start) {
+inline std::string StatLine(int pid, const std::string& comm, char state, uint64_t start,
+                            uint64_t flags = 4194560) {
   std::ostringstream s;
   s << pid << " (" << comm << ") " << state << " 1 " << pid << " " << pid
-    << " 0 -1 4194560 1020 0 0 0 3 1 0 0 20 0 1 0 " << start
+    << " 0 -1 " << flags << " 1020 0 0 0 3 1 0 0 20 0 1 0 " << start
     << " 2424832 224 18446744073709551615 94000000000000 94000000016000 140730000000000 0 0 0 0"
     << " 0 0 0 17 1 0 0 0 0 0 94000000020000 94000000021000 94000001000000 140730000001000"
     << " 140730000001100 140730000001100 140730000004000 0\n";
@@ -103,7 +105,7 @@ inline std::string ProcDirOf(const std::string& root, int pid) {
 inline void WriteFakeProcess(const std::string& root, const FakeProcess& p) {
   std::string dir = ProcDirOf(root, p.pid);
   std::filesystem::create_directories(dir);
-  WriteFile(dir + "/stat", StatLine(p.pid, p.comm, p.state, p.start_time));
+  WriteFile(dir + "/stat", StatLine(p.pid, p.comm, p.state, p.start_time, p.flags));
   WriteFile(dir + "/status", StatusText(p));
   WriteFile(dir + "/cgroup", p.cgroup);
   std::error_code ec;
