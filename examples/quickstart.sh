@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
 if [ ! -x "$BUILD_DIR/bin/twi-host" ] || [ ! -x "$BUILD_DIR/bin/twi-agent-nodeattestor" ]; then
-  BUILD_DIR="$BUILD_DIR" ./scripts/build.sh
+  BUILD_DIR="$BUILD_DIR" TARGETS="twi-host twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor twi" \
+    ./scripts/build.sh
 fi
 STATE="$(mktemp -d)"
 trap 'rm -rf "$STATE"' EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds into BUILD_DIR (default: build). Extra arguments go to cmake's
-# configure step, e.g. -DTWI_SANITIZE=ON.
+# configure step, e.g. -DTWI_SANITIZE=ON. TARGETS="a b" builds only those targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
@@ -11,4 +11,6 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 elif [ $# -gt 0 ]; then
   cmake -S . -B "$BUILD_DIR" "$@" >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}"
+TARGET_ARGS=()
+for t in ${TARGETS:-}; do TARGET_ARGS+=(--target "$t"); done
+cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" "${TARGET_ARGS[@]}"
