@@ -11,17 +11,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/sevsnp/testdata.h"
 
 namespace twi::sevsnp {
 namespace {
 
 using ::testing::HasSubstr;
 
-Bytes ReadFile(const std::string& rel) {
-  std::ifstream f(std::string(TWI_TESTDATA) + "/sevsnp/" + rel, std::ios::binary);
-  EXPECT_TRUE(f.good()) << rel;
-  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 Bytes S1Report() { return ReadFile("go-sev-guest/attestation.bin"); }
 Bytes S4Report() { return ReadFile("trustee/test-vlek-report.bin"); }  // v3, Milan, VLEK

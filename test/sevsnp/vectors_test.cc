@@ -9,6 +9,7 @@
 #include "attestors/sevsnp/verify.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/sevsnp/testdata.h"
 
 namespace twi::sevsnp {
 namespace {
@@ -17,13 +18,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-TimePoint At(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
-
-Bytes ReadFile(const std::string& rel) {
-  std::ifstream f(std::string(TWI_TESTDATA) + "/sevsnp/" + rel, std::ios::binary);
-  EXPECT_TRUE(f.good()) << rel;
-  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 Bytes ReadHexReport(const std::string& rel) {
   std::string hex;

@@ -16,6 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/sevsnp/testdata.h"
 #include "attestors/sevsnp/roots.h"
 
 namespace twi::sevsnp {
@@ -25,13 +26,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-TimePoint At(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
-
-Bytes ReadFile(const std::string& rel) {
-  std::ifstream f(std::string(TWI_TESTDATA) + "/sevsnp/" + rel, std::ios::binary);
-  EXPECT_TRUE(f.good()) << rel;
-  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 // ---- a synthetic AMD-shaped PKI ----
 
