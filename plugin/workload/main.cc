@@ -107,10 +107,21 @@ class WorkloadPlugin final : public runtime::Configurable, public pb::WorkloadAt
       state = state_;
     }
     if (!state) return absl::FailedPreconditionError("not configured");
-    auto sel = state->inspector->Selectors(pid);
-    if (!sel.ok()) return sel.status();
+    auto a = state->inspector->Attest(pid);
+    if (!a.ok()) {
+      log::Debug("workload attestation failed", {{"pid", std::to_string(pid)},
+                                                 {"error", std::string(a.status().message())}});
+      return a.status();
+    }
+    // Why an expected selector is missing (size cap, unknown user, IMA off...): for operators
+    // whose registration entry does not match.
+    if (!a->notes.empty()) {
+      log::Debug("workload attested with notes", {{"pid", std::to_string(pid)},
+                                                  {"notes", absl::StrJoin(a->notes, "; ")}});
+    }
+    std::vector<std::string> sel = std::move(a->selectors);
     std::vector<std::string> tee = state->tee->Selectors();
-    sel->insert(sel->end(), tee.begin(), tee.end());
+    sel.insert(sel.end(), tee.begin(), tee.end());
     return sel;
   }
 
