@@ -89,6 +89,7 @@ absl::StatusOr<Bytes> NodeSession::HandlePayload(ByteView payload) {
   TWI_ASSIGN_OR_RETURN(nonce_, RandomBytes(kNonceSize));
   payload_.assign(payload.begin(), payload.end());
   spki_ = std::move(spki);
+  key_ = std::move(key);
 
   twi::v1::Challenge c;
   c.set_version(kProtocolVersion);
@@ -126,8 +127,7 @@ absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView re
                         absl::StatusCode::kInvalidArgument);
   }
   checks_.Pass("response.nonce", "nonce echoed");
-  TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromSpki(spki_));
-  absl::Status sig = VerifySha256(key.get(), Transcript(nonce_, payload_), AsBytes(r.signature()));
+  absl::Status sig = VerifySha256(key_.get(), Transcript(nonce_, payload_), AsBytes(r.signature()));
   if (!sig.ok()) {
     return checks_.Fail("response.signature",
                         "instance key signature over the transcript does not verify",

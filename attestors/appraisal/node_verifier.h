@@ -15,6 +15,7 @@
 #include "attestors/appraisal/evidence.h"
 #include "attestors/core/bytes.h"
 #include "attestors/core/checks.h"
+#include "attestors/core/crypto.h"
 
 namespace twi::appraisal {
 
@@ -56,6 +57,7 @@ class NodeSession {
   State state_ = State::kWantPayload;
   Bytes payload_;
   Bytes spki_;
+  EvpPkeyPtr key_;  // parsed from spki_ at the payload
   Bytes nonce_;
   std::vector<twi::v1::EvidenceKind> wanted_;
   CheckList checks_;

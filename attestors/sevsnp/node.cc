@@ -89,8 +89,14 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
     *why = "no collateral source configured";
     return std::nullopt;
   }
+  const auto cache_key = std::make_pair(product, key);
   {
     std::lock_guard<std::mutex> l(crl_mu_);
+    auto it = crls_.find(cache_key);
+    if (it != crls_.end()) {
+      if (it->second.next_update() && clock_->Now() < *it->second.next_update()) return it->second;
+      crls_.erase(it);
+    }
     if (std::chrono::steady_clock::now() < crl_retry_after_) {
       *why = "the last CRL fetch failed; retrying later";
       return std::nullopt;
@@ -101,7 +107,11 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
                                                            : collateral::AmdKeyKind::kVcek);
   if (der.ok()) {
     auto crl = Crl::Parse(*der);
-    if (crl.ok()) return *std::move(crl);
+    if (crl.ok()) {
+      std::lock_guard<std::mutex> l(crl_mu_);
+      crls_.insert_or_assign(cache_key, *crl);
+      return *std::move(crl);
+    }
     *why = std::string(crl.status().message());
   } else {
     *why = std::string(der.status().message());

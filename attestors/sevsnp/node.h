@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,6 +78,9 @@ class SnpAppraiser final : public appraisal::EvidenceAppraiser {
   mutable VerificationCache cache_;
   mutable std::mutex crl_mu_;
   mutable std::chrono::steady_clock::time_point crl_retry_after_{};
+  // Parsed CRLs by (product, signing key), kept until their nextUpdate so the hot path does
+  // not parse the same DER on every attestation.
+  mutable std::map<std::pair<Product, SigningKey>, Crl> crls_;
 };
 
 struct LocalDeviceOptions {
