@@ -1,0 +1,183 @@
+// SnpAppraiser, the server's SEV-SNP step in node attestation: the endorsement from the
+// certificate table or from collateral (offline KDS directory), CRLs per sev_snp.crl, the
+// REPORT_DATA binding, and the simulation opt-in. Evidence comes from the simulator anchored
+// in an explicitly trusted extra root (as an operator would configure a non-AMD root).
+#include <filesystem>
+
+#include "attestors/collateral/file_store.h"
+#include "attestors/collateral/kds.h"
+#include "attestors/sevsnp/node.h"
+#include "attestors/sevsnp/sim.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace twi::sevsnp {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class SnpAppraiserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hierarchy_ = SimHierarchy::SharedForTests(SimProduct::kMilan).value();
+    SimOptions so;
+    so.hierarchy = hierarchy_;
+    sim_ = SnpSimulator::Create(so).value();
+    report_data_ = Bytes(64, 0x5A);
+    auto ev = sim_->GetReport(report_data_).value();
+    evidence_.set_kind(twi::v1::EVIDENCE_KIND_SEV_SNP);
+    evidence_.mutable_sev_snp()->set_report(std::string(AsString(ev.report)));
+    evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(ev.cert_table)));
+    dir_ = ::testing::TempDir() + "/snp-node-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    static const SystemClock clock;
+    collateral::KdsOptions ko;
+    ko.offline_dir = dir_;
+    kds_ = collateral::KdsClient::Create(ko, nullptr, &clock).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  SnpAppraiserOptions Options(CrlMode crl) {
+    SnpAppraiserOptions o;
+    o.extra_roots = {Certificate::FromDer(hierarchy_->ark_der()).value()};
+    o.crl = crl;
+    o.kds = kds_.get();
+    return o;
+  }
+  void WriteOffline(const std::string& rel, ByteView data) {
+    ASSERT_TRUE(collateral::WriteFileAtomic(dir_ + "/" + rel, data).ok());
+  }
+  void WriteCrl(std::vector<Bytes> revoked) {
+    TimePoint now = std::chrono::system_clock::now();
+    auto crl = hierarchy_->MakeCrl({now - std::chrono::hours(1), now + std::chrono::hours(24), revoked});
+    ASSERT_TRUE(crl.ok());
+    WriteOffline(collateral::KdsClient::CrlPath(collateral::AmdProduct::kMilan, collateral::AmdKeyKind::kVcek), *crl);
+  }
+  absl::StatusOr<appraisal::EvidenceResult> Run(const SnpAppraiser& a, CheckList* checks) {
+    return a.Appraise(evidence_, report_data_, checks);
+  }
+
+  std::shared_ptr<const SimHierarchy> hierarchy_;
+  std::unique_ptr<SnpSimulator> sim_;
+  Bytes report_data_;
+  twi::v1::Evidence evidence_;
+  std::string dir_;
+  std::unique_ptr<collateral::KdsClient> kds_;
+};
+
+TEST_F(SnpAppraiserTest, VerifiesWithEndorsementFromTheCertTable) {
+  SnpAppraiser a(Options(CrlMode::kOff));
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->selectors, Contains("tee:sev-snp"));
+  EXPECT_THAT(r->selectors, Contains("sev-snp:product:milan"));
+  EXPECT_EQ(r->fields.at("sev_snp.chip_id"), HexEncode(sim_->chip_id()));
+  EXPECT_TRUE(checks.all_passed());
+}
+
+TEST_F(SnpAppraiserTest, ReportDataMustBindTheNonce) {
+  SnpAppraiser a(Options(CrlMode::kOff));
+  CheckList checks;
+  auto r = a.Appraise(evidence_, Bytes(64, 0x00), &checks);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("report.report_data: REPORT_DATA 5a5a5a5a5a5a5a5a..."));
+}
+
+TEST_F(SnpAppraiserTest, CrlRequiredButUnavailable) {
+  SnpAppraiser a(Options(CrlMode::kRequire));
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.crl: no AMD CRL available ("));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("sev_snp.crl = \"require\""));
+}
+
+TEST_F(SnpAppraiserTest, CrlCheckedWhenAvailable) {
+  WriteCrl({});
+  SnpAppraiser a(Options(CrlMode::kRequire));
+  for (int i = 0; i < 2; ++i) {  // the second attestation uses the parsed CRL kept in memory
+    CheckList checks;
+    auto r = Run(a, &checks);
+    ASSERT_TRUE(r.ok()) << r.status();
+    bool crl_checked = false;
+    for (const auto& c : checks.checks()) {
+      if (c.name == "cert.crl" && c.passed && c.detail.find("skipped") == std::string::npos) crl_checked = true;
+    }
+    EXPECT_TRUE(crl_checked);
+  }
+}
+
+TEST_F(SnpAppraiserTest, RevokedAskRefused) {
+  auto ask = Certificate::FromDer(hierarchy_->ask_der()).value();
+  Bytes serial = HexDecode(ask.serial_hex().size() % 2 ? "0" + ask.serial_hex() : ask.serial_hex()).value();
+  WriteCrl({serial});
+  SnpAppraiser a(Options(CrlMode::kIfAvailable));
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.crl: "));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("revoked"));
+}
+
+TEST_F(SnpAppraiserTest, VcekFetchedFromCollateralWhenTheHostSuppliesNone) {
+  auto entries = ParseCertTable(AsBytes(evidence_.sev_snp().cert_table())).value();
+  std::vector<CertTableEntry> kept;
+  Bytes vcek;
+  for (auto& e : entries) {
+    if (e.guid == kGuidVcek) {
+      vcek = e.data;
+    } else {
+      kept.push_back(e);
+    }
+  }
+  ASSERT_FALSE(vcek.empty());
+  evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(SerializeCertTable(kept))));
+  SnpAppraiser a(Options(CrlMode::kOff));
+  {
+    CheckList checks;
+    auto missing = Run(a, &checks);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(std::string(missing.status().message()), StartsWith("collateral.vcek: "));
+  }
+  auto report = ParseReport(AsBytes(evidence_.sev_snp().report())).value();
+  collateral::KdsTcb tcb{report.reported_tcb.fmc, report.reported_tcb.bootloader, report.reported_tcb.tee,
+                         report.reported_tcb.snp, report.reported_tcb.microcode};
+  WriteOffline(collateral::KdsClient::VcekFilePath(collateral::AmdProduct::kMilan,
+                                                   ByteView(report.chip_id.data(), 64), tcb).value(),
+               vcek);
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(checks.checks(), Contains(::testing::Field(&Check::name, "collateral.vcek")));
+}
+
+TEST_F(SnpAppraiserTest, SimulatedEvidenceNeedsTheOptIn) {
+  evidence_.mutable_sev_snp()->set_simulated(true);
+  SnpAppraiserOptions o = Options(CrlMode::kOff);
+  o.extra_roots.clear();
+  {
+    SnpAppraiser refuse(o);
+    CheckList checks;
+    auto r = Run(refuse, &checks);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("evidence.simulated: "));
+  }
+  o.allow_simulation = true;
+  SnpAppraiser accept(o);
+  CheckList checks;
+  auto r = Run(accept, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+}
+
+}  // namespace
+}  // namespace twi::sevsnp
