@@ -1,6 +1,4 @@
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "attestors/core/file.h"
 #include "cli/commands.h"
@@ -8,16 +6,6 @@
 #include "plugin/config/configs.h"
 
 namespace twi::cli {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  auto text = ReadFileToString(path);
-  if (!text.ok()) {
-    std::fprintf(stderr, "twi: %s\n", std::string(text.status().message()).c_str());
-    return false;
-  }
-  *out = *std::move(text);
-  return true;
-}
 
 int CheckConfig(const std::vector<std::string>& args) {
   std::string side, file, td = "example.org";
@@ -37,9 +25,12 @@ int CheckConfig(const std::vector<std::string>& args) {
     std::fprintf(stderr, "usage: twi check-config --side agent|server|workload [--trust-domain TD] FILE\n");
     return 2;
   }
-  std::string text;
-  if (!ReadFile(file, &text)) return 2;
-  auto printed = config::EffectiveConfigJson(side, text, td);
+  auto text = ReadFileToString(file);
+  if (!text.ok()) {
+    std::fprintf(stderr, "twi: %s\n", std::string(text.status().message()).c_str());
+    return 2;
+  }
+  auto printed = config::EffectiveConfigJson(side, *text, td);
   if (!printed.ok()) {
     std::fprintf(stderr, "%s: %s\n", file.c_str(), std::string(printed.status().message()).c_str());
     return 1;

@@ -14,7 +14,4 @@ int Sim(const std::vector<std::string>& args);
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args);
 std::string ExtraUsage();
 
-// Reads a whole file; false (and a message on stderr) when it cannot.
-bool ReadFile(const std::string& path, std::string* out);
-
 }  // namespace twi::cli

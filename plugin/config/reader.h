@@ -60,7 +60,6 @@ class Reader {
   // Records a problem about `key`'s value, at the key's position when it is present.
   void Problem(std::string_view key, std::string message);
 
-  bool present() const { return obj_ != nullptr; }
   hcl::Pos pos() const { return obj_ ? obj_->pos : hcl::Pos{}; }
   Problems* problems() const { return problems_; }
   std::string Path(std::string_view key) const { return prefix_ + std::string(key); }

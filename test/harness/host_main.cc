@@ -10,12 +10,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "attestors/core/str.h"
 #include "absl/strings/str_cat.h"
+#include "attestors/core/file.h"
 #include "nlohmann/json.hpp"
 #include "test/harness/host.h"
 
@@ -43,17 +43,21 @@ int Usage() {
   return 2;
 }
 
+// An empty path reads as an empty config.
 bool ReadFile(const std::string& path, std::string* out) {
   if (path.empty()) return true;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    std::fprintf(stderr, "twi-host: cannot read %s\n", path.c_str());
+  auto text = twi::ReadFileToString(path);
+  if (!text.ok()) {
+    std::fprintf(stderr, "twi-host: %s\n", std::string(text.status().message()).c_str());
     return false;
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
+  *out = *std::move(text);
   return true;
+}
+
+// Nearest-rank percentile `q` of sorted samples.
+double Percentile(const std::vector<double>& sorted, double q) {
+  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
 }
 
 std::unique_ptr<PluginProcess> Start(const std::string& bin, const std::string& type, bool verbose,
@@ -128,7 +132,7 @@ int Attest(const Args& a) {
     return 1;
   }
   std::sort(micros.begin(), micros.end());
-  auto pct = [&](double q) { return micros[std::min(micros.size() - 1, static_cast<size_t>(q * micros.size()))]; };
+  auto pct = [&](double q) { return Percentile(micros, q); };
   if (json) {
     nlohmann::json j{{"ok", true}, {"agent_id", r.spiffe_id}, {"selectors", r.selectors},
                      {"can_reattest", r.can_reattest}, {"warnings", r.warnings}};
@@ -175,7 +179,7 @@ int Workload(const Args& a) {
   Stop(*p);
   if (count > 1 && sel.ok()) {
     std::sort(micros.begin(), micros.end());
-    auto pct = [&](double q) { return micros[std::min(micros.size() - 1, static_cast<size_t>(q * micros.size()))]; };
+    auto pct = [&](double q) { return Percentile(micros, q); };
     std::fprintf(stderr, "Attest over %d calls through the plugin: first %.0f us, p50 %.0f us, p99 %.0f us; "
                  "RSS %ld KiB after Configure, %ld KiB after the calls\n",
                  count, micros.front(), pct(0.5), pct(0.99), rss_before, rss_after);
