@@ -1,5 +1,5 @@
 // twi verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE] [--at RFC3339]
-//            [--policy FILE] [--fetch] [--json]
+//            [--policy FILE] [--claims-policy FILE] [--fetch] [--json]
 //
 // Verifies evidence offline exactly as the server plugin does (same verifier, same policy
 // keys as the server's sev_snp block), and prints every check. Exit 0 verified, 1 rejected
@@ -13,9 +13,11 @@
 #include "attestors/core/file.h"
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/node.h"
+#include "cli/claims_report.h"
 #include "cli/commands.h"
 #include "cli/input.h"
 #include "nlohmann/json.hpp"
+#include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/server/appraisers.h"
 
@@ -26,7 +28,7 @@ int VerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE]\n"
-               "                  [--at RFC3339] [--policy FILE] [--fetch] [--json]\n");
+               "                  [--at RFC3339] [--policy FILE] [--claims-policy FILE] [--fetch] [--json]\n");
   return 2;
 }
 
@@ -36,6 +38,7 @@ struct Outcome {
   CheckList checks;
   std::map<std::string, std::string> claims;
   std::vector<std::string> selectors;
+  ClaimsReport claims_report;
 };
 
 int Print(const Outcome& o, bool json) {
@@ -51,6 +54,7 @@ int Print(const Outcome& o, bool json) {
     for (const auto& [k, v] : o.claims) j["claims"][k] = v;
     j["selectors"] = o.selectors;
     j["error"] = o.error;
+    AddClaimsJson(o.claims_report, "sev-snp", o.error, o.selectors, &j);
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     for (const auto& c : o.checks.checks()) {
@@ -60,6 +64,7 @@ int Print(const Outcome& o, bool json) {
       std::printf("selectors:\n");
       for (const auto& s : o.selectors) std::printf("  %s\n", s.c_str());
     }
+    PrintClaimsText(o.claims_report);
     if (o.verified) {
       std::printf("verified\n");
     } else {
@@ -81,7 +86,7 @@ int Verify(const std::vector<std::string>& args) {
     } else if (a == "--fetch") {
       fetch = true;
     } else if ((a == "--type" || a == "--report" || a == "--vcek" || a == "--cert-chain" || a == "--at" ||
-                a == "--policy") && i + 1 < args.size()) {
+                a == "--policy" || a == "--claims-policy") && i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
@@ -104,6 +109,17 @@ int Verify(const std::vector<std::string>& args) {
     if (!t.ok()) return VerifyUsage(std::string(t.status().message()));
     at = *t;
   }
+  Outcome out;
+  out.claims_report.at = at;
+  if (!opt["--claims-policy"].empty()) {
+    auto text = ReadFileToString(opt["--claims-policy"]);
+    if (!text.ok()) return VerifyUsage(std::string(text.status().message()));
+    std::vector<std::string> warnings;
+    auto p = config::BuildClaimsPolicyFile(*text, at, &warnings);
+    if (!p.ok()) return VerifyUsage(twi::StrCat(opt["--claims-policy"], ": ", p.status().message()));
+    for (const auto& w : warnings) std::fprintf(stderr, "twi verify: warning: %s\n", w.c_str());
+    out.claims_report.policy = *std::move(p);
+  }
   auto options = server::SnpOptionsFromSettings(settings, /*allow_simulation=*/false);
   if (!options.ok()) return VerifyUsage(std::string(options.status().message()));
   FixedClock clock(at);
@@ -119,7 +135,6 @@ int Verify(const std::vector<std::string>& args) {
     options->kds = kds.get();
   }
 
-  Outcome out;
   auto report = ReadBlob(opt["--report"]);
   if (!report.ok()) {
     if (absl::IsNotFound(report.status()) || absl::IsPermissionDenied(report.status())) {
@@ -168,6 +183,15 @@ int Verify(const std::vector<std::string>& args) {
     return Print(out, json);
   }
   out.selectors = sevsnp::Selectors(verified->report);
+  if (const auto& policy = out.claims_report.policy) {
+    auto& e = out.claims_report.evaluation;
+    e = appraisal::Evaluate(*policy, sevsnp::NormalizedClaims(verified->report, false), at);
+    absl::Status denied = appraisal::DenialStatus(*policy, *e);
+    if (!denied.ok()) {
+      out.error = std::string(denied.message());
+      return Print(out, json);
+    }
+  }
   out.verified = true;
   return Print(out, json);
 }

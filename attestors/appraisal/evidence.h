@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/core/bytes.h"
 #include "attestors/core/checks.h"
 #include "twi/v1/attestation.pb.h"
@@ -26,6 +27,9 @@ struct EvidenceResult {
   std::vector<std::string> selectors;
   // Verified fields usable in agent_path_template, e.g. "sev_snp.chip_id".
   std::map<std::string, std::string> fields;
+  // Verified claims in the normalized vocabulary (claims_vocabulary.h), the claims mapper's
+  // only input. A new evidence kind plugs into claims policies by filling this.
+  Claims claims;
 };
 
 class EvidenceAppraiser {

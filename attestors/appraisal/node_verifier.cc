@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "attestors/appraisal/agent_id.h"
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/crypto.h"
@@ -47,6 +48,50 @@ NodeSession::NodeSession(std::shared_ptr<const NodeVerifier> verifier)
     : verifier_(std::move(verifier)) {}
 
 absl::StatusOr<Bytes> NodeSession::HandlePayload(ByteView payload) {
+  auto out = Payload(payload);
+  if (!out.ok()) Record(out.status(), nullptr);
+  return out;
+}
+
+absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView response) {
+  auto out = Response(response);
+  Record(out.status(), out.ok() ? &*out : nullptr);
+  return out;
+}
+
+TimePoint NodeSession::Now() const {
+  const Clock* c = verifier_->options().clock;
+  return c != nullptr ? c->Now() : std::chrono::system_clock::now();
+}
+
+void NodeSession::Record(const absl::Status& status, const AgentAttributes* attrs) {
+  const auto& opts = verifier_->options();
+  if (!opts.ear_sink) return;
+  EarFacts f;
+  f.iat = Now();
+  f.verifier_build = opts.verifier_build;
+  if (opts.claims_policy) f.policy_id = opts.claims_policy->policy_id;
+  f.claims_policy = evaluation_.has_value();
+  if (evaluation_) {
+    f.trace = TraceJson(*evaluation_);
+    f.claims_recognized = std::any_of(evaluation_->rules.begin(), evaluation_->rules.end(),
+                                      [](const RuleTrace& r) { return r.fired; });
+  }
+  f.tee_evidence = tee_evidence_;
+  for (auto k : wanted_) f.evidence_kinds.push_back(KindName(k));
+  if (status.ok()) {
+    f.status = evaluation_ ? evaluation_->status : kAffirming;
+    f.agent_id = attrs->spiffe_id;
+    f.selectors = attrs->selectors;
+  } else {
+    f.status = kContraindicated;
+    f.failed_at = stage_;
+    f.error = std::string(status.message().substr(0, 1024));
+  }
+  opts.ear_sink->Record(f);
+}
+
+absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
   if (state_ != State::kWantPayload) {
     return absl::InvalidArgumentError("unexpected second payload on one attestation stream");
   }
@@ -100,7 +145,7 @@ absl::StatusOr<Bytes> NodeSession::HandlePayload(ByteView payload) {
   return ToBytes(out);
 }
 
-absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView response) {
+absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
   if (state_ != State::kWantResponse) {
     return absl::InvalidArgumentError(
         state_ == State::kWantPayload ? "challenge response received before the payload"
@@ -134,12 +179,14 @@ absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView re
                         absl::StatusCode::kInvalidArgument);
   }
   checks_.Pass("response.signature", "instance key signed the transcript");
+  stage_ = "hardware";
 
   AgentAttributes out;
   std::string key_hash = InstanceKeyHash(spki_);
   std::map<std::string, std::string> fields = {{"instance_key_hash", key_hash}};
   out.selectors.push_back("instance:" + key_hash);
   Bytes report_data = ReportData(nonce_, spki_);
+  Claims claims;
   for (auto kind : wanted_) {
     const twi::v1::Evidence* ev = nullptr;
     for (const auto& e : r.evidence()) {
@@ -164,8 +211,30 @@ absl::StatusOr<AgentAttributes> NodeSession::HandleChallengeResponse(ByteView re
     }
     out.selectors.insert(out.selectors.end(), result->selectors.begin(), result->selectors.end());
     fields.insert(result->fields.begin(), result->fields.end());
+    claims.insert(result->claims.begin(), result->claims.end());
+    tee_evidence_ = true;
   }
   const auto& opts = verifier_->options();
+  if (opts.claims_policy) {
+    stage_ = "executables";
+    evaluation_ = Evaluate(*opts.claims_policy, claims, Now());
+    if (!evaluation_->accepted) {
+      return checks_.Fail("claims.policy", twi::StrCat("policy \"", opts.claims_policy->policy_id,
+                                                       "\": ", evaluation_->message));
+    }
+    checks_.Pass("claims.policy", evaluation_->selectors.empty()
+                                      ? evaluation_->message
+                                      : twi::StrCat(evaluation_->status, ": ",
+                                                    absl::StrJoin(evaluation_->selectors, ", ")));
+    if (!opts.claims_policy->emit_raw_selectors) {
+      // Only the agent's own key selector and the claims: registration entries then cannot
+      // name a digest that changes with every image update.
+      std::erase_if(out.selectors, [](const std::string& s) { return s.rfind("instance:", 0) != 0; });
+    }
+    out.selectors.insert(out.selectors.end(), evaluation_->selectors.begin(),
+                         evaluation_->selectors.end());
+    if (evaluation_->status == kWarning) out.claims_warning = evaluation_->message;
+  }
   TWI_ASSIGN_OR_RETURN(out.spiffe_id,
                        RenderAgentId(opts.trust_domain, opts.agent_path_template, fields));
   // Selectors are a set for SPIRE; keep the first occurrence's order.

@@ -8,10 +8,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attestors/appraisal/claims_mapper.h"
+#include "attestors/appraisal/ear.h"
 #include "attestors/appraisal/evidence.h"
 #include "attestors/core/bytes.h"
 #include "attestors/core/checks.h"
@@ -23,6 +26,12 @@ struct VerifierOptions {
   std::string trust_domain;
   std::string agent_path_template = "{instance_key_hash}";
   bool insecure_allow_no_tee = false;
+  // Maps verified claims to claim: selectors after the evidence appraisers; null = none.
+  std::shared_ptr<const ClaimsPolicy> claims_policy;
+  // Receives every attestation's result (EAR); may be null.
+  std::shared_ptr<const EarSink> ear_sink;
+  std::string verifier_build = "twi-attestor";
+  const Clock* clock = nullptr;  // null: system clock (claims validity windows, EAR iat)
 };
 
 struct AgentAttributes {
@@ -30,6 +39,7 @@ struct AgentAttributes {
   std::vector<std::string> selectors;
   bool can_reattest = true;
   std::vector<Check> checks;
+  std::string claims_warning;  // set when the claims policy accepted with status "warning"
 };
 
 class NodeVerifier {
@@ -52,6 +62,12 @@ class NodeSession {
   absl::StatusOr<AgentAttributes> HandleChallengeResponse(ByteView response);
 
  private:
+  absl::StatusOr<Bytes> Payload(ByteView payload);
+  absl::StatusOr<AgentAttributes> Response(ByteView response);
+  // Hands the result of this attestation to the options' EAR sink.
+  void Record(const absl::Status& status, const AgentAttributes* attrs);
+  TimePoint Now() const;
+
   enum class State { kWantPayload, kWantResponse, kDone };
   std::shared_ptr<const NodeVerifier> verifier_;
   State state_ = State::kWantPayload;
@@ -61,6 +77,10 @@ class NodeSession {
   Bytes nonce_;
   std::vector<twi::v1::EvidenceKind> wanted_;
   CheckList checks_;
+  // For the attestation result: where a refusal happened and what the claims policy said.
+  std::string stage_ = "instance-identity";
+  bool tee_evidence_ = false;
+  std::optional<Evaluation> evaluation_;
 };
 
 }  // namespace twi::appraisal

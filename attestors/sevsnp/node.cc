@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<SnpDevice>> OpenLocalDevice(const LocalDeviceOpti
     SimOptions so;
     so.hierarchy = std::move(hierarchy);
     so.fast_for_tests = false;
+    so.measurement = o.sim_measurement;
     TWI_ASSIGN_OR_RETURN(std::unique_ptr<SnpSimulator> sim, SnpSimulator::Create(std::move(so)));
     return std::unique_ptr<SnpDevice>(
         std::make_unique<SimulatedSnpDevice>(std::shared_ptr<const SnpSimulator>(std::move(sim))));
@@ -57,6 +58,39 @@ absl::StatusOr<std::vector<std::string>> LocalContextSelectors(SnpDevice& device
       twi::StrCat("sev-snp:host-data:", HexEncode(ByteView(a.host_data.data(), a.host_data.size()))),
       twi::StrCat("sev-snp:policy-debug:", a.policy.debug ? "true" : "false"),
       twi::StrCat("sev-snp:vmpl:", a.vmpl)};
+}
+
+appraisal::Claims NormalizedClaims(const AttestationReport& r, bool simulated) {
+  auto hex = [](const auto& a) { return HexEncode(ByteView(a.data(), a.size())); };
+  appraisal::Claims c = {
+      {"tee", "sev-snp"},
+      {"debug", r.policy.debug ? "true" : "false"},
+      {"simulated", simulated ? "true" : "false"},
+      {"sev_snp_measurement", hex(r.measurement)},
+      {"sev_snp_host_data", hex(r.host_data)},
+      {"sev_snp_report_id", hex(r.report_id)},
+      {"sev_snp_vmpl", twi::StrCat(r.vmpl)},
+      {"sev_snp_guest_svn", twi::StrCat(r.guest_svn)},
+      {"sev_snp_signing_key", std::string(SigningKeyName(r.signer_info.signing_key))},
+  };
+  if (r.product != Product::kUnknown) c["platform"] = std::string(ProductName(r.product));
+  if (r.reported_tcb.decoded) {
+    c["sev_snp_tcb_bootloader"] = twi::StrCat(r.reported_tcb.bootloader);
+    c["sev_snp_tcb_tee"] = twi::StrCat(r.reported_tcb.tee);
+    c["sev_snp_tcb_snp"] = twi::StrCat(r.reported_tcb.snp);
+    c["sev_snp_tcb_microcode"] = twi::StrCat(r.reported_tcb.microcode);
+    if (r.reported_tcb.has_fmc) c["sev_snp_tcb_fmc"] = twi::StrCat(r.reported_tcb.fmc);
+  }
+  // Absent rather than all-zero: a policy listing a value must not match a missing ID block.
+  auto set_if = [&](const char* name, ByteView v) {
+    if (!IsAllZero(v)) c[name] = HexEncode(v);
+  };
+  set_if("sev_snp_id_key_digest", ByteView(r.id_key_digest.data(), r.id_key_digest.size()));
+  set_if("sev_snp_author_key_digest", ByteView(r.author_key_digest.data(), r.author_key_digest.size()));
+  set_if("sev_snp_family_id", ByteView(r.family_id.data(), r.family_id.size()));
+  set_if("sev_snp_image_id", ByteView(r.image_id.data(), r.image_id.size()));
+  set_if("sev_snp_chip_id", ByteView(r.chip_id.data(), r.chip_id.size()));
+  return c;
 }
 
 bool IsSimulationRoot(const Certificate& cert) {
@@ -246,6 +280,7 @@ absl::StatusOr<appraisal::EvidenceResult> SnpAppraiser::Appraise(const twi::v1::
     out.fields[twi::StrCat("sev_snp.", k)] = claims[k];
   }
   if (IsAllZero(ByteView(r.chip_id.data(), r.chip_id.size()))) out.fields["sev_snp.chip_id"] = "";
+  out.claims = NormalizedClaims(r, snp.simulated());
   return out;
 }
 

@@ -90,6 +90,8 @@ struct LocalDeviceOptions {
   // Simulation: where the simulated AMD hierarchy is kept ("" = in memory), and its RSA size.
   std::string sim_dir;
   int sim_rsa_bits = 4096;
+  // Simulation: the launch MEASUREMENT to report (48 bytes), so demos can show an image update.
+  std::optional<Bytes> sim_measurement;
 };
 
 // The SEV-SNP device this machine offers: the simulator when asked, else configfs-tsm or
@@ -100,6 +102,13 @@ absl::StatusOr<std::unique_ptr<SnpDevice>> OpenLocalDevice(const LocalDeviceOpti
 // the measurement, host data, policy-debug and VMPL selectors. The report is not verified (it
 // comes from this machine's own firmware); the workload attestor uses this.
 absl::StatusOr<std::vector<std::string>> LocalContextSelectors(SnpDevice& device);
+
+// The claims of a verified report in the normalized vocabulary (claims_vocabulary.h): tee,
+// platform, debug, simulated, sev_snp_measurement, sev_snp_host_data, sev_snp_report_id,
+// sev_snp_vmpl, sev_snp_guest_svn, sev_snp_signing_key, the REPORTED_TCB components
+// (sev_snp_tcb_*), and when set sev_snp_id_key_digest, sev_snp_author_key_digest,
+// sev_snp_family_id, sev_snp_image_id, sev_snp_chip_id.
+appraisal::Claims NormalizedClaims(const AttestationReport& report, bool simulated);
 
 // True when `cert` is a root minted by the software simulator (its organisation says so).
 bool IsSimulationRoot(const Certificate& cert);

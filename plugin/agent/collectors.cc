@@ -13,6 +13,10 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
   o.configfs_path = cfg.snp_configfs_path;
   o.device_path = cfg.snp_device_path;
   o.sim_dir = cfg.state_dir + "/sim-amd";
+  if (!cfg.simulate_measurement.empty()) {
+    auto m = HexDecode(cfg.simulate_measurement);  // checked by the config builder
+    if (m.ok()) o.sim_measurement = *std::move(m);
+  }
   auto device = sevsnp::OpenLocalDevice(o);
   if (!device.ok()) return device.status();
   if (*device) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "attestors/appraisal/agent_id.h"
+#include "attestors/core/bytes.h"
 #include "plugin/config/reader.h"
 
 namespace twi::config {
@@ -32,6 +33,23 @@ void ReadCommon(Reader& r, std::string_view trust_domain, Common* c) {
 
 void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
                     int* vmpl, std::vector<std::string>* warnings);
+void ReadSimulateMeasurement(Reader& r, const std::string& simulate, std::string* out,
+                             std::vector<std::string>* warnings);
+
+// simulate_measurement: the simulated guest image, so demos and tests can show an update.
+void ReadSimulateMeasurement(Reader& r, const std::string& simulate, std::string* out,
+                             std::vector<std::string>* warnings) {
+  auto v = r.String("simulate_measurement");
+  if (!v) return;
+  auto b = HexDecode(*v);
+  if (!b.ok() || b->size() != 48) {
+    r.Problem("simulate_measurement", twi::StrCat("\"simulate_measurement\" must be 96 hex digits, got \"", v->substr(0, 100), "\""));
+  } else if (simulate != "sev-snp") {
+    warnings->push_back("simulate_measurement has no effect without simulate = \"sev-snp\"");
+  } else {
+    *out = HexEncode(*b);
+  }
+}
 
 bool ValidTrustDomain(std::string_view td) {
   if (td.empty() || td.size() > 255) return false;
@@ -63,6 +81,7 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
                  &c.warnings);
+  ReadSimulateMeasurement(r, c.simulate, &c.simulate_measurement, &c.warnings);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -140,6 +159,7 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   if (auto v = r.Bool("insecure_simulation_roots")) c.insecure_simulation_roots = *v;
   Reader snp = r.Block("sev_snp");
   ReadSnpSettings(snp, &c.sev_snp);
+  ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/hcl/hcl.h"
 
@@ -23,6 +24,7 @@ struct Common {
 struct AgentConfig : Common {
   std::string state_dir = "/var/lib/twi-attestor/agent";
   std::string simulate;  // "" (real devices) or "sev-snp"
+  std::string simulate_measurement;  // simulator's launch MEASUREMENT (96 hex), "" = default
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
   std::string snp_device_path = "/dev/sev-guest";
   int snp_vmpl = 0;
@@ -33,6 +35,7 @@ struct ServerConfig : Common {
   bool insecure_allow_no_tee = false;
   bool insecure_simulation_roots = false;
   SnpSettings sev_snp;
+  ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };
 
 struct WorkloadConfig : Common {

@@ -1,7 +1,9 @@
 #include "plugin/config/docs.h"
 
+#include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
+#include "plugin/config/claims_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -32,8 +34,19 @@ std::string SelectorTable(std::span<const appraisal::SelectorDoc> docs) {
   return out;
 }
 
+std::string VocabularyTable() {
+  std::string out = "| claim | type | exported by | description |\n|---|---|---|---|\n";
+  for (const auto& d : appraisal::Vocabulary()) {
+    std::string type(appraisal::ClaimTypeName(d.type));
+    if (d.type == appraisal::ClaimType::kHex) type = twi::StrCat("hex, ", d.hex_bytes * 2, " digits");
+    out += twi::StrCat("| `", d.name, "` | ", type, " | ", Cell(d.exported_by), " | ", Cell(d.description), " |\n");
+  }
+  return out;
+}
+
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
-                                  "selectors:node", "selectors:workload", nullptr};
+                                  "selectors:node", "selectors:workload", "config:claims",
+                                  "claims:vocabulary", nullptr};
 
 }  // namespace
 
@@ -45,6 +58,8 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "config:workload") return ConfigTable(WorkloadSchema());
   if (name == "selectors:node") return SelectorTable(appraisal::NodeSelectors());
   if (name == "selectors:workload") return SelectorTable(appraisal::WorkloadSelectors());
+  if (name == "config:claims") return ConfigTable(ClaimsSchema());
+  if (name == "claims:vocabulary") return VocabularyTable();
   return "";
 }
 

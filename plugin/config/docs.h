@@ -7,7 +7,8 @@
 
 namespace twi::config {
 
-// Names: config:agent, config:server, config:workload, selectors:node, selectors:workload.
+// Names: config:agent, config:server, config:workload, selectors:node, selectors:workload,
+// config:claims, claims:vocabulary.
 // Returns "" for an unknown name.
 std::string MarkdownTable(std::string_view name);
 // All names above, in README order.

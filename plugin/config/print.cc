@@ -22,6 +22,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j = CommonJson(*c);
     j["state_dir"] = c->state_dir;
     j["simulate"] = c->simulate;
+    j["simulate_measurement"] = c->simulate_measurement;
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path},
                     {"device_path", c->snp_device_path},
                     {"vmpl", c->snp_vmpl}};
@@ -65,6 +66,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
         {"kds_base_url", c->sev_snp.kds_base_url},
         {"kds_cache_dir", c->sev_snp.kds_cache_dir},
         {"kds_offline_dir", c->sev_snp.kds_offline_dir}};
+    AddClaimsSettingsJson(c->claims, &j);
     warnings = c->warnings;
   } else if (side == "workload") {
     auto c = BuildWorkloadConfig(hcl, td);

@@ -209,14 +209,29 @@ void Reader::Finish() {
     std::vector<std::string> known = asked_;
     std::sort(known.begin(), known.end());
     known.erase(std::unique(known.begin(), known.end()), known.end());
-    std::string hint;
-    for (const auto& k : known) {
-      if (EditDistance(k, m.key) <= 2) hint = twi::StrCat("did you mean \"", k, "\"? ");
-    }
+    std::string hint = DidYouMean(m.key, known);
     problems_->Add(m.pos, twi::StrCat("unknown key \"", Path(m.key), "\" (", hint, "known keys",
                                        prefix_.empty() ? "" : twi::StrCat(" in ", prefix_.substr(0, prefix_.size() - 1)),
                                        ": ", absl::StrJoin(known, ", "), ")"));
   }
+}
+
+std::vector<std::pair<std::string, hcl::Kind>> Reader::Members() const {
+  std::vector<std::pair<std::string, hcl::Kind>> out;
+  if (obj_ == nullptr) return out;
+  for (const auto& m : obj_->members) {
+    bool seen = std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == m.key; });
+    if (!seen) out.emplace_back(m.key, m.value.kind);
+  }
+  return out;
+}
+
+std::string DidYouMean(std::string_view key, const std::vector<std::string>& known) {
+  std::string hint;
+  for (const auto& k : known) {
+    if (EditDistance(k, key) <= 2) hint = twi::StrCat("did you mean \"", k, "\"? ");
+  }
+  return hint;
 }
 
 hcl::Value ParseOrRecord(std::string_view text, Problems* problems) {

@@ -57,6 +57,10 @@ class Reader {
   // Labeled blocks `key "label" { ... }`, in source order; duplicate labels are problems.
   std::vector<std::pair<std::string, Reader>> LabeledBlocks(std::string_view key);
 
+  // Keys of blocks whose members are open-ended names (claims), for the caller to check
+  // itself: every member key once, in source order, with the kind of its first value.
+  std::vector<std::pair<std::string, hcl::Kind>> Members() const;
+
   // Records a problem about `key`'s value, at the key's position when it is present.
   void Problem(std::string_view key, std::string message);
 
@@ -76,6 +80,9 @@ class Reader {
   Problems* problems_;
   std::vector<std::string> asked_;
 };
+
+// "did you mean \"k\"? " for the entry of `known` within edit distance 2 of `key`, or "".
+std::string DidYouMean(std::string_view key, const std::vector<std::string>& known);
 
 // Parses `text` as HCL; a syntax error becomes one problem. Returns an empty object on error.
 hcl::Value ParseOrRecord(std::string_view text, Problems* problems);

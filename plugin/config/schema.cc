@@ -24,6 +24,10 @@ constexpr std::array kAgent = {
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
            "Use a software TEE instead of the device: \"sev-snp\". For demos and tests; the server "
            "refuses simulated evidence unless insecure_simulation_roots = true."},
+    KeyDoc{"simulate_measurement", "string", "", "\"" "000000000000000000000000000000000000000000000000"
+           "000000000000000000000000000000000000000000000000" "\"",
+           "With simulate = \"sev-snp\": the launch MEASUREMENT (96 hex digits) the simulated guest "
+           "reports, to demonstrate an image update. (TDX's simulate_mrtd comes with TDX support.)"},
     kSnpConfigfs,
     kSnpDevice,
     KeyDoc{"sev_snp.vmpl", "integer", "0", "0", "VMPL requested for the report (0-3)."},

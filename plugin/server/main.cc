@@ -12,6 +12,7 @@
 #include "plugin/runtime/log.h"
 #include "plugin/runtime/runtime.h"
 #include "plugin/server/appraisers.h"
+#include "plugin/server/ear_sink.h"
 #include "spire/hostservice/server/agentstore/v1/agentstore.grpc.pb.h"
 #include "spire/plugin/server/nodeattestor/v1/nodeattestor.grpc.pb.h"
 
@@ -29,6 +30,11 @@ absl::StatusOr<std::shared_ptr<const appraisal::NodeVerifier>> BuildVerifier(
   opts.trust_domain = cfg.trust_domain;
   opts.agent_path_template = cfg.agent_path_template;
   opts.insecure_allow_no_tee = cfg.insecure_allow_no_tee;
+  opts.claims_policy = cfg.claims.policy;
+  opts.verifier_build = "twi-server-nodeattestor " TWI_VERSION;
+  auto ear = server::LoggingEarSink::Create(cfg.claims);
+  if (!ear.ok()) return ear.status();
+  opts.ear_sink = *std::move(ear);
   return std::make_shared<const appraisal::NodeVerifier>(std::move(opts), *std::move(appraisers));
 }
 
@@ -54,16 +60,29 @@ std::string AgentStoreStatus(const std::string& agent_id) {
 class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor::Service {
  public:
   absl::Status Configure(const std::string& td, const std::string& hcl) override {
+    // SPIRE calls Configure again on SIGUSR1: a refused configuration leaves the previous one
+    // in force; an accepted one applies to attestations that start after the swap below.
     auto cfg = config::BuildServerConfig(hcl, td);
-    if (!cfg.ok()) return cfg.status();
+    absl::Status refused = cfg.status();
+    std::shared_ptr<const appraisal::NodeVerifier> verifier;
+    if (cfg.ok()) {
+      auto v = BuildVerifier(*cfg);
+      if (v.ok()) verifier = *std::move(v);
+      else refused = v.status();
+    }
+    if (!refused.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (verifier_) log::Error("new configuration refused; the previous one stays in force");
+      return refused;
+    }
     log::SetLevel(cfg->log_level);
-    auto verifier = BuildVerifier(*cfg);
-    if (!verifier.ok()) return verifier.status();
     for (const auto& w : cfg->warnings) log::Warn(w);
+    const auto& claims = cfg->claims.policy;
     log::Info("configured", {{"trust_domain", cfg->trust_domain},
-                             {"agent_path_template", cfg->agent_path_template}});
+                             {"agent_path_template", cfg->agent_path_template},
+                             {"claims_policy", claims ? claims->policy_id : "none"}});
     std::lock_guard<std::mutex> l(mu_);
-    verifier_ = *std::move(verifier);
+    verifier_ = std::move(verifier);
     return absl::OkStatus();
   }
 
@@ -106,6 +125,7 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
     }
     auto attrs = session.HandleChallengeResponse(AsBytes(req.challenge_response()));
     if (!attrs.ok()) return Reject(peer, attrs.status());
+    if (!attrs->claims_warning.empty()) log::Warn("claims policy warning", {{"warning", attrs->claims_warning}});
     std::string known = AgentStoreStatus(attrs->spiffe_id);
     log::Info("agent attested", {{"agent_id", attrs->spiffe_id},
                                  {"selectors", absl::StrJoin(attrs->selectors, ",")},

@@ -143,5 +143,43 @@ TEST(CliTest, SimThenVerifyRoundTrip) {
   EXPECT_EQ(nlohmann::json::parse(trusted.out)["claims"]["report_data"].get<std::string>().substr(0, 8), "00112233");
 }
 
+TEST(CliTest, VerifyWithClaimsPolicy) {
+  // S2 again, mapped through a claims policy listing (then not listing) its measurement.
+  const std::string args = "verify --type sev-snp --report " + Data("virtee-sev/report_milan.hex") + " --vcek " +
+                           Data("virtee-sev/vcek_milan.der") + " --cert-chain " +
+                           Data("virtee-sev/cert_chain_milan") + " --at 2024-01-01T00:00:00Z --json";
+  auto plain = nlohmann::json::parse(Twi(args).out);
+  std::string m = plain["claims"]["measurement"];
+  TempDir dir;
+  auto policy = [&](const std::string& image) {
+    std::string path = dir.path() + "/claims-" + image.substr(0, 4) + ".hcl";
+    std::ofstream(path) << "claims_mapper {\n  policy_id = \"cli\"\n  refset \"img\" {\n    version \"v1\" { sev_snp_measurement = [\""
+                        << image << "\"] }\n  }\n  rule \"r\" {\n    when {\n      platform = [\"milan\"]\n      refset = \"img\"\n    }\n"
+                        << "    emit = [\"claim:workload:demo\"]\n  }\n}\n";
+    return path;
+  };
+  CliRun ok = Twi(args + " --claims-policy " + policy(m));
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["claims_selectors"], nlohmann::json::array({"claim:workload:demo"}));
+  EXPECT_EQ(j["ear"]["submods"]["twi-node"]["ear.status"], "affirming");
+  EXPECT_EQ(j["ear"]["submods"]["twi-node"]["ear.appraisal-policy-id"], "cli");
+  EXPECT_EQ(j["trace"]["rules"][0]["matched_versions"], nlohmann::json::array({"v1"}));
+
+  CliRun denied = Twi(args + " --claims-policy " + policy(std::string(96, 'f')));
+  EXPECT_EQ(denied.code, 1) << denied.out;
+  j = nlohmann::json::parse(denied.out);
+  EXPECT_EQ(j["verified"], false);
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("closest rule \"r\" lacked: refset \"img\""));
+  EXPECT_EQ(j["claims_selectors"], nlohmann::json::array());
+  EXPECT_EQ(j["ear"]["submods"]["twi-node"]["ear.status"], "contraindicated");
+  EXPECT_EQ(j["trace"]["rules"][0]["fired"], false);
+
+  std::ofstream(dir.path() + "/bad.hcl") << "claims_mapper {\n  policy_id = \"x\"\n  rule \"r\" { emit = [\"claim:x\"] }\n}\n";
+  CliRun bad = Twi(args + " --claims-policy " + dir.path() + "/bad.hcl");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.out, HasSubstr("rule \"r\" has no predicates"));
+}
+
 }  // namespace
 }  // namespace twi::e2e

@@ -5,7 +5,12 @@
 // Built in GOPATH mode from Debian's packages (go-plugin 1.0.1, grpc-go 1.33). Messages are
 // encoded by hand with a raw codec: the wire format is what SPIRE sends.
 //
-// usage: gohost AGENT_PLUGIN AGENT_HCL_FILE SERVER_PLUGIN SERVER_HCL_FILE
+// usage: gohost AGENT_PLUGIN AGENT_HCL_FILE SERVER_PLUGIN SERVER_HCL_FILE [STEP...]
+//
+// Without steps it attests once and fails on refusal. Steps run in order, as SPIRE would meet
+// them over time: "attest" (prints "attest: ok" or "attest: refused: <status>"),
+// "agent=FILE" and "server=FILE" (Configure again with FILE, as SPIRE does on SIGUSR1;
+// prints "configure <side>: ok" or "configure <side>: refused: <status>").
 package main
 
 import (
@@ -15,6 +20,7 @@ import (
 	"io/ioutil"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -170,16 +176,53 @@ func load(path, hclFile string, hostServices []string) (*loaded, error) {
 	for _, f := range fields {
 		fmt.Printf("%s serves %s\n", path, f.data)
 	}
+	if err := configure(c, hcl); err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("Configure: %v", err)
+	}
+	return &loaded{client: client, conn: c}, nil
+}
+
+func configure(c *conn, hcl []byte) error {
 	var core []byte
 	core = field(core, 1, []byte("example.org"))
 	var cfg []byte
 	cfg = field(cfg, 1, core)
 	cfg = field(cfg, 2, hcl)
-	if _, err := invoke(c.cc, "/spire.service.common.config.v1.Config/Configure", cfg); err != nil {
-		client.Kill()
-		return nil, fmt.Errorf("Configure: %v", err)
+	_, err := invoke(c.cc, "/spire.service.common.config.v1.Config/Configure", cfg)
+	return err
+}
+
+// runSteps runs the optional steps after loading (see the usage above).
+func runSteps(agent, server *loaded, steps []string) {
+	for _, step := range steps {
+		switch {
+		case step == "attest":
+			if err := attest(agent, server); err != nil {
+				fmt.Printf("attest: refused: %v\n", err)
+			} else {
+				fmt.Println("attest: ok")
+			}
+		case strings.HasPrefix(step, "agent=") || strings.HasPrefix(step, "server="):
+			side, file := step[:strings.Index(step, "=")], step[strings.Index(step, "=")+1:]
+			target := agent
+			if side == "server" {
+				target = server
+			}
+			hcl, err := ioutil.ReadFile(file)
+			if err == nil {
+				err = configure(target.conn, hcl)
+			}
+			if err != nil {
+				fmt.Printf("configure %s: refused: %v\n", side, err)
+			} else {
+				fmt.Printf("configure %s: ok\n", side)
+			}
+		default:
+			fmt.Fprintln(os.Stderr, "unknown step:", step)
+			os.Exit(2)
+		}
 	}
-	return &loaded{client: client, conn: c}, nil
 }
 
 func attest(agent, server *loaded) error {
@@ -252,8 +295,8 @@ func attest(agent, server *loaded) error {
 }
 
 func main() {
-	if len(os.Args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: gohost AGENT_PLUGIN AGENT_HCL SERVER_PLUGIN SERVER_HCL")
+	if len(os.Args) < 5 {
+		fmt.Fprintln(os.Stderr, "usage: gohost AGENT_PLUGIN AGENT_HCL SERVER_PLUGIN SERVER_HCL [STEP...]")
 		os.Exit(2)
 	}
 	agent, err := load(os.Args[1], os.Args[2], []string{"spire.hostservice.common.metrics.v1.Metrics"})
@@ -271,6 +314,10 @@ func main() {
 		os.Exit(1)
 	}
 	defer server.client.Kill()
+	if len(os.Args) > 5 {
+		runSteps(agent, server, os.Args[5:])
+		return
+	}
 	if err := attest(agent, server); err != nil {
 		fmt.Fprintln(os.Stderr, "attestation:", err)
 		os.Exit(1)

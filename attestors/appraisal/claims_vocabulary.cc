@@ -1,0 +1,128 @@
+#include "attestors/appraisal/claims_vocabulary.h"
+
+#include <array>
+#include <cctype>
+
+#include "attestors/core/str.h"
+
+namespace twi::appraisal {
+namespace {
+
+constexpr std::string_view kSnp = "SEV-SNP evidence";
+constexpr std::string_view kTdx = "TDX evidence (declared; the TDX appraiser is not built yet)";
+constexpr std::string_view kTpm = "TPM evidence (declared; the TPM appraiser is not built yet)";
+constexpr std::string_view kAzure = "Azure evidence (declared; not built yet)";
+constexpr std::string_view kGcp = "GCP evidence (declared; not built yet)";
+constexpr std::string_view kTee = "every TEE evidence kind";
+
+constexpr std::array kVocabulary = {
+    ClaimDoc{"tee", ClaimType::kString, 0, kTee, "which TEE produced the evidence: sev-snp (later tdx)"},
+    ClaimDoc{"platform", ClaimType::kString, 0, kTee, "CPU product line: milan, genoa, turin (SEV-SNP)"},
+    ClaimDoc{"debug", ClaimType::kBool, 0, kTee, "the guest allows debugging (the host can read its memory)"},
+    ClaimDoc{"simulated", ClaimType::kBool, 0, kTee, "the evidence came from the software simulator"},
+    ClaimDoc{"sev_snp_measurement", ClaimType::kHex, 48, kSnp, "launch MEASUREMENT: the guest image"},
+    ClaimDoc{"sev_snp_host_data", ClaimType::kHex, 32, kSnp, "HOST_DATA set by the host at launch"},
+    ClaimDoc{"sev_snp_id_key_digest", ClaimType::kHex, 48, kSnp, "ID_KEY_DIGEST (only with an ID block)"},
+    ClaimDoc{"sev_snp_author_key_digest", ClaimType::kHex, 48, kSnp, "AUTHOR_KEY_DIGEST (only when AUTHOR_KEY_EN)"},
+    ClaimDoc{"sev_snp_family_id", ClaimType::kHex, 16, kSnp, "FAMILY_ID from the ID block"},
+    ClaimDoc{"sev_snp_image_id", ClaimType::kHex, 16, kSnp, "IMAGE_ID from the ID block"},
+    ClaimDoc{"sev_snp_guest_svn", ClaimType::kNumber, 0, kSnp, "GUEST_SVN from the ID block"},
+    ClaimDoc{"sev_snp_report_id", ClaimType::kHex, 32, kSnp, "REPORT_ID: per-guest, changes at every launch"},
+    ClaimDoc{"sev_snp_chip_id", ClaimType::kHex, 64, kSnp, "CHIP_ID (absent when the host masks it)"},
+    ClaimDoc{"sev_snp_vmpl", ClaimType::kNumber, 0, kSnp, "VMPL that requested the report"},
+    ClaimDoc{"sev_snp_signing_key", ClaimType::kString, 0, kSnp, "vcek or vlek"},
+    ClaimDoc{"sev_snp_tcb_bootloader", ClaimType::kNumber, 0, kSnp, "boot loader SPL of REPORTED_TCB"},
+    ClaimDoc{"sev_snp_tcb_tee", ClaimType::kNumber, 0, kSnp, "TEE SPL of REPORTED_TCB"},
+    ClaimDoc{"sev_snp_tcb_snp", ClaimType::kNumber, 0, kSnp, "SNP firmware SPL of REPORTED_TCB"},
+    ClaimDoc{"sev_snp_tcb_microcode", ClaimType::kNumber, 0, kSnp, "microcode SPL of REPORTED_TCB"},
+    ClaimDoc{"sev_snp_tcb_fmc", ClaimType::kNumber, 0, kSnp, "FMC SPL of REPORTED_TCB (Turin only)"},
+    ClaimDoc{"tdx_mrtd", ClaimType::kHex, 48, kTdx, "MRTD: the TD's initial image"},
+    ClaimDoc{"tdx_rtmr0", ClaimType::kHex, 48, kTdx, "RTMR0: firmware configuration"},
+    ClaimDoc{"tdx_rtmr1", ClaimType::kHex, 48, kTdx, "RTMR1: OS loader and kernel"},
+    ClaimDoc{"tdx_rtmr2", ClaimType::kHex, 48, kTdx, "RTMR2: kernel command line and initrd"},
+    ClaimDoc{"tdx_rtmr3", ClaimType::kHex, 48, kTdx, "RTMR3: runtime extensions"},
+    ClaimDoc{"tdx_mrconfigid", ClaimType::kHex, 48, kTdx, "MRCONFIGID set by the host at launch"},
+    ClaimDoc{"tdx_tcb_status", ClaimType::kString, 0, kTdx, "TCB status from Intel collateral, e.g. UpToDate"},
+    ClaimDoc{"tpm_pcr_sha256_<n>", ClaimType::kHex, 32, kTpm, "SHA-256 PCR n (0-23) from a verified quote"},
+    ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure VM ID"},
+    ClaimDoc{"gcp_project_id", ClaimType::kString, 0, kGcp, "GCP project ID"},
+    ClaimDoc{"gcp_zone", ClaimType::kString, 0, kGcp, "GCP zone, e.g. europe-west4-a"},
+};
+
+constexpr std::string_view kPcrPrefix = "tpm_pcr_sha256_";
+
+}  // namespace
+
+std::string_view ClaimTypeName(ClaimType t) {
+  switch (t) {
+    case ClaimType::kHex: return "hex";
+    case ClaimType::kString: return "string";
+    case ClaimType::kBool: return "bool";
+    case ClaimType::kNumber: return "number";
+  }
+  return "?";
+}
+
+std::span<const ClaimDoc> Vocabulary() { return kVocabulary; }
+
+std::string_view TeeOf(std::string_view name) {
+  if (name.substr(0, 8) == "sev_snp_") return "sev-snp";
+  if (name.substr(0, 4) == "tdx_") return "tdx";
+  return "";
+}
+
+const ClaimDoc* FindClaim(std::string_view name) {
+  if (name.substr(0, kPcrPrefix.size()) == kPcrPrefix) {
+    std::string_view n = name.substr(kPcrPrefix.size());
+    bool ok = !n.empty() && n.size() <= 2 && std::isdigit(static_cast<unsigned char>(n[0])) &&
+              (n.size() == 1 || (n[0] != '0' && std::isdigit(static_cast<unsigned char>(n[1]))));
+    if (!ok || std::stoi(std::string(n)) > 23) return nullptr;
+    name = "tpm_pcr_sha256_<n>";
+  }
+  for (const auto& d : kVocabulary) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+absl::Status CheckValue(const ClaimDoc& doc, std::string_view v) {
+  switch (doc.type) {
+    case ClaimType::kHex:
+      if (v.size() != static_cast<size_t>(doc.hex_bytes) * 2) {
+        return absl::InvalidArgumentError(twi::StrCat("must be ", doc.hex_bytes * 2, " hex digits, got ", v.size()));
+      }
+      for (char c : v) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+          return absl::InvalidArgumentError("must be lowercase hex");
+        }
+      }
+      return absl::OkStatus();
+    case ClaimType::kBool:
+      if (v == "true" || v == "false") return absl::OkStatus();
+      return absl::InvalidArgumentError("must be true or false");
+    case ClaimType::kNumber:
+      if (v.empty() || v.size() > 18 || (v.size() > 1 && v[0] == '0')) {
+        return absl::InvalidArgumentError("must be a decimal number");
+      }
+      for (char c : v) {
+        if (c < '0' || c > '9') return absl::InvalidArgumentError("must be a decimal number");
+      }
+      return absl::OkStatus();
+    case ClaimType::kString:
+      if (v.empty() || v.size() > 256) return absl::InvalidArgumentError("must be 1 to 256 characters");
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckClaims(const Claims& claims) {
+  for (const auto& [name, value] : claims) {
+    const ClaimDoc* d = FindClaim(name);
+    if (d == nullptr) return absl::InvalidArgumentError(twi::StrCat("\"", name, "\" is not a claim"));
+    absl::Status s = CheckValue(*d, value);
+    if (!s.ok()) return absl::InvalidArgumentError(twi::StrCat("claim ", name, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace twi::appraisal

@@ -1,0 +1,1 @@
+{"claims_mapper": {"policy_id": "j", "rule": {"r": {"when": {"debug": false}, "emit": ["claim:x"]}}}}
