@@ -35,6 +35,8 @@ std::map<std::string, int> TrustworthinessVector(const EarFacts& f) {
   if (f.tee_evidence) {
     v["hardware"] = 2;
     v["runtime-opaque"] = 2;  // memory encrypted inside a verified TEE
+  } else {
+    v["runtime-opaque"] = 32;  // no TEE evidence (insecure_allow_no_tee): memory not shown opaque
   }
   if (f.claims_policy) {
     if (f.failed_at == "executables") {

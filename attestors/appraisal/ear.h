@@ -23,7 +23,8 @@ struct EarFacts {
   std::string policy_id;        // claims policy ("" without one)
   std::string status;           // kAffirming, kWarning or kContraindicated
   // Where it ended: "instance-identity" (payload, nonce, signature), "hardware" (evidence
-  // verification or TEE policy), "executables" (claims policy), "" (accepted).
+  // verification or TEE policy), "executables" (claims policy), "agent-id" (the agent ID
+  // template), "" (accepted).
   std::string failed_at;
   bool tee_evidence = false;    // verified TEE evidence was presented
   bool claims_policy = false;   // a claims policy was evaluated

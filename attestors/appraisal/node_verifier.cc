@@ -80,7 +80,8 @@ void NodeSession::Record(const absl::Status& status, const AgentAttributes* attr
   f.tee_evidence = tee_evidence_;
   for (auto k : wanted_) f.evidence_kinds.push_back(KindName(k));
   if (status.ok()) {
-    f.status = evaluation_ ? evaluation_->status : kAffirming;
+    // Without TEE evidence (insecure_allow_no_tee) nothing about the machine was shown.
+    f.status = evaluation_ ? evaluation_->status : tee_evidence_ ? kAffirming : kWarning;
     f.agent_id = attrs->spiffe_id;
     f.selectors = attrs->selectors;
   } else {
@@ -235,6 +236,7 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
                          evaluation_->selectors.end());
     if (evaluation_->status == kWarning) out.claims_warning = evaluation_->message;
   }
+  stage_ = "agent-id";
   TWI_ASSIGN_OR_RETURN(out.spiffe_id,
                        RenderAgentId(opts.trust_domain, opts.agent_path_template, fields));
   // Selectors are a set for SPIRE; keep the first occurrence's order.

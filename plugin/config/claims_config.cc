@@ -52,6 +52,13 @@ bool ValidName(std::string_view s) {
   });
 }
 
+// Names appear in traces, logs and EARs: short and plain.
+void CheckName(Reader& r, std::string_view what, const std::string& name) {
+  if (ValidName(name)) return;
+  r.problems()->Add(r.pos(), twi::StrCat(what, " name \"", name.substr(0, 64),
+                                         "\" must be 1-64 characters of A-Z a-z 0-9 - _ ."));
+}
+
 bool ValidEmit(std::string_view s) {
   constexpr std::string_view kPrefix = "claim:";
   if (s.size() <= kPrefix.size() || s.size() > 200 || s.substr(0, kPrefix.size()) != kPrefix) return false;
@@ -160,16 +167,17 @@ std::optional<TimePoint> ReadTime(Reader& r, std::string_view key) {
 appraisal::RefSet ReadRefSet(const std::string& name, Reader& r) {
   appraisal::RefSet set;
   set.name = name;
-  if (!ValidName(name)) r.problems()->Add(r.pos(), twi::StrCat("refset name \"", name.substr(0, 64), "\" must be 1-64 of A-Z a-z 0-9 - _ ."));
+  CheckName(r, "refset", name);
   for (auto& [vname, v] : r.LabeledBlocks("version")) {
     appraisal::RefVersion ver;
     ver.name = vname;
-    if (!ValidName(vname)) v.problems()->Add(v.pos(), twi::StrCat("version name \"", vname.substr(0, 64), "\" must be 1-64 of A-Z a-z 0-9 - _ ."));
+    CheckName(v, "version", vname);
     if (auto st = v.String("state")) {
       if (*st == "active") ver.state = appraisal::VersionState::kActive;
       else if (*st == "deprecated") ver.state = appraisal::VersionState::kDeprecated;
       else if (*st == "revoked") ver.state = appraisal::VersionState::kRevoked;
-      else v.Problem("state", twi::StrCat("\"", v.Path("state"), "\" must be \"active\", \"deprecated\" or \"revoked\", got \"", st->substr(0, 64), "\""));
+      else v.Problem("state", twi::StrCat("\"", v.Path("state"), "\" must be \"active\", \"deprecated\" or ",
+                                          "\"revoked\", got \"", st->substr(0, 64), "\""));
     }
     ver.not_before = ReadTime(v, "not_before");
     ver.not_after = ReadTime(v, "not_after");
@@ -191,7 +199,7 @@ appraisal::RefSet ReadRefSet(const std::string& name, Reader& r) {
 appraisal::Rule ReadRule(const std::string& name, Reader& r) {
   appraisal::Rule rule;
   rule.name = name;
-  if (!ValidName(name)) r.problems()->Add(r.pos(), twi::StrCat("rule name \"", name.substr(0, 64), "\" must be 1-64 of A-Z a-z 0-9 - _ ."));
+  CheckName(r, "rule", name);
   Reader when = r.Block("when");
   if (auto rs = when.String("refset")) rule.refset = *rs;
   rule.when = ReadPredicates(when, {"refset"});

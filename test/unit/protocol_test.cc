@@ -38,7 +38,10 @@ class EchoAppraiser : public EvidenceAppraiser {
     if (!ConstantTimeEqual(AsBytes(e.sev_snp().report()), want)) {
       return checks->Fail("echo.binding", "report data mismatch", absl::StatusCode::kInvalidArgument);
     }
-    return EvidenceResult{{"tee:echo"}, {{"sev_snp.chip_id", "c0ffee"}}};
+    EvidenceResult r;
+    r.selectors = {"tee:echo"};
+    r.fields = {{"sev_snp.chip_id", "c0ffee"}};
+    return r;
   }
 };
 
@@ -53,7 +56,11 @@ std::shared_ptr<const NodeVerifier> MakeVerifier(bool allow_no_tee, bool with_ap
                                                  std::string tmpl = "{instance_key_hash}") {
   std::vector<std::unique_ptr<EvidenceAppraiser>> a;
   if (with_appraiser) a.push_back(std::make_unique<EchoAppraiser>());
-  return std::make_shared<NodeVerifier>(VerifierOptions{"example.org", tmpl, allow_no_tee}, std::move(a));
+  VerifierOptions o;
+  o.trust_domain = "example.org";
+  o.agent_path_template = tmpl;
+  o.insecure_allow_no_tee = allow_no_tee;
+  return std::make_shared<NodeVerifier>(std::move(o), std::move(a));
 }
 
 TEST(ProtocolTest, NoTeeRoundTripWhenAllowed) {
