@@ -115,7 +115,8 @@ func (rawPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, cc *grpc.
 
 func invoke(cc *grpc.ClientConn, method string, req []byte) ([]byte, error) {
 	var resp []byte
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: a simulating agent may create its RSA-4096 AMD hierarchy inside Configure.
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	err := cc.Invoke(ctx, method, &req, &resp, grpc.ForceCodec(rawCodec{}))
 	return resp, err
