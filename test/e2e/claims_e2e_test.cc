@@ -145,5 +145,19 @@ TEST_F(ClaimsE2eTest, DeprecatedOnlyIsAcceptedWithAWarningAndSignedAuditedEar) {
   EXPECT_EQ((*payload)["submods"]["twi-node"]["twi.agent-id"], r.spiffe_id);
 }
 
+TEST_F(ClaimsE2eTest, ValidateUsesTheSameBuilder) {
+  server_ = Launch(kServer, "NodeAttestor", std::make_shared<host::AgentStore>());
+  ASSERT_TRUE(server_);
+  ASSERT_TRUE(server_->Init({}).ok());
+  auto dead = server_->Validate("example.org", Policy(Version("A", kImageA, "revoked")));
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_TRUE(dead->valid);
+  EXPECT_THAT(dead->notes, Contains(HasSubstr("every version of refset \"payroll-image\" is revoked or expired")));
+  auto bad = server_->Validate("example.org", Policy(Version("A", kImageA)) + "claims_mapper { policy_id = \"again\" }\n");
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_FALSE(bad->valid);
+  EXPECT_THAT(bad->notes, Contains(HasSubstr("\"claims_mapper\" is set more than once")));
+}
+
 }  // namespace
 }  // namespace twi::e2e
