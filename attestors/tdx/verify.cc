@@ -227,6 +227,11 @@ absl::StatusOr<Certificate> VerifySigningChain(const std::vector<Certificate>& c
                                                Entry& e, Recorder& rec) {
   if (chain.empty()) return rec.Fail("tcb_signing.chain", StrCat(key, " is empty"));
   const Certificate& signer = chain[0];
+  if (!absl::StrContains(signer.subject_cn(), "TCB Signing")) {
+    return rec.Fail("tcb_signing.chain",
+                    StrCat(key, ": first certificate cn \"", signer.subject_cn().substr(0, 64),
+                           "\", want \"Intel SGX TCB Signing\""));
+  }
   auto root = FindRoot(signer, o);
   if (!root.ok()) {
     return rec.Fail("tcb_signing.chain", StrCat(key, ": ", root.status().message()));

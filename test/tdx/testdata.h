@@ -14,6 +14,9 @@
 
 namespace twi::tdx {
 
+// Status messages as std::string, for gmock string matchers.
+inline std::string Msg(const absl::Status& s) { return std::string(s.message()); }
+
 inline TimePoint At(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
 
 // A file under test/testdata/tdx/ (empty, with a test failure, when missing).

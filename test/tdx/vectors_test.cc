@@ -65,10 +65,9 @@ TEST(TdxVectors, T1UpToDateVerifiesAndPassesDefaultPolicy) {
                            "quote.signature", "tdx_module.identity", "tcb.level"}) {
     EXPECT_NE(Find(r.checks, name), nullptr) << name;
   }
-  TdxPolicy policy;
-  policy.require_sept_ve_disable = false;  // attributes of this sample TD are not asserted here
   CheckList pc;
-  EXPECT_TRUE(Appraise(r.out, policy, pc).ok());
+  EXPECT_TRUE(Appraise(r.out, TdxPolicy{}, pc).ok());  // the default policy, SEPT_VE_DISABLE set
+  EXPECT_THAT(Selectors(r.out), ::testing::Contains("tdx:tcb-status:UpToDate"));
 }
 
 TEST(TdxVectors, T2SgxQuoteStatusAndAdvisories) {
