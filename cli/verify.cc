@@ -15,6 +15,7 @@
 #include "attestors/sevsnp/node.h"
 #include "cli/commands.h"
 #include "cli/input.h"
+#include "cli/verify_tdx.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/snp_config.h"
 #include "plugin/server/appraisers.h"
@@ -72,6 +73,9 @@ int Print(const Outcome& o, bool json) {
 }  // namespace
 
 int Verify(const std::vector<std::string>& args) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--type" && args[i + 1] == "tdx") return VerifyTdx(args);
+  }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -87,7 +91,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp or tdx");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;

@@ -19,7 +19,7 @@ using collateral::TcbInfo;
 
 // What the cold path established for one (PCK chain, collateral, trust configuration).
 // Immutable once built; shared between concurrent verifications.
-struct VerificationCache::Entry {
+struct PlatformEntry {
   EvpPkeyPtr pck_key;
   PckExtensions pck;
   std::string pck_ca;
@@ -31,41 +31,9 @@ struct VerificationCache::Entry {
   std::vector<Check> checks;
 };
 
-class CacheAccess {
- public:
-  static std::shared_ptr<const VerificationCache::Entry> Lookup(VerificationCache& c,
-                                                                const std::string& key,
-                                                                TimePoint at) {
-    std::lock_guard<std::mutex> lock(c.mu_);
-    auto it = c.entries_.find(key);
-    if (it == c.entries_.end()) return nullptr;
-    // Outside the window the cold path runs again and names what expired.
-    if (at < it->second->valid_from || at > it->second->valid_until) return nullptr;
-    return it->second;
-  }
-  static void Insert(VerificationCache& c, const std::string& key,
-                     std::shared_ptr<const VerificationCache::Entry> e, TimePoint at) {
-    std::lock_guard<std::mutex> lock(c.mu_);
-    if (c.entries_.size() >= c.max_entries_ && !c.entries_.contains(key)) {
-      std::erase_if(c.entries_, [at](const auto& kv) { return kv.second->valid_until < at; });
-      if (c.entries_.size() >= c.max_entries_) c.entries_.erase(c.entries_.begin());
-    }
-    c.entries_[key] = std::move(e);
-  }
-};
-
-size_t VerificationCache::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return entries_.size();
-}
-void VerificationCache::Clear() {
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_.clear();
-}
-
 namespace {
 
-using Entry = VerificationCache::Entry;
+using Entry = PlatformEntry;
 
 // Records every check in the caller's list and, for the cold path, in the entry for replay.
 class Recorder {
@@ -298,8 +266,9 @@ absl::StatusOr<std::shared_ptr<const Entry>> VerifyPlatform(const Quote& q,
                       : StrCat(" and ", FpLabel(qe_signer)),
                   " issued by the trusted root, valid at ", FormatRfc3339(o.time)));
   // The Root CA CRL speaks for the PCK CA and the TCB Signing certificates.
-  TWI_RETURN_IF_ERROR(CheckOneCrl(c.root_ca_crl, signer_for_root_crl,
-                                  {chain[1], tcb_signer, qe_signer}, "crl.root_ca",
+  std::vector<Certificate> under_root = {chain[1], tcb_signer};
+  if (qe_signer.sha256() != tcb_signer.sha256()) under_root.push_back(qe_signer);
+  TWI_RETURN_IF_ERROR(CheckOneCrl(c.root_ca_crl, signer_for_root_crl, under_root, "crl.root_ca",
                                   "root_ca_crl", o, *e, rec));
   TWI_RETURN_IF_ERROR(CheckOneCrl(c.pck_crl, chain[1], {chain[0]}, "crl.pck",
                                   StrCat("pck_crl (", e->pck_ca, " ca)"), o, *e, rec));
@@ -497,14 +466,14 @@ absl::Status VerifyQuote(const Quote& quote, const DcapCollateral& collateral,
   std::string key;
   if (cache != nullptr) {
     key = CacheKey(quote, collateral, options);
-    if (auto e = CacheAccess::Lookup(*cache, key, options.time)) {
+    if (auto e = cache->Lookup(key, options.time)) {
       ReplayCached(*e, checks);
       out->cache_hit = true;
       return CheckQuote(quote, *e, checks, out);
     }
   }
   TWI_ASSIGN_OR_RETURN(auto e, VerifyPlatform(quote, collateral, options, checks));
-  if (cache != nullptr) CacheAccess::Insert(*cache, key, e, options.time);
+  if (cache != nullptr) cache->Insert(key, e, options.time);
   return CheckQuote(quote, *e, checks, out);
 }
 

@@ -21,10 +21,7 @@
 // A failure returns INVALID_ARGUMENT "<check>: <detail>".
 #pragma once
 
-#include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,6 +29,7 @@
 #include "attestors/collateral/dcap_json.h"
 #include "attestors/core/checks.h"
 #include "attestors/core/clock.h"
+#include "attestors/core/expiring_cache.h"
 #include "attestors/tdx/abi.h"
 
 namespace twi::tdx {
@@ -76,20 +74,8 @@ struct VerifiedQuote {
 // notAfter/nextUpdate among them. A hit skips X.509 and JSON parsing, chain and CRL checks and
 // the collateral signatures: a warm verification is the QE report and quote ECDSA checks plus
 // quote parsing. Thread-safe.
-class VerificationCache {
- public:
-  explicit VerificationCache(size_t max_entries = 4096) : max_entries_(max_entries) {}
-  size_t size() const;
-  void Clear();
-
-  struct Entry;  // defined in verify.cc
-
- private:
-  friend class CacheAccess;
-  size_t max_entries_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_;
-};
+struct PlatformEntry;  // defined in verify.cc
+using VerificationCache = ExpiringCache<PlatformEntry>;
 
 // Verifies a parsed quote against `collateral`. OK when authentic and at a supported TCB level;
 // `out` (required) is filled as far as verification got either way.

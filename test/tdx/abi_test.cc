@@ -25,7 +25,7 @@ std::string ParseError(const Bytes& b) {
   return q.ok() ? std::string("ok") : std::string(q.status().message());
 }
 
-TEST(TdxAbi, V4TdxQuote) {
+TEST(tdx_abi, V4TdxQuote) {
   auto q = ParseQuote(ReadFile("phala-dcap-qvl/tdx_quote"));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->header.version, 4);
@@ -54,7 +54,7 @@ TEST(TdxAbi, V4TdxQuote) {
                                  q->qe.qe_report.report_data.begin() + 32));
 }
 
-TEST(TdxAbi, V5Td15Quote) {
+TEST(tdx_abi, V5Td15Quote) {
   auto q = ParseQuote(ReadFile("phala-dcap-qvl/tdx_quote_outdated"));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->header.version, 5);
@@ -64,7 +64,7 @@ TEST(TdxAbi, V5Td15Quote) {
   EXPECT_EQ(q->declared_size, 0x2C2u + 4300u);
 }
 
-TEST(TdxAbi, V3SgxQuote) {
+TEST(tdx_abi, V3SgxQuote) {
   auto q = ParseQuote(ReadFile("phala-dcap-qvl/sgx_quote"));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->header.version, 3);
@@ -78,7 +78,7 @@ TEST(TdxAbi, V3SgxQuote) {
   EXPECT_EQ(q->trailing_bytes, 0u);
 }
 
-TEST(TdxAbi, HeaderErrorsNameTheField) {
+TEST(tdx_abi, HeaderErrorsNameTheField) {
   Bytes b = ReadFile("phala-dcap-qvl/tdx_quote");
   Bytes v = b;
   Put16(v, 0, 6);
@@ -95,7 +95,7 @@ TEST(TdxAbi, HeaderErrorsNameTheField) {
   EXPECT_THAT(ParseError(Bytes(b.begin(), b.begin() + 20)), HasSubstr("shorter than its 48-byte header"));
 }
 
-TEST(TdxAbi, V5BodyTypeAndSize) {
+TEST(tdx_abi, V5BodyTypeAndSize) {
   Bytes b = ReadFile("phala-dcap-qvl/tdx_quote_outdated");
   Bytes v = b;
   Put16(v, 48, 4);
@@ -109,7 +109,7 @@ TEST(TdxAbi, V5BodyTypeAndSize) {
   EXPECT_THAT(ParseError(v), HasSubstr("does not fit tee type"));
 }
 
-TEST(TdxAbi, DeclaredLengthsRule) {
+TEST(tdx_abi, DeclaredLengthsRule) {
   Bytes b = ReadFile("phala-dcap-qvl/tdx_quote");
   Bytes v = b;
   Put32(v, 0x278, 5000);
@@ -137,7 +137,7 @@ TEST(TdxAbi, DeclaredLengthsRule) {
   EXPECT_THAT(ParseError(Bytes(b.begin(), b.begin() + 0x27C + 100)), HasSubstr("exceeds"));
 }
 
-TEST(TdxAbi, EmptyPckChainIsRejected) {
+TEST(tdx_abi, EmptyPckChainIsRejected) {
   Bytes b = ReadFile("phala-dcap-qvl/tdx_quote");
   size_t inner = kSigData + 134 + 384 + 64 + 2 + 32;
   uint32_t size = LoadLe32(&b[inner + 2]);
@@ -145,7 +145,7 @@ TEST(TdxAbi, EmptyPckChainIsRejected) {
   EXPECT_THAT(ParseError(b), HasSubstr("pck certificate chain is empty"));
 }
 
-TEST(TdxAbi, SignatureHelpers) {
+TEST(tdx_abi, SignatureHelpers) {
   EXPECT_FALSE(RawSignatureToDer(Bytes(63)).ok());
   auto der = RawSignatureToDer(Bytes(64, 1));
   ASSERT_TRUE(der.ok());
@@ -168,7 +168,7 @@ Bytes SgxExtension(const Certificate& c) {
   return {};
 }
 
-TEST(TdxAbi, PckExtensions) {
+TEST(tdx_abi, PckExtensions) {
   auto ext = ParsePckExtensions(Leaf("phala-dcap-qvl/tdx_quote"));
   ASSERT_TRUE(ext.ok()) << ext.status();
   EXPECT_EQ(HexEncode(ext->fmspc), "b0c06f000000");
@@ -184,7 +184,7 @@ TEST(TdxAbi, PckExtensions) {
   EXPECT_EQ(HexEncode(ByteView(t4->sgx_tcb).first(8)), "0303020202010002");
 }
 
-TEST(TdxAbi, PckExtensionErrors) {
+TEST(tdx_abi, PckExtensionErrors) {
   Bytes ext = SgxExtension(Leaf("phala-dcap-qvl/tdx_quote"));
   ASSERT_FALSE(ext.empty());
   EXPECT_THAT(std::string(DecodeSgxExtension(Bytes{0x01, 0x02}).status().message()),

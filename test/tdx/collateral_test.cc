@@ -21,7 +21,7 @@ std::string BundleError(const nlohmann::json& j) {
   return c.ok() ? "ok" : std::string(c.status().message());
 }
 
-TEST(DcapBundle, ParsesTheNineKeys) {
+TEST(tdx_dcap_bundle, ParsesTheNineKeys) {
   auto c = ParseDcapBundle(ReadText("phala-dcap-qvl/tdx_quote_collateral.json"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->pck_crl_issuer_chain.size(), 2u);
@@ -37,7 +37,7 @@ TEST(DcapBundle, ParsesTheNineKeys) {
   EXPECT_NE(sgx->digest, c->digest);
 }
 
-TEST(DcapBundle, Errors) {
+TEST(tdx_dcap_bundle, Errors) {
   auto j = T1();
   j.erase("pck_crl");
   EXPECT_THAT(BundleError(j), HasSubstr("missing pck_crl"));
@@ -69,7 +69,7 @@ TEST(DcapBundle, Errors) {
   EXPECT_FALSE(c->pck_crl.has_value());
 }
 
-TEST(DcapJson, TcbInfoV3Tdx) {
+TEST(tdx_dcap_json, TcbInfoV3Tdx) {
   auto c = ParseDcapBundle(ReadText("phala-dcap-qvl/tdx_quote_collateral.json"));
   auto t = ParseTcbInfo(c->tcb_info);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -88,7 +88,7 @@ TEST(DcapJson, TcbInfoV3Tdx) {
   EXPECT_EQ(FormatRfc3339(t->next_update), "2025-07-19T10:16:03Z");
 }
 
-TEST(DcapJson, SgxTcbInfoAndQeIdentity) {
+TEST(tdx_dcap_json, SgxTcbInfoAndQeIdentity) {
   auto c = ParseDcapBundle(ReadText("phala-dcap-qvl/sgx_quote_collateral.json"));
   auto t = ParseTcbInfo(c->tcb_info);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -111,7 +111,7 @@ std::string TcbError(nlohmann::json j) {
   return t.ok() ? "ok" : std::string(t.status().message());
 }
 
-TEST(DcapJson, TcbInfoErrorsNameThePath) {
+TEST(tdx_dcap_json, TcbInfoErrorsNameThePath) {
   auto base = nlohmann::json::parse(ParseDcapBundle(ReadText("phala-dcap-qvl/tdx_quote_collateral.json"))->tcb_info);
   auto j = base;
   j["version"] = 2;
@@ -146,7 +146,7 @@ TEST(DcapJson, TcbInfoErrorsNameThePath) {
   EXPECT_THAT(Msg(ParseTcbInfo("{").status()), HasSubstr("not valid json"));
 }
 
-TEST(DcapJson, EnclaveIdentityErrors) {
+TEST(tdx_dcap_json, EnclaveIdentityErrors) {
   auto base = nlohmann::json::parse(ParseDcapBundle(ReadText("phala-dcap-qvl/tdx_quote_collateral.json"))->qe_identity);
   auto j = base;
   j["miscselect"] = "000000";
@@ -159,7 +159,7 @@ TEST(DcapJson, EnclaveIdentityErrors) {
   EXPECT_THAT(Msg(ParseEnclaveIdentity(j.dump()).status()), HasSubstr("unknown \"Unknown\""));
 }
 
-TEST(DcapJson, ExtractSignedJsonKeepsTheExactBytes) {
+TEST(tdx_dcap_json, ExtractSignedJsonKeepsTheExactBytes) {
   std::string response = ReadText("go-tdx-guest/sample_tcbInfo_response");
   auto s = ExtractSignedJson(response, "tcbInfo");
   ASSERT_TRUE(s.ok()) << s.status();

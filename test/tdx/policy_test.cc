@@ -32,7 +32,7 @@ std::string Refusal(const VerifiedQuote& v, const TdxPolicy& p) {
   return s.ok() ? "ok" : std::string(s.message());
 }
 
-TEST(TdxPolicy, DefaultsAcceptAnUpToDateProductionTd) {
+TEST(tdx_policy, DefaultsAcceptAnUpToDateProductionTd) {
   CheckList checks;
   EXPECT_TRUE(Appraise(T1(), TdxPolicy{}, checks).ok());
   EXPECT_TRUE(checks.all_passed());
@@ -40,7 +40,7 @@ TEST(TdxPolicy, DefaultsAcceptAnUpToDateProductionTd) {
   EXPECT_TRUE(TdxPolicy{}.pins_nothing());
 }
 
-TEST(TdxPolicy, TcbStatusAndAdvisories) {
+TEST(tdx_policy, TcbStatusAndAdvisories) {
   VerifiedQuote v = T1();
   v.tcb.status = "OutOfDate";
   v.tcb.advisory_ids = {"INTEL-SA-00837"};
@@ -52,7 +52,7 @@ TEST(TdxPolicy, TcbStatusAndAdvisories) {
   EXPECT_EQ(Refusal(v, p), "ok");
 }
 
-TEST(TdxPolicy, DebugTdRefusedUnlessAllowed) {
+TEST(tdx_policy, DebugTdRefusedUnlessAllowed) {
   VerifiedQuote v = T1();
   v.quote.td->td_attributes |= kTdAttrDebug;
   EXPECT_THAT(Refusal(v, {}), HasSubstr("policy.debug: got a debug td (TDATTRIBUTES 0x0000000010000001"));
@@ -61,7 +61,7 @@ TEST(TdxPolicy, DebugTdRefusedUnlessAllowed) {
   EXPECT_EQ(Refusal(v, p), "ok");
 }
 
-TEST(TdxPolicy, SeptVeDisableRequiredByDefault) {
+TEST(tdx_policy, SeptVeDisableRequiredByDefault) {
   VerifiedQuote v = T1();
   v.quote.td->td_attributes = 0;
   EXPECT_THAT(Refusal(v, {}), HasSubstr("policy.td_attributes: got TDATTRIBUTES 0x0000000000000000 without SEPT_VE_DISABLE"));
@@ -73,7 +73,7 @@ TEST(TdxPolicy, SeptVeDisableRequiredByDefault) {
   EXPECT_THAT(Refusal(v, p), HasSubstr("want 0x0000000040000000 under mask 0x0000000040000000"));
 }
 
-TEST(TdxPolicy, MeasurementAllowLists) {
+TEST(tdx_policy, MeasurementAllowLists) {
   const TdReport& td = *T1().quote.td;
   TdxPolicy p;
   p.mrtds = {Bytes(48, 0xAA)};
@@ -95,7 +95,7 @@ TEST(TdxPolicy, MeasurementAllowLists) {
   EXPECT_THAT(Refusal(T1(), p), HasSubstr("policy.mrownerconfig"));
 }
 
-TEST(TdxPolicy, XfamAndSvnFloors) {
+TEST(tdx_policy, XfamAndSvnFloors) {
   TdxPolicy p;
   p.xfams = {0x61ae7};
   EXPECT_THAT(Refusal(T1(), p), HasSubstr("policy.xfam: got XFAM 0x00000000000602e7; want one of [0x0000000000061ae7]"));
@@ -116,7 +116,7 @@ TEST(TdxPolicy, XfamAndSvnFloors) {
   EXPECT_EQ(Refusal(T1(), p), "ok");
 }
 
-TEST(TdxPolicy, EveryCheckRunsAndTheFirstFailureIsReturned) {
+TEST(tdx_policy, EveryCheckRunsAndTheFirstFailureIsReturned) {
   VerifiedQuote v = T1();
   v.quote.td->td_attributes = kTdAttrDebug;
   CheckList checks;
@@ -128,7 +128,7 @@ TEST(TdxPolicy, EveryCheckRunsAndTheFirstFailureIsReturned) {
   EXPECT_EQ(failed, 2);  // debug and SEPT_VE_DISABLE
 }
 
-TEST(TdxPolicy, SgxAndUnverifiedQuotesAreRefused) {
+TEST(tdx_policy, SgxAndUnverifiedQuotesAreRefused) {
   VerifiedQuote v = T1();
   v.has_tcb = false;
   EXPECT_THAT(Refusal(v, {}), HasSubstr("policy.evidence: quote was not verified"));
@@ -138,7 +138,7 @@ TEST(TdxPolicy, SgxAndUnverifiedQuotesAreRefused) {
   EXPECT_THAT(Refusal(sgx, {}), HasSubstr("want a tdx td quote"));
 }
 
-TEST(TdxPolicy, Validate) {
+TEST(tdx_policy, Validate) {
   EXPECT_TRUE(ValidatePolicy({}).ok());
   TdxPolicy p;
   p.allowed_tcb_statuses = {"UpToDate", "Fine", "Revoked", "TDRelaunchAdvised"};
@@ -154,7 +154,7 @@ TEST(TdxPolicy, Validate) {
   EXPECT_THAT(msg, HasSubstr("outside the mask"));
 }
 
-TEST(TdxPolicy, ClaimsAndSelectors) {
+TEST(tdx_policy, ClaimsAndSelectors) {
   auto claims = Claims(T1());
   EXPECT_EQ(claims["tcb_status"], "UpToDate");
   EXPECT_EQ(claims["advisory_ids"], "");

@@ -60,7 +60,7 @@ struct Fixture {
   absl::StatusOr<TcbEvaluation> Eval() { return EvaluateTcb(quote, pck, info, qe); }
 };
 
-TEST(TdxTcb, UpToDateWithoutModuleIdentity) {
+TEST(tdx_tcb, UpToDateWithoutModuleIdentity) {
   Fixture f;
   f.Tee(5, 0, 3);
   auto ev = f.Eval();
@@ -68,13 +68,13 @@ TEST(TdxTcb, UpToDateWithoutModuleIdentity) {
   EXPECT_EQ(ev->status, "UpToDate");
 }
 
-TEST(TdxTcb, ModuleVersionZeroComparesTheModuleSvnInTheLevel) {
+TEST(tdx_tcb, ModuleVersionZeroComparesTheModuleSvnInTheLevel) {
   Fixture f;
   f.Tee(4, 0, 3);  // module svn 4 < 5: falls to the ConfigurationNeeded level
   EXPECT_EQ(f.Eval()->status, "ConfigurationNeeded");
 }
 
-TEST(TdxTcb, OutOfDateModuleMakesOutOfDateConfigurationNeeded) {
+TEST(tdx_tcb, OutOfDateModuleMakesOutOfDateConfigurationNeeded) {
   Fixture f;
   f.Tee(3, 3, 3);  // module TDX_03 svn 3; late microcode svn 3 reaches the top level
   f.info.levels[0].status = "ConfigurationNeeded";
@@ -86,13 +86,13 @@ TEST(TdxTcb, OutOfDateModuleMakesOutOfDateConfigurationNeeded) {
   EXPECT_THAT(ev->advisory_ids, ElementsAre("INTEL-SA-01111"));
 }
 
-TEST(TdxTcb, OutOfDateModuleOnUpToDatePlatformIsOutOfDate) {
+TEST(tdx_tcb, OutOfDateModuleOnUpToDatePlatformIsOutOfDate) {
   Fixture f;
   f.Tee(3, 3, 3);
   EXPECT_EQ(f.Eval()->status, "OutOfDate");
 }
 
-TEST(TdxTcb, Td15RelaunchAdvisedWhenTheRunningModuleIsCurrent) {
+TEST(tdx_tcb, Td15RelaunchAdvisedWhenTheRunningModuleIsCurrent) {
   Fixture f;
   f.Tee(3, 3, 3);
   f.quote.td->tdx15 = true;
@@ -106,7 +106,7 @@ TEST(TdxTcb, Td15RelaunchAdvisedWhenTheRunningModuleIsCurrent) {
   EXPECT_EQ(f.Eval()->status, "OutOfDateConfigurationNeeded");
 }
 
-TEST(TdxTcb, QeOutOfDateDowngrades) {
+TEST(tdx_tcb, QeOutOfDateDowngrades) {
   Fixture f;
   f.Tee(5, 0, 3);
   f.qe = IdLevel(2, "OutOfDate", {"INTEL-SA-00615"});
@@ -117,13 +117,13 @@ TEST(TdxTcb, QeOutOfDateDowngrades) {
   EXPECT_EQ(f.Eval()->status, "Revoked");
 }
 
-TEST(TdxTcb, RevokedModule) {
+TEST(tdx_tcb, RevokedModule) {
   Fixture f;
   f.Tee(1, 3, 3);
   EXPECT_EQ(f.Eval()->status, "Revoked");
 }
 
-TEST(TdxTcb, NoMatchingLevelIsTcbNotSupported) {
+TEST(tdx_tcb, NoMatchingLevelIsTcbNotSupported) {
   Fixture f;
   f.Tee(5, 0, 3);
   f.pck.sgx_tcb[7] = 1;  // below every level's component 8
@@ -138,13 +138,13 @@ TEST(TdxTcb, NoMatchingLevelIsTcbNotSupported) {
   EXPECT_THAT(Msg(f.Eval().status()), HasSubstr("tcb not supported: tdx module TDX_03"));
 }
 
-TEST(TdxTcb, UnknownModuleVersionIsAMismatch) {
+TEST(tdx_tcb, UnknownModuleVersionIsAMismatch) {
   Fixture f;
   f.Tee(5, 7, 3);
   EXPECT_THAT(Msg(f.Eval().status()), HasSubstr("no tdxModuleIdentities entry TDX_07"));
 }
 
-TEST(TdxTcb, SgxQuoteUsesTheSgxLevel) {
+TEST(tdx_tcb, SgxQuoteUsesTheSgxLevel) {
   Fixture f;
   f.quote.td.reset();
   f.quote.enclave = EnclaveReport{};

@@ -47,7 +47,7 @@ collateral::DcapCollateral T5Collateral() {
                  "phala-dcap-qvl/tcb_signing_chain_2025-renewed.pem", "", "");
 }
 
-TEST(TdxVectors, T1UpToDateVerifiesAndPassesDefaultPolicy) {
+TEST(tdx_vectors, T1UpToDateVerifiesAndPassesDefaultPolicy) {
   Outcome r = Verify("phala-dcap-qvl/tdx_quote", Bundle("phala-dcap-qvl/tdx_quote_collateral.json"),
                  "2025-07-01T00:00:00Z");
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -70,7 +70,7 @@ TEST(TdxVectors, T1UpToDateVerifiesAndPassesDefaultPolicy) {
   EXPECT_THAT(Selectors(r.out), ::testing::Contains("tdx:tcb-status:UpToDate"));
 }
 
-TEST(TdxVectors, T2SgxQuoteStatusAndAdvisories) {
+TEST(tdx_vectors, T2SgxQuoteStatusAndAdvisories) {
   Outcome r = Verify("phala-dcap-qvl/sgx_quote", Bundle("phala-dcap-qvl/sgx_quote_collateral.json"),
                  "2025-07-01T00:00:00Z");
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -82,7 +82,7 @@ TEST(TdxVectors, T2SgxQuoteStatusAndAdvisories) {
   EXPECT_EQ(r.out.tcb.qe_status, "UpToDate");
 }
 
-TEST(TdxVectors, T3V5QuoteIsTcbNotSupported) {
+TEST(tdx_vectors, T3V5QuoteIsTcbNotSupported) {
   Outcome r = Verify("phala-dcap-qvl/tdx_quote_outdated",
                  Bundle("phala-dcap-qvl/tdx_quote_outdated_collateral.json"),
                  "2026-03-01T00:00:00Z");
@@ -99,7 +99,7 @@ TEST(TdxVectors, T3V5QuoteIsTcbNotSupported) {
   }
 }
 
-TEST(TdxVectors, T4TrailingBytesToleratedAndTcbNotSupported) {
+TEST(tdx_vectors, T4TrailingBytesToleratedAndTcbNotSupported) {
   Outcome r = Verify("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", T4Collateral(), "2023-07-01T01:00:00Z");
   EXPECT_THAT(r.status.message(), HasSubstr("tcb.level: tcb not supported"));
   EXPECT_EQ(r.out.quote.trailing_bytes, 39u);
@@ -114,12 +114,12 @@ TEST(TdxVectors, T4TrailingBytesToleratedAndTcbNotSupported) {
   }
 }
 
-TEST(TdxVectors, T4PckExpiredIn2053) {
+TEST(tdx_vectors, T4PckExpiredIn2053) {
   Outcome r = Verify("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", T4Collateral(), "2053-07-01T00:00:00Z");
   EXPECT_THAT(r.status.message(), HasSubstr("pck.validity"));
 }
 
-TEST(TdxVectors, T5OutOfDateWithRevocationDisabled) {
+TEST(tdx_vectors, T5OutOfDateWithRevocationDisabled) {
   Outcome r = Verify("trustee/tdx_quote_6.dat", T5Collateral(), "2025-11-01T00:00:00Z",
                  /*allow_missing_crls=*/true);
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -139,12 +139,12 @@ TEST(TdxVectors, T5OutOfDateWithRevocationDisabled) {
   EXPECT_TRUE(Appraise(r.out, policy, pc2).ok()) << Appraise(r.out, policy, pc2);
 }
 
-TEST(TdxVectors, T5RefusedWithoutCrls) {
+TEST(tdx_vectors, T5RefusedWithoutCrls) {
   Outcome r = Verify("trustee/tdx_quote_6.dat", T5Collateral(), "2025-11-01T00:00:00Z");
   EXPECT_THAT(r.status.message(), HasSubstr("crl.root_ca: collateral has no root_ca_crl"));
 }
 
-TEST(TdxVectors, T6TwoQuotesOfOnePlatformAreTcbNotSupported) {
+TEST(tdx_vectors, T6TwoQuotesOfOnePlatformAreTcbNotSupported) {
   auto c = Bundle("phala-dcap-qvl/tdx_quote_collateral.json");
   for (const char* q : {"phala-dcap-qvl/tdx-quote.bin", "phala-dcap-qvl/quote-from-tappd.bin"}) {
     Outcome r = Verify(q, c, "2025-07-01T00:00:00Z");
@@ -153,7 +153,7 @@ TEST(TdxVectors, T6TwoQuotesOfOnePlatformAreTcbNotSupported) {
   }
 }
 
-TEST(TdxVectors, T7CosQuoteParsesWithPadding) {
+TEST(tdx_vectors, T7CosQuoteParsesWithPadding) {
   auto q = ParseQuote(ReadFile("go-tdx-guest/cos-113-tdx-quote.dat"));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->declared_size + q->trailing_bytes, 8000u);
@@ -167,7 +167,7 @@ TEST(TdxVectors, T7CosQuoteParsesWithPadding) {
   EXPECT_EQ(HexEncode(ext->fmspc), "00806f050000");
 }
 
-TEST(TdxVectors, ExpiredCollateralFails) {
+TEST(tdx_vectors, ExpiredCollateralFails) {
   // T1 a month after its TCB Info nextUpdate.
   Outcome r = Verify("phala-dcap-qvl/tdx_quote", Bundle("phala-dcap-qvl/tdx_quote_collateral.json"),
                  "2025-08-20T00:00:00Z");

@@ -17,7 +17,7 @@ using ::testing::StartsWith;
 constexpr char kT1Time[] = "2025-07-01T00:00:00Z";
 constexpr size_t kSigData = 0x27C;  // v4: signature data after the 4-byte length at 0x278
 
-class TdxVerifyTest : public ::testing::Test {
+class tdx_verify : public ::testing::Test {
  protected:
   Bytes quote_ = ReadFile("phala-dcap-qvl/tdx_quote");
   collateral::DcapCollateral coll_ = Bundle("phala-dcap-qvl/tdx_quote_collateral.json");
@@ -40,31 +40,31 @@ class TdxVerifyTest : public ::testing::Test {
   }
 };
 
-TEST_F(TdxVerifyTest, T1Verifies) { EXPECT_TRUE(Verify(quote_, coll_).ok()); }
+TEST_F(tdx_verify, T1Verifies) { EXPECT_TRUE(Verify(quote_, coll_).ok()); }
 
-TEST_F(TdxVerifyTest, FlippedBodyFailsQuoteSignature) {
+TEST_F(tdx_verify, FlippedBodyFailsQuoteSignature) {
   EXPECT_THAT(Msg(Flip(0x0B8)), StartsWith("quote.signature:"));  // MRTD
   EXPECT_THAT(Msg(Flip(0x238)), StartsWith("quote.signature:"));  // REPORTDATA
   EXPECT_THAT(Msg(Flip(0x01C)), StartsWith("quote.signature:"));  // header user data
 }
 
-TEST_F(TdxVerifyTest, FlippedSignatureFailsQuoteSignature) {
+TEST_F(tdx_verify, FlippedSignatureFailsQuoteSignature) {
   EXPECT_THAT(Msg(Flip(kSigData + 5)), StartsWith("quote.signature:"));
   EXPECT_THAT(Msg(Flip(kSigData + 40)), StartsWith("quote.signature:"));
 }
 
-TEST_F(TdxVerifyTest, FlippedQeReportFailsQeReportSignature) {
+TEST_F(tdx_verify, FlippedQeReportFailsQeReportSignature) {
   EXPECT_THAT(Msg(Flip(kSigData + 134 + 10)), StartsWith("qe_report.signature:"));
   EXPECT_THAT(Msg(Flip(kSigData + 134 + 384 + 3)), StartsWith("qe_report.signature:"));
 }
 
-TEST_F(TdxVerifyTest, FlippedAttestationKeyOrAuthDataFailsBinding) {
+TEST_F(tdx_verify, FlippedAttestationKeyOrAuthDataFailsBinding) {
   EXPECT_THAT(Msg(Flip(kSigData + 64 + 7)), StartsWith("qe_report.binding:"));
   EXPECT_THAT(Msg(Flip(kSigData + 134 + 384 + 64 + 2 + 1)),
               StartsWith("qe_report.binding:"));
 }
 
-TEST_F(TdxVerifyTest, FlippedPckCertificateFailsChain) {
+TEST_F(tdx_verify, FlippedPckCertificateFailsChain) {
   std::string_view text = AsString(quote_);
   size_t pem = text.find("-----BEGIN CERTIFICATE-----");
   ASSERT_NE(pem, std::string_view::npos);
@@ -76,7 +76,7 @@ TEST_F(TdxVerifyTest, FlippedPckCertificateFailsChain) {
   }
 }
 
-TEST_F(TdxVerifyTest, FlippedTcbInfoFailsItsSignature) {
+TEST_F(tdx_verify, FlippedTcbInfoFailsItsSignature) {
   auto c = coll_;
   size_t at = c.tcb_info.find("UpToDate");
   ASSERT_NE(at, std::string::npos);
@@ -89,7 +89,7 @@ TEST_F(TdxVerifyTest, FlippedTcbInfoFailsItsSignature) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("tcb_info.signature:"));
 }
 
-TEST_F(TdxVerifyTest, FlippedQeIdentityFailsItsSignature) {
+TEST_F(tdx_verify, FlippedQeIdentityFailsItsSignature) {
   auto c = coll_;
   size_t at = c.qe_identity.find("\"isvprodid\":2");
   ASSERT_NE(at, std::string::npos);
@@ -98,7 +98,7 @@ TEST_F(TdxVerifyTest, FlippedQeIdentityFailsItsSignature) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("qe_identity.signature:"));
 }
 
-TEST_F(TdxVerifyTest, ExpiredTcbInfoFails) {
+TEST_F(tdx_verify, ExpiredTcbInfoFails) {
   auto c = coll_;
   c.pck_crl.reset();
   c.root_ca_crl.reset();
@@ -112,12 +112,12 @@ TEST_F(TdxVerifyTest, ExpiredTcbInfoFails) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("qe_identity.validity: not yet valid"));
 }
 
-TEST_F(TdxVerifyTest, StaleCrlFails) {
+TEST_F(tdx_verify, StaleCrlFails) {
   opts_.time = At("2025-08-20T00:00:00Z");
   EXPECT_THAT(Msg(Verify(quote_, coll_)), HasSubstr("crl is stale"));
 }
 
-TEST_F(TdxVerifyTest, PckCrlOfTheOtherCaIsRefused) {
+TEST_F(tdx_verify, PckCrlOfTheOtherCaIsRefused) {
   // The SGX sample's PCK CRL is issued by the Processor CA; this PCK comes from the Platform CA.
   auto c = coll_;
   c.pck_crl = Bundle("phala-dcap-qvl/sgx_quote_collateral.json").pck_crl;
@@ -125,14 +125,14 @@ TEST_F(TdxVerifyTest, PckCrlOfTheOtherCaIsRefused) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("crl.pck: pck_crl (platform ca): crl issuer"));
 }
 
-TEST_F(TdxVerifyTest, MissingCrlsAreRefusedByDefault) {
+TEST_F(tdx_verify, MissingCrlsAreRefusedByDefault) {
   auto c = coll_;
   c.pck_crl.reset();
   collateral::SealDcapCollateral(c);
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("crl.pck: collateral has no pck_crl"));
 }
 
-TEST_F(TdxVerifyTest, WrongTcbInfoForThePlatform) {
+TEST_F(tdx_verify, WrongTcbInfoForThePlatform) {
   // T4's TCB Info (another FMSPC, signed by the 2018 TCB Signing cert) at its own time.
   auto c = FromPcs("go-tdx-guest/sample_tcbInfo_response", "go-tdx-guest/sample_qeIdentity_response",
                    "go-tdx-guest/tcb_info_issuer_chain.pem", "", "");
@@ -142,7 +142,7 @@ TEST_F(TdxVerifyTest, WrongTcbInfoForThePlatform) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("tcb_signing.chain:"));
 }
 
-TEST_F(TdxVerifyTest, CollateralSignerMustBeTheTcbSigningCertificate) {
+TEST_F(tdx_verify, CollateralSignerMustBeTheTcbSigningCertificate) {
   // The PCK Platform CA chains to the root too, but it does not sign collateral.
   auto c = coll_;
   c.tcb_info_issuer_chain = {c.pck_crl_issuer_chain[0]};
@@ -150,17 +150,17 @@ TEST_F(TdxVerifyTest, CollateralSignerMustBeTheTcbSigningCertificate) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("tcb_signing.chain: tcb_info_issuer_chain"));
 }
 
-TEST_F(TdxVerifyTest, ExtraRootsNeedTheOptIn) {
+TEST_F(tdx_verify, ExtraRootsNeedTheOptIn) {
   opts_.extra_trusted_roots = {*IntelSgxRootCa()};
   EXPECT_TRUE(Verify(quote_, coll_).ok());  // the built-in root still anchors it
 }
 
-TEST_F(TdxVerifyTest, TruncatedQuoteFailsStructure) {
+TEST_F(tdx_verify, TruncatedQuoteFailsStructure) {
   Bytes q(quote_.begin(), quote_.begin() + 1000);
   EXPECT_THAT(Msg(Verify(q, coll_)), StartsWith("quote.structure:"));
 }
 
-TEST_F(TdxVerifyTest, WarmPathReplaysCachedChecks) {
+TEST_F(tdx_verify, WarmPathReplaysCachedChecks) {
   VerificationCache cache;
   CheckList cold, warm;
   VerifiedQuote a, b;
@@ -189,7 +189,7 @@ TEST_F(TdxVerifyTest, WarmPathReplaysCachedChecks) {
   EXPECT_FALSE(c.cache_hit);
 }
 
-TEST_F(TdxVerifyTest, CacheWindowEndsAtTheEarliestNextUpdate) {
+TEST_F(tdx_verify, CacheWindowEndsAtTheEarliestNextUpdate) {
   VerificationCache cache;
   VerifiedQuote v;
   ASSERT_TRUE(Verify(quote_, coll_, nullptr, &v, &cache).ok());
