@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +30,11 @@ struct PlatformEntry {
   TimePoint valid_from{}, valid_until{};
   // The checks the cold path recorded, replayed (marked cached) on hits.
   std::vector<Check> checks;
+  // The last attestation key seen with this PCK, decoded: a QE keeps its key across quotes and
+  // decoding a point costs about as much as half a verification. Keyed by the exact 64 bytes.
+  mutable std::mutex att_mu;
+  mutable std::array<uint8_t, 64> att_xy{};
+  mutable std::shared_ptr<EVP_PKEY> att_key;
 };
 
 namespace {
@@ -305,6 +311,20 @@ absl::StatusOr<std::shared_ptr<const Entry>> VerifyPlatform(const Quote& q,
   return std::shared_ptr<const Entry>(std::move(e));
 }
 
+absl::StatusOr<std::shared_ptr<EVP_PKEY>> AttestationKey(const Entry& e,
+                                                          const std::array<uint8_t, 64>& xy) {
+  {
+    std::lock_guard<std::mutex> lock(e.att_mu);
+    if (e.att_key && e.att_xy == xy) return e.att_key;
+  }
+  TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, P256KeyFromXy(xy));
+  std::shared_ptr<EVP_PKEY> shared(key.release(), EVP_PKEY_free);
+  std::lock_guard<std::mutex> lock(e.att_mu);
+  e.att_xy = xy;
+  e.att_key = shared;
+  return shared;
+}
+
 // Per-quote checks against a verified platform entry.
 absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, VerifiedQuote* out) {
   Recorder rec(checks, nullptr);
@@ -420,7 +440,7 @@ absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, Verif
   rec.Pass("qe_identity.match", StrCat(qi.id, " identity matches; ISVSVN ", qr.isv_svn, " ",
                                        qe_level->status));
 
-  auto key = P256KeyFromXy(q.attestation_key);
+  auto key = AttestationKey(e, q.attestation_key);
   s = key.ok() ? VerifyEcdsaP256(key->get(), q.signed_region, q.signature) : key.status();
   if (!s.ok()) {
     return rec.Fail("quote.signature",
