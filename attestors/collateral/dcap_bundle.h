@@ -5,6 +5,8 @@
 //   tcb_info_issuer_chain, tcb_info, tcb_info_signature,  exact signed JSON text, hex r||s
 //   qe_identity_issuer_chain, qe_identity, qe_identity_signature
 //
+// pck_crl_issuer_chain is kept for completeness but not trusted: the verifier checks the PCK
+// CRL against the PCK CA of the quote's own chain, which it has already anchored in the root.
 // Parsing here is structural: certificates and CRLs decode, signatures are 64 bytes of hex.
 // The signed texts are kept byte-exact and deliberately not interpreted: the verifier checks
 // their signatures before reading them (tdx/verify.h). A bundle may omit the CRLs (empty

@@ -178,14 +178,12 @@ absl::StatusOr<Quote> ParseQuote(ByteView data) {
   } else {
     q.body_type = q.header.tee_type == kTeeTypeTdx ? BodyType::kTd10 : BodyType::kSgxEnclave;
   }
-  size_t body_at = cur.offset();
   TWI_ASSIGN_OR_RETURN(ByteView body, cur.Take(BodySize(q.body_type), "quote body"));
   if (q.body_type == BodyType::kSgxEnclave) {
     TWI_ASSIGN_OR_RETURN(q.enclave, ParseEnclaveReport(body));
   } else {
     q.td = ParseTdReport(body, q.body_type == BodyType::kTd15);
   }
-  (void)body_at;
   q.signed_region.assign(data.begin(), data.begin() + cur.offset());
 
   size_t len_at = cur.offset();
