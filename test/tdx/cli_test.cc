@@ -83,7 +83,35 @@ TEST_F(tdx_cli, PolicyFileRefusesAndAccepts) {
   auto j = nlohmann::json::parse(text);
   EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("policy.mrtd: got MRTD 91eb2b44"));
   EXPECT_EQ(j["claims"]["tcb_status"], "UpToDate");  // claims survive a policy refusal
-  // OutOfDate (T5) needs both the status and its advisories allowed, and CRLs are absent.
+}
+
+TEST_F(tdx_cli, T5OutOfDateRefusedByDefaultAcceptedWhenAllowed) {
+  std::string base = "verify --type tdx --quote " + Data("trustee/tdx_quote_6.dat") +
+                     " --collateral " + Data("trustee/tdx_quote_6_collateral_no_crls.json") +
+                     " --at 2025-11-01T00:00:00Z --json";
+  // The bundle has no CRLs: refused until revocation is explicitly disabled.
+  auto [no_crl, out0] = Twi(base);
+  EXPECT_EQ(no_crl, 1);
+  EXPECT_THAT(out0, HasSubstr("crl.root_ca: collateral has no root_ca_crl"));
+  std::string crl_off = TempFile("crl_off.hcl", "allow_missing_crls = true\n");
+  auto [code, out] = Twi(base + " --policy " + crl_off);
+  EXPECT_EQ(code, 1);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["claims"]["tcb_status"], "OutOfDate");
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("policy.tcb_status: got tcb status OutOfDate"));
+  std::string advisories = j["claims"]["advisory_ids"];
+  std::string list;
+  for (size_t at = 0; at != std::string::npos;) {
+    size_t comma = advisories.find(',', at);
+    list += (list.empty() ? "\"" : ", \"") + advisories.substr(at, comma - at) + "\"";
+    at = comma == std::string::npos ? comma : comma + 1;
+  }
+  std::string allow = TempFile("allow.hcl", "allow_missing_crls = true\n"
+                                            "allowed_tcb_statuses = [\"UpToDate\", \"OutOfDate\"]\n"
+                                            "allowed_advisory_ids = [" + list + "]\n");
+  auto [ok, out2] = Twi(base + " --policy " + allow);
+  EXPECT_EQ(ok, 0) << out2;
+  EXPECT_THAT(out2, HasSubstr("tdx:tcb-status:OutOfDate"));
 }
 
 TEST_F(tdx_cli, MalformedInputsAreRejectedNotUsageErrors) {
