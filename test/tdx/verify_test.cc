@@ -150,9 +150,14 @@ TEST_F(tdx_verify, CollateralSignerMustBeTheTcbSigningCertificate) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("tcb_signing.chain: tcb_info_issuer_chain"));
 }
 
-TEST_F(tdx_verify, ExtraRootsNeedTheOptIn) {
+TEST_F(tdx_verify, ConfiguredExtraRootsDoNotDisplaceTheBuiltinRoot) {
   opts_.extra_trusted_roots = {*IntelSgxRootCa()};
-  EXPECT_TRUE(Verify(quote_, coll_).ok());  // the built-in root still anchors it
+  VerifiedQuote out;
+  ASSERT_TRUE(Verify(quote_, coll_, nullptr, &out).ok());
+  EXPECT_TRUE(out.builtin_root);
+  opts_.allow_simulation_roots = true;
+  ASSERT_TRUE(Verify(quote_, coll_, nullptr, &out).ok());
+  EXPECT_TRUE(out.builtin_root);  // the pinned root is tried first
 }
 
 TEST_F(tdx_verify, TruncatedQuoteFailsStructure) {
