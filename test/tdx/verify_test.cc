@@ -125,6 +125,13 @@ TEST_F(tdx_verify, PckCrlOfTheOtherCaIsRefused) {
   EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("crl.pck: pck_crl (platform ca): crl issuer"));
 }
 
+TEST_F(tdx_verify, RootCrlMustBeTheRootsOwn) {
+  auto c = coll_;
+  c.root_ca_crl = c.pck_crl;  // issued by the PCK Platform CA, not the root
+  collateral::SealDcapCollateral(c);
+  EXPECT_THAT(Msg(Verify(quote_, c)), StartsWith("crl.root_ca: root_ca_crl: crl issuer"));
+}
+
 TEST_F(tdx_verify, MissingCrlsAreRefusedByDefault) {
   auto c = coll_;
   c.pck_crl.reset();
