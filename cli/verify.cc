@@ -16,6 +16,7 @@
 #include "cli/claims_report.h"
 #include "cli/commands.h"
 #include "cli/input.h"
+#include "cli/verify_tdx.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
@@ -77,6 +78,9 @@ int Print(const Outcome& o, bool json) {
 }  // namespace
 
 int Verify(const std::vector<std::string>& args) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--type" && args[i + 1] == "tdx") return VerifyTdx(args);
+  }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -92,7 +96,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp or tdx");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;

@@ -37,4 +37,26 @@ class CheckList {
   std::vector<Check> checks_;
 };
 
+// Lets every check of an appraisal run and be recorded while keeping the first failure:
+// policies report every problem in the check list and refuse with the first one.
+class FirstFailure {
+ public:
+  explicit FirstFailure(CheckList& checks,
+                        absl::StatusCode code = absl::StatusCode::kPermissionDenied)
+      : checks_(checks), code_(code) {}
+  void Pass(std::string name, std::string detail) {
+    checks_.Pass(std::move(name), std::move(detail));
+  }
+  void Fail(std::string name, std::string detail) {
+    absl::Status s = checks_.Fail(std::move(name), std::move(detail), code_);
+    if (first_.ok()) first_ = s;
+  }
+  absl::Status status() const { return first_; }
+
+ private:
+  CheckList& checks_;
+  absl::StatusCode code_;
+  absl::Status first_;
+};
+
 }  // namespace twi

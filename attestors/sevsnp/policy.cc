@@ -13,24 +13,7 @@ namespace {
 
 std::string Hex64(uint64_t v) { return absl::StrFormat("0x%016x", v); }
 
-// Collects the first failure while letting every check run and be recorded.
-class Outcome {
- public:
-  explicit Outcome(CheckList& checks) : checks_(checks) {}
-  void Pass(std::string name, std::string detail) {
-    checks_.Pass(std::move(name), std::move(detail));
-  }
-  void Fail(std::string name, std::string detail) {
-    absl::Status s = checks_.Fail(std::move(name), std::move(detail),
-                                  absl::StatusCode::kPermissionDenied);
-    if (first_.ok()) first_ = s;
-  }
-  absl::Status status() const { return first_; }
-
- private:
-  CheckList& checks_;
-  absl::Status first_;
-};
+using Outcome = FirstFailure;
 
 void CheckBit(Outcome& out, const GuestPolicy& p, bool set, bool allowed, int bit,
               absl::string_view name, absl::string_view what, absl::string_view option,
