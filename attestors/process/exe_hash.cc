@@ -65,17 +65,22 @@ absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1, std::str
     if (!s.ok()) return s;
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  // Sequential read() from offset 0; ESPIPE (a pipe in tests) just means "already there".
-  ::lseek(fd, 0, SEEK_SET);
+  // pread: callers may share the fd between threads. A non-seekable fd (ESPIPE: a pipe,
+  // which tests use as a read that never returns) is read sequentially instead.
+  bool seekable = true;
   // 256 KiB: large enough that syscall cost is noise next to SHA-256 throughput.
   constexpr size_t kBuf = 256 << 10;
   std::unique_ptr<uint8_t[]> buf(new uint8_t[kBuf]);
   int64_t off = 0;
   while (off < size) {
     size_t want = static_cast<size_t>(std::min<int64_t>(size - off, kBuf));
-    ssize_t n = ::read(fd, buf.get(), want);
+    ssize_t n = seekable ? ::pread(fd, buf.get(), want, off) : ::read(fd, buf.get(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == ESPIPE && seekable && off == 0) {
+        seekable = false;
+        continue;
+      }
       return ErrnoStatus(errno, twi::StrCat("cannot read ", display));
     }
     if (n == 0) {

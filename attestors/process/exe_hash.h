@@ -51,8 +51,9 @@ struct ExeCacheStats {
   size_t entries = 0;
 };
 
-// Hashes exactly `size` bytes of `fd` from offset 0 (SHA-256, and SHA-1 when `want_sha1`),
-// reading sequentially (so a pipe works too: tests use one as a read that never returns).
+// Hashes exactly `size` bytes of `fd` from offset 0 (SHA-256, and SHA-1 when `want_sha1`)
+// with pread, so threads may share `fd`; a pipe is read sequentially (tests use one as a
+// read that never returns).
 // Fails when the file is shorter than `size`. `display` names the file in errors.
 absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1, std::string_view display);
 

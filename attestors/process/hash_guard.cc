@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -75,6 +76,10 @@ absl::StatusOr<ExeDigests> HashGuard::Hash(uint32_t uid, int fd, int64_t size, b
     }
     if (!shared_->cv.wait_until(l, deadline,
                                 [&] { return shared_->running < opts_.max_concurrent; })) {
+      // Nothing was hashed: give the bytes back (the window may have been reset meanwhile).
+      if (auto it = shared_->budgets.find(uid); opts_.uid_budget_bytes > 0 && it != shared_->budgets.end()) {
+        it->second.bytes -= std::min(it->second.bytes, static_cast<uint64_t>(size));
+      }
       return absl::ResourceExhaustedError(twi::StrCat(
           "no hashing slot for ", display, " within ", opts_.timeout.count(), " ms (",
           opts_.max_concurrent, " hashes running, max_concurrent_hashes)"));

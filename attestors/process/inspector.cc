@@ -292,6 +292,11 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
       exe.mnt_ns_ino = static_cast<uint64_t>(ns.st_ino);
       exe.foreign_mnt_ns = !agent_mnt_ns_known_ || ns.st_dev != agent_mnt_ns_.st_dev ||
                            ns.st_ino != agent_mnt_ns_.st_ino;
+      if (exe.foreign_mnt_ns && exe.present) {
+        out.notes.push_back(twi::StrCat("process ", pid, " is in another mount namespace (",
+                                        agent_mnt_ns_known_ ? "" : "the agent's is unknown, ",
+                                        "inode ", exe.mnt_ns_ino, "): mnt-ns-path, no path"));
+      }
     }
   }
 

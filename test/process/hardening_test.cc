@@ -116,6 +116,9 @@ TEST(process_hardening, ForeignMountNamespaceGetsNoPathSelector) {
   EXPECT_FALSE(Has(a->selectors, "path:" + exe));
   EXPECT_TRUE(Has(a->selectors, "mnt-ns-path:" + std::to_string(ns.st_ino) + ":" + exe));
   EXPECT_TRUE(HasPrefix(a->selectors, "sha256:"));  // the bytes run are still the bytes run
+  EXPECT_TRUE(Has(a->notes, "process 4242 is in another mount namespace (inode " +
+                                std::to_string(ns.st_ino) + "): mnt-ns-path, no path"))
+      << ::testing::PrintToString(a->notes);
 
   // An agent that cannot tell its own namespace treats every process as foreign.
   Fixture g;
