@@ -19,11 +19,13 @@
 // Why every line's template hash is recomputed: the kernel prints names unescaped, so a file
 // whose name contains '\n' followed by a forged line would otherwise inject an entry with
 // any digest. The forged text cannot make the real line around it verify, so the first line
-// that fails (which any unprivileged user can cause by running a file whose name holds a
-// newline, disabling ima:measured:true for everything measured after it: hence the binary
-// list) (or cannot be parsed, or uses an unsupported template) "taints" the index:
+// that fails (or cannot be parsed, or uses an unsupported template) "taints" the index:
 // entries from that line on are counted but never used to claim a measurement. Entries
-// before it stay valid. Violation entries (all-zero template hash and digest) are skipped.
+// before it stay valid. Any unprivileged user can cause that by running a file whose name
+// holds a newline, turning ima:measured false for everything measured afterwards until
+// reboot: hence the binary list by default. There, a malformed entry also taints the rest
+// (its lengths cannot frame the next), but names cannot forge one. Violation entries
+// (all-zero template hash and digest) are skipped.
 //
 // What this does NOT do: it does not replay the list against a PCR or RTMR (a remote
 // verifier does that with a quote), and it does not judge signatures in ima-sig.
