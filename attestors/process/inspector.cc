@@ -168,6 +168,9 @@ absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(Proce
     problems.push_back("max_exe_hash_bytes is 0 while hash_executable is set");
   }
   if (options.exe_cache_entries == 0) problems.push_back("exe_cache_entries is 0");
+  if (options.exe_integrity_recheck_interval.count() < 0) {
+    problems.push_back("exe_integrity_recheck_interval is negative");
+  }
   if (options.names_recheck_interval.count() < 0) {
     problems.push_back("names_recheck_interval is negative");
   }
@@ -202,6 +205,18 @@ absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(Proce
 std::optional<ImaLogStats> ProcessInspector::ima_stats() const {
   if (!ima_) return std::nullopt;
   return ima_->stats();
+}
+
+ExeIntegrity ProcessInspector::exe_integrity() {
+  std::lock_guard<std::mutex> l(integrity_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!integrity_known_ || now - integrity_read_ >= opts_.exe_integrity_recheck_interval) {
+    // Three tiny sysctl reads, but on every Workload API call they add up.
+    integrity_ = ReadExeIntegrity(opts_.proc_sys_root);
+    integrity_read_ = now;
+    integrity_known_ = true;
+  }
+  return integrity_;
 }
 
 absl::StatusOr<std::vector<std::string>> ProcessInspector::Selectors(int pid) {
@@ -439,8 +454,7 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     }
     if (exe.digests) sel.push_back(twi::StrCat("sha256:", HexEncode(exe.digests->sha256)));
     if (!exe.untrusted_fs.empty()) sel.push_back("sha256-omitted:" + exe.untrusted_fs);
-    ExeIntegrity integrity = ReadExeIntegrity(opts_.proc_sys_root);
-    sel.push_back(integrity.strong ? "exe-integrity:strong" : "exe-integrity:weak");
+    sel.push_back(exe_integrity().strong ? "exe-integrity:strong" : "exe-integrity:weak");
   }
   sel.push_back(twi::StrCat("cgroup:", cgroup->path));
   if (!cgroup->container_id.empty()) sel.push_back("container-id:" + cgroup->container_id);

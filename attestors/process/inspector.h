@@ -43,7 +43,7 @@
 //    when hash_executable is off. Digests are cached by file identity (exe_hash.h), hashed
 //    under HashGuard's limits (hash_guard.h), and never computed for files on FUSE, NFS,
 //    CIFS, 9p, Ceph and the like (fs_trust.h): `sha256-omitted:<fs>` says so instead.
-//  * exe-integrity (exe_integrity.h) is re-read on every call. When weak, path, sha256 and
+//  * exe-integrity (exe_integrity.h) is re-read at most every exe_integrity_recheck_interval. When weak, path, sha256 and
 //    ima:* say what /proc/<pid>/exe names, which an unprivileged process can choose: a
 //    registration entry must then also rely on a uid the workload's owner alone runs as.
 //  * path is only emitted when /proc/<pid>/ns/mnt is the agent's own mount namespace
@@ -88,6 +88,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,8 +122,10 @@ struct ProcessOptions {
   std::string group_file = "/etc/group";
   // How often the two files are checked for changes (0 = on every call).
   std::chrono::milliseconds names_recheck_interval{1000};
-  // Root of the sysctl tree read for exe-integrity (tests point it at a fixture).
+  // Root of the sysctl tree read for exe-integrity (tests point it at a fixture), and how
+  // often it is re-read (0 = on every call).
   std::string proc_sys_root = "/proc/sys";
+  std::chrono::milliseconds exe_integrity_recheck_interval{1000};
   // The agent's own mount namespace; processes in another one get no path selector.
   std::string agent_mnt_ns = "/proc/self/ns/mnt";
   // Limits on hashing (concurrency, deadline, per-uid budget).
@@ -156,8 +159,9 @@ class ProcessInspector {
   bool ima_enabled() const { return ima_ != nullptr; }
   // Why IMA selectors are off ("" when on or not configured).
   const std::string& ima_status() const { return ima_status_; }
-  // The host's exe-integrity now (re-read from proc_sys_root).
-  ExeIntegrity exe_integrity() const { return ReadExeIntegrity(opts_.proc_sys_root); }
+  // The host's exe-integrity (re-read from proc_sys_root at most every
+  // exe_integrity_recheck_interval).
+  ExeIntegrity exe_integrity();
   const HashGuard& hash_guard() const { return hash_guard_; }
   std::optional<ImaLogStats> ima_stats() const;
 
@@ -171,6 +175,10 @@ class ProcessInspector {
   std::unique_ptr<ImaLog> ima_;
   std::string ima_status_;
   HashGuard hash_guard_;
+  std::mutex integrity_mu_;
+  ExeIntegrity integrity_;
+  std::chrono::steady_clock::time_point integrity_read_{};
+  bool integrity_known_ = false;
   bool agent_mnt_ns_known_ = false;
   struct stat agent_mnt_ns_ {};
 };
