@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libtss2-dev
   clang-14 lld libclang-rt-14-dev
   swtpm swtpm-tools python3
+  fuse3 libfuse3-dev
   golang-go golang-github-hashicorp-go-plugin-dev golang-google-grpc-dev
 )
 

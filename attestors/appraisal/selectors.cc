@@ -22,27 +22,45 @@ constexpr std::array kNode = {
 };
 
 constexpr std::array kWorkload = {
-    SelectorDoc{"uid:<n>", "effective user id of the process"},
+    SelectorDoc{"uid:<n>", "the process's uid, only when real, effective, saved and filesystem uids agree"},
     SelectorDoc{"user:<name>", "name of that uid (from /etc/passwd); omitted when unknown"},
-    SelectorDoc{"gid:<n>", "effective group id"},
+    SelectorDoc{"real-uid:<n>", "real uid, only when the uids differ (then no uid: selector)"},
+    SelectorDoc{"effective-uid:<n>", "effective uid, only when the uids differ"},
+    SelectorDoc{"saved-uid:<n>", "saved set-user-id, only when the uids differ"},
+    SelectorDoc{"gid:<n>", "the gid, only when real, effective, saved and filesystem gids agree"},
     SelectorDoc{"group:<name>", "name of that gid (from /etc/group); omitted when unknown"},
+    SelectorDoc{"real-gid:<n>", "real gid, only when the gids differ (then no gid: selector)"},
+    SelectorDoc{"effective-gid:<n>", "effective gid, only when the gids differ"},
+    SelectorDoc{"saved-gid:<n>", "saved set-group-id, only when the gids differ"},
     SelectorDoc{"supplementary-gid:<n>", "one per supplementary group"},
     SelectorDoc{"supplementary-group:<name>", "name of each supplementary group, when known"},
-    SelectorDoc{"path:<path>", "the executable (/proc/<pid>/exe); omitted when the file was deleted"},
+    SelectorDoc{"path:<path>", "the executable (/proc/<pid>/exe) when the process shares the agent's mount namespace; "
+                               "omitted when the file was deleted or the path is not valid UTF-8"},
+    SelectorDoc{"mnt-ns-path:<inode>:<path>", "the executable's path as resolved in another mount namespace (its nsfs "
+                                              "inode): a container's or unshare's own files, never the host's"},
     SelectorDoc{"exe-deleted:true", "the running executable has been deleted or replaced (no path selector then)"},
     SelectorDoc{"sha256:<hex>", "SHA-256 of the executable, read through /proc/<pid>/exe and cached"},
+    SelectorDoc{"sha256-omitted:<fs>", "the executable is on fuse, nfs, cifs, 9p, ceph or similar: content not pinned, no sha256"},
+    SelectorDoc{"exe-integrity:<strength>", "strong when the host forbids unprivileged user namespaces, else weak: "
+                                            "then path/sha256/ima name a file the process may have chosen (prctl PR_SET_MM)"},
     SelectorDoc{"cgroup:<path>", "the process's cgroup (v2 unified, or the v1 name=systemd hierarchy)"},
-    SelectorDoc{"container-id:<hex>", "container id from the cgroup path: docker, containerd (CRI), CRI-O, podman"},
-    SelectorDoc{"pod-uid:<uid>", "Kubernetes pod UID from a kubepods cgroup path"},
+    SelectorDoc{"container-id:<hex>", "container id under a runtime-owned cgroup prefix (kubepods, /docker, "
+                                      "system.slice and machine.slice runtime scopes); outermost container"},
+    SelectorDoc{"pod-uid:<uid>", "Kubernetes pod UID from a kubepods cgroup path, at or above the container"},
+    SelectorDoc{"rootless-container-id:<uid>:<hex>", "rootless Docker/Podman container below user@<uid>.service "
+                                                     "(chosen by that user: pair it with uid)"},
     SelectorDoc{"systemd-unit:<name>", "the system service owning the process (never a .scope)"},
     SelectorDoc{"systemd-user-unit:<name>", "the service of a user manager (user@<uid>.service); pair it with uid"},
     SelectorDoc{"ima:measured:<bool>", "whether the kernel's IMA list has the executable's digest; omitted when IMA is off"},
     SelectorDoc{"ima:pcr:<n>", "PCR (RTMR-mapped on TDX) of each matching IMA entry"},
-    SelectorDoc{"tee:sev-snp", "the agent runs in an SEV-SNP guest (read from the local device)"},
+    SelectorDoc{"tee:sev-snp", "the agent runs in an SEV-SNP guest (the agent's local view, not verified per process: "
+                               "never identifies a workload alone)"},
     SelectorDoc{"sev-snp:measurement:<hex>", "the guest's launch MEASUREMENT"},
     SelectorDoc{"sev-snp:host-data:<hex>", "the guest's HOST_DATA"},
     SelectorDoc{"sev-snp:policy-debug:<bool>", "the guest POLICY debug bit"},
     SelectorDoc{"sev-snp:vmpl:<n>", "VMPL of the agent's reports"},
+    SelectorDoc{"tee:simulated-sev-snp", "simulate = \"sev-snp\": the TEE values come from the software simulator"},
+    SelectorDoc{"simulated-sev-snp:<field>:<value>", "each sev-snp: value above, from the simulator"},
 };
 
 // Matches `value` against `pattern` where each <...> stands for a non-empty run of characters.

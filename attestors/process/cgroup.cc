@@ -16,6 +16,7 @@ namespace {
 
 // Debian's abseil has its own string_view type; parse with it and convert at the API.
 using Text = absl::string_view;
+std::string_view Std(Text t) { return std::string_view(t.data(), t.size()); }
 
 std::vector<Text> Segments(Text path) { return absl::StrSplit(path, '/', absl::SkipEmpty()); }
 
@@ -47,8 +48,31 @@ std::string CanonicalPodUid(Text s) {
   return absl::AsciiStrToLower(out);
 }
 
-// The pod UID named by one segment, or "".
-std::string PodUidFromSegment(Text seg) {
+bool IsDigits(Text s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "user@<uid>.service" -> "<uid>", else "".
+std::string UserManagerUid(Text seg) {
+  if (!absl::ConsumePrefix(&seg, "user@") || !absl::ConsumeSuffix(&seg, ".service") ||
+      !IsDigits(seg)) {
+    return "";
+  }
+  return std::string(seg);
+}
+
+// Whether `seg` has one of the runtime scope prefixes, e.g. "docker-<id>.scope".
+bool HasRuntimePrefix(Text seg) {
+  for (Text p : {"docker-", "cri-containerd-", "crio-", "libpod-"}) {
+    if (absl::StartsWith(seg, p)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string PodUidFromSegment(std::string_view seg_in) {
+  Text seg = ToAbsl(seg_in);
   // containerd's "<pod slice>:cri-containerd:<id>" form carries the pod in its first part.
   seg = seg.substr(0, seg.find(':'));
   if (absl::ConsumeSuffix(&seg, ".slice")) {
@@ -61,6 +85,8 @@ std::string PodUidFromSegment(Text seg) {
   if (!absl::ConsumePrefix(&seg, "pod")) return "";
   return CanonicalPodUid(seg);
 }
+
+namespace {
 
 bool IsRealV1Controller(const CgroupLine& l) {
   return l.hierarchy_id != 0 && !l.controllers.empty() && !absl::StartsWith(l.controllers, "name=");
@@ -104,41 +130,82 @@ absl::StatusOr<std::vector<CgroupLine>> ParseCgroupFile(std::string_view text) {
   return out;
 }
 
-std::string ContainerIdFromPath(std::string_view path, size_t* index, bool* monitor) {
-  std::vector<Text> segs = Segments(ToAbsl(path));
-  if (index) *index = segs.size();
-  if (monitor) *monitor = false;
-  for (size_t i = segs.size(); i-- > 0;) {
-    Text seg = segs[i];
-    // The monitor next to a podman / CRI-O container: stop, it is not inside one.
-    if (absl::StrContains(seg, "conmon")) {
-      if (monitor) *monitor = true;
-      return "";
-    }
-    absl::ConsumeSuffix(&seg, ".scope");
-    if (size_t colon = seg.rfind(':'); colon != Text::npos) {
-      seg = seg.substr(colon + 1);
-    }
-    if (size_t dash = seg.rfind('-'); dash != Text::npos) {
-      seg = seg.substr(dash + 1);
-    }
-    if (seg.size() == 64 && IsLowerHex(seg)) {
-      if (index) *index = i;
-      return std::string(seg);
-    }
+std::string ContainerIdFromSegment(std::string_view seg_in, bool* monitor) {
+  Text seg = ToAbsl(seg_in);
+  *monitor = false;
+  // The monitor next to a podman / CRI-O container: not inside one.
+  if (absl::StrContains(seg, "conmon")) {
+    *monitor = true;
+    return "";
   }
+  absl::ConsumeSuffix(&seg, ".scope");
+  if (size_t colon = seg.rfind(':'); colon != Text::npos) seg = seg.substr(colon + 1);
+  if (size_t dash = seg.rfind('-'); dash != Text::npos) seg = seg.substr(dash + 1);
+  if (seg.size() == 64 && IsLowerHex(seg)) return std::string(seg);
   return "";
 }
 
-std::string PodUidFromPath(std::string_view path, size_t max_index) {
+CgroupIds IdsFromPath(std::string_view path) {
+  CgroupIds ids;
   std::vector<Text> segs = Segments(ToAbsl(path));
-  if (segs.empty()) return "";
-  size_t start = std::min(max_index, segs.size() - 1);
-  for (size_t i = start + 1; i-- > 0;) {
-    std::string uid = PodUidFromSegment(segs[i]);
-    if (!uid.empty()) return uid;
+  size_t i = 0;
+  while (i < segs.size() && segs[i] == "..") ++i;  // inside a cgroup namespace
+  if (i == segs.size()) return ids;
+  const Text top = segs[i];
+  // Where a container segment may be: [from, to) segment indices, and whether it must carry
+  // a runtime scope prefix.
+  size_t from = segs.size(), to = segs.size();
+  bool need_prefix = false;
+  bool kubernetes = false;
+  std::string rootless_uid;
+  if (absl::StartsWith(top, "kubepods") || top == "kubelet.slice") {
+    kubernetes = true;
+    from = i;  // containerd's "<pod slice>:cri-containerd:<id>" form is the top segment
+  } else if (top == "docker" || top == "libpod_parent") {
+    from = i + 1;
+    to = i + 2;
+  } else if (top == "system.slice" || top == "machine.slice") {
+    from = i + 1;
+    to = i + 2;
+    need_prefix = true;
+  } else {
+    // Rootless runtimes: below the user's own manager, anywhere (the user owns the subtree).
+    for (size_t j = i; j < segs.size(); ++j) {
+      if (!absl::EndsWith(segs[j], ".slice")) {
+        rootless_uid = UserManagerUid(segs[j]);
+        if (!rootless_uid.empty()) from = j + 1;
+        break;
+      }
+    }
+    need_prefix = true;
   }
-  return "";
+  to = std::min(to, segs.size());
+  for (size_t j = from; j < to; ++j) {
+    if (need_prefix && !HasRuntimePrefix(segs[j])) continue;
+    bool monitor = false;
+    std::string id = ContainerIdFromSegment(Std(segs[j]), &monitor);
+    if (monitor) {
+      ids.monitor = true;
+      return ids;
+    }
+    if (id.empty()) continue;
+    // The outermost match wins: below it the container names its own cgroups.
+    if (!rootless_uid.empty()) {
+      ids.rootless_uid = rootless_uid;
+      ids.rootless_container_id = std::move(id);
+      return ids;
+    }
+    ids.container_id = std::move(id);
+    to = j + 1;  // a pod segment must be at or above the container
+    break;
+  }
+  if (kubernetes) {
+    for (size_t j = i; j < to; ++j) {
+      ids.pod_uid = PodUidFromSegment(Std(segs[j]));
+      if (!ids.pod_uid.empty()) break;
+    }
+  }
+  return ids;
 }
 
 void SystemdUnitsFromPath(std::string_view path, std::string* unit, std::string* user_unit) {
@@ -198,38 +265,13 @@ absl::StatusOr<CgroupInfo> AnalyzeCgroups(const std::vector<CgroupLine>& lines) 
   info.source =
       primary->hierarchy_id == 0 && primary->controllers.empty() ? "0::" : primary->controllers;
 
-  size_t container_index = 0;
-  bool monitor = false;
-  info.container_id = ContainerIdFromPath(primary->path, &container_index, &monitor);
-  std::string_view id_path = primary->path;
-  if (info.container_id.empty() && v1 && !monitor) {
-    // The primary line shows no container; other v1 hierarchies may (a runtime that joined
-    // only some controllers). Accept them only when they agree.
-    for (const CgroupLine& l : lines) {
-      if (&l == primary || l.hierarchy_id == 0) continue;
-      size_t idx = 0;
-      bool other_monitor = false;
-      std::string id = ContainerIdFromPath(l.path, &idx, &other_monitor);
-      if (other_monitor) monitor = true;
-      if (id.empty()) continue;
-      if (info.container_id.empty()) {
-        info.container_id = id;
-        container_index = idx;
-        id_path = l.path;
-      } else if (id != info.container_id) {
-        return absl::FailedPreconditionError(
-            twi::StrCat("cgroup hierarchies name different containers (",
-                        info.container_id.substr(0, 12), " and ", id.substr(0, 12), ")"));
-      }
-    }
-  }
-  if (monitor && !info.container_id.empty()) {
-    return absl::FailedPreconditionError(
-        "cgroup hierarchies disagree on whether the process is a container monitor (conmon)");
-  }
-  if (!monitor) {
-    info.pod_uid = PodUidFromPath(id_path, info.container_id.empty() ? SIZE_MAX : container_index);
-  }
+  // Only the primary line: another hierarchy is another tree that may have been arranged
+  // differently (and a v1 named hierarchy may be writable by someone else).
+  CgroupIds ids = IdsFromPath(primary->path);
+  info.container_id = std::move(ids.container_id);
+  info.pod_uid = std::move(ids.pod_uid);
+  info.rootless_uid = std::move(ids.rootless_uid);
+  info.rootless_container_id = std::move(ids.rootless_container_id);
   SystemdUnitsFromPath(primary->path, &info.systemd_unit, &info.systemd_user_unit);
   return info;
 }

@@ -13,9 +13,23 @@
 //    "/", else "/".
 //  * pure v2 (only 0:: and possibly named v1 hierarchies without controllers): the 0:: line.
 //
-// What this does NOT do: it does not check that a container id is known to any runtime, nor
-// that a path lies under kubepods (with cgroup namespaces the agent may see relative
-// paths such as "/../../pod<uid>/<id>"). It reads names only.
+// Which segments may name a container or pod (issue 15: anyone can create cgroups in a
+// subtree delegated to them, e.g. below user@<uid>.service, or inside a container with a
+// writable cgroupfs, and name them like a runtime would):
+//  * only the primary line is read: another hierarchy never supplies an id;
+//  * after leading ".." segments (an agent inside a cgroup namespace), the path must start
+//    with a runtime-owned prefix, and the container segment must sit where that runtime puts
+//    it: kubepods* / kubelet.slice (any depth below, Kubernetes), /docker/<id>,
+//    /system.slice/{docker,cri-containerd,crio,libpod}-<id>.scope, /machine.slice/libpod-<id>.scope,
+//    /libpod_parent/libpod-<id>;
+//  * the OUTERMOST container segment wins: anything below a matched container is the
+//    container's own (delegated) business and never yields an id (so kind's inner pods, seen
+//    from the host, report the node container);
+//  * a pod UID only under a Kubernetes prefix and at or above the container segment;
+//  * below user@<uid>.service (rootless Docker/Podman) a container segment gives a
+//    rootless id qualified by that uid, never a container-id: the user owns that subtree.
+// What this does NOT do: it does not check that a container id is known to any runtime.
+// It reads names only.
 #pragma once
 
 #include <cstdint>
@@ -43,31 +57,40 @@ struct CgroupInfo {
   std::string container_id;       // 64 lowercase hex, or "" when not in a container
   std::string pod_uid;            // canonical Kubernetes pod UID (dashes), or ""; never set
                                   // for a runtime monitor (conmon), which is not the workload
+  std::string rootless_uid;       // user@<uid>.service owning a rootless container, or ""
+  std::string rootless_container_id;  // 64 lowercase hex below that user manager, or ""
   std::string systemd_unit;       // system .service unit that owns the process, or ""
   std::string systemd_user_unit;  // .service unit of a user manager (user@<uid>.service), or ""
 };
 
-// Derives CgroupInfo from parsed lines. FAILED_PRECONDITION when the primary line names no
-// container but other v1 lines name different containers (we cannot tell which is right).
+// Derives CgroupInfo from parsed lines (only the primary line counts).
 absl::StatusOr<CgroupInfo> AnalyzeCgroups(const std::vector<CgroupLine>& lines);
 
 // Building blocks, exposed for tests.
 //
-// The container id named by one cgroup path: the innermost segment whose last token (after
-// removing ".scope", then everything up to the last ':' and the last '-') is 64 lowercase
-// hex. Covers "/docker/<id>", "docker-<id>.scope", "cri-containerd-<id>.scope",
-// "crio-<id>.scope", "libpod-<id>.scope[/container]", "/kubepods/.../pod<uid>/<id>" and
-// "...slice:cri-containerd:<id>". A "libpod-conmon-<id>.scope" or "crio-conmon-<id>.scope"
-// segment is the runtime's monitor process, not the container: returns "" for it.
-// `*index` receives the segment index of the match (or the segment count when none);
-// `*monitor` whether a conmon segment stopped the search.
-std::string ContainerIdFromPath(std::string_view path, size_t* index = nullptr,
-                                bool* monitor = nullptr);
+// The container id one segment names: its last token (after removing ".scope", then
+// everything up to the last ':' and the last '-') when that is 64 lowercase hex. Covers
+// "<id>", "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>.scope",
+// "libpod-<id>.scope" and "...slice:cri-containerd:<id>". `*monitor` is set for a
+// "libpod-conmon-<id>.scope" / "crio-conmon-<id>.scope" segment (the runtime's monitor
+// process, not the container), which returns "".
+std::string ContainerIdFromSegment(std::string_view seg, bool* monitor);
 
-// The pod UID in the segments at or above `max_index`: "pod<uid>" (cgroupfs driver) or
-// "...-pod<uid with '_'>.slice" (systemd driver); UID as 8-4-4-4-12 hex or 32 hex (static
-// pods). Returned lowercase with '-' separators.
-std::string PodUidFromPath(std::string_view path, size_t max_index);
+struct CgroupIds {
+  std::string container_id;
+  std::string pod_uid;
+  std::string rootless_uid;
+  std::string rootless_container_id;
+  bool monitor = false;
+};
+
+// Applies the prefix rules above to one cgroup path.
+CgroupIds IdsFromPath(std::string_view path);
+
+// The pod UID of one segment: "pod<uid>" (cgroupfs driver) or "...-pod<uid with '_'>.slice"
+// (systemd driver); UID as 8-4-4-4-12 hex or 32 hex (static pods). Returned lowercase with
+// '-' separators, or "".
+std::string PodUidFromSegment(std::string_view seg);
 
 // systemd units from a path whose leading segments are slices: the first non-slice segment
 // when it is a ".service" (a scope, e.g. a session or a container, gives no unit); and, when

@@ -6,7 +6,8 @@
 // changes with every write, chmod, rename or link, so a changed file misses the cache.
 // A running executable cannot be written (ETXTBSY), which is why a digest stays valid while
 // the process runs. Limits: timestamps have the file system's granularity, and a file system
-// that lies about them (some FUSE/network file systems) defeats the key.
+// that lies about them (FUSE/network file systems) defeats the key, which is why the
+// inspector never hashes files on them (fs_trust.h).
 //
 // Thread-safe. Two threads missing on the same file both hash it (no in-flight dedup: a
 // miss is rare and hashing is bounded by max_exe_hash_bytes).
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <string_view>
@@ -49,9 +51,14 @@ struct ExeCacheStats {
   size_t entries = 0;
 };
 
-// Hashes exactly `size` bytes of `fd` from offset 0 (SHA-256, and SHA-1 when `want_sha1`).
+// Hashes exactly `size` bytes of `fd` from offset 0 (SHA-256, and SHA-1 when `want_sha1`)
+// with pread, so threads may share `fd`; a pipe is read sequentially (tests use one as a
+// read that never returns).
 // Fails when the file is shorter than `size`. `display` names the file in errors.
 absl::StatusOr<ExeDigests> HashFd(int fd, int64_t size, bool want_sha1, std::string_view display);
+
+// How a cache miss is hashed: HashFd by default, HashGuard::Hash in the inspector.
+using HashFn = std::function<absl::StatusOr<ExeDigests>(int fd, int64_t size, bool want_sha1)>;
 
 class ExeHashCache {
  public:
@@ -62,7 +69,7 @@ class ExeHashCache {
   // The file is fstat-ed again after hashing; if its identity changed meanwhile the result
   // is not cached and UNAVAILABLE is returned.
   absl::StatusOr<ExeDigests> Get(int fd, const struct stat& st, bool want_sha1,
-                                 std::string_view display);
+                                 std::string_view display, const HashFn& hash = nullptr);
 
   ExeCacheStats stats() const;
   void Clear();

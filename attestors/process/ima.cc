@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -28,6 +29,8 @@ std::string_view Std(Text t) { return std::string_view(t.data(), t.size()); }
 constexpr size_t kImaNameLenMax = 255;        // IMA_EVENT_NAME_LEN_MAX
 constexpr size_t kMaxListRead = 512u << 20;   // refuse a single read above 512 MiB
 constexpr size_t kMaxLineLength = 64u << 10;  // longer lines are malformed
+constexpr uint32_t kMaxTemplateName = 1024;   // custom formats are "f1|f2|...": short
+constexpr uint32_t kMaxBinaryTemplateData = 1u << 20;
 
 enum class Field { kD, kN, kDng, kDngV2, kNng, kSig, kBuf, kDmodsig, kModsig };
 
@@ -186,6 +189,116 @@ absl::StatusOr<FieldValue> DecodeField(Field f, Text tok, bool ima_template) {
   return absl::InternalError("unreachable");
 }
 
+// The same fields as the kernel stores them (binary_runtime_measurements). `data` is the
+// field's bytes without its length prefix; for the 'ima' template's n field, the name
+// without its terminating NUL (IMA_SHOW_BINARY_OLD_STRING_FMT).
+absl::StatusOr<FieldValue> DecodeBinaryField(Field f, ByteView data, bool ima_template) {
+  FieldValue v;
+  switch (f) {
+    case Field::kD:
+      return DecodeField(f, ToAbsl(HexEncode(data)), ima_template);
+    case Field::kDng:
+    case Field::kDmodsig:
+    case Field::kDngV2: {
+      if (data.empty()) {
+        if (f == Field::kDmodsig) return v;
+        return absl::InvalidArgumentError("digest field is empty");
+      }
+      // "<algo>:\0<digest>" or "<type>:<algo>:\0<digest>".
+      size_t nul = 0;
+      while (nul < data.size() && data[nul] != 0) ++nul;
+      if (nul == data.size()) return absl::InvalidArgumentError("digest field has no NUL");
+      std::string prefix(reinterpret_cast<const char*>(data.data()), nul);
+      if (prefix.empty() || prefix.back() != ':') {
+        return absl::InvalidArgumentError("digest field prefix does not end in ':'");
+      }
+      // Back to the ascii form so one decoder checks both (algo, hex, sizes).
+      std::string text = prefix + HexEncode(data.subspan(nul + 1));
+      return DecodeField(f, ToAbsl(text), ima_template);
+    }
+    case Field::kN:
+    case Field::kNng: {
+      std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+      if (f == Field::kNng) {
+        if (text.empty() || text.back() != '\0') {
+          return absl::InvalidArgumentError("name field is not NUL-terminated");
+        }
+        text.remove_suffix(1);
+      }
+      if (text.find('\0') != std::string_view::npos) {
+        return absl::InvalidArgumentError("name field has an embedded NUL");
+      }
+      return DecodeField(f, ToAbsl(text), ima_template);
+    }
+    case Field::kSig:
+    case Field::kBuf:
+    case Field::kModsig:
+      v.data.assign(data.begin(), data.end());
+      return v;
+  }
+  return absl::InternalError("unreachable");
+}
+
+// Template data, digest and name from decoded fields, then the template hash check: the
+// part both list formats share.
+absl::StatusOr<ImaEntry> FinishEntry(ImaEntry e, const Bytes& template_hash,
+                                     const std::vector<Field>& fields,
+                                     const std::vector<FieldValue>& values) {
+  const EVP_MD* md = TemplateHashMd(template_hash.size());
+  if (md == nullptr) {
+    return absl::InvalidArgumentError(
+        twi::StrCat("template hash has ", template_hash.size(), " bytes"));
+  }
+  const bool ima_template = e.template_name == "ima";
+  Bytes tdata;
+  bool have_digest = false;
+  std::string digest_type;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const FieldValue& v = values[i];
+    if (!ima_template) AppendLe32(tdata, static_cast<uint32_t>(v.data.size()));
+    tdata.insert(tdata.end(), v.data.begin(), v.data.end());
+    Field f = fields[i];
+    if (!have_digest && (f == Field::kD || f == Field::kDng || f == Field::kDngV2)) {
+      e.digest_algo = v.algo;
+      e.digest = v.digest;
+      digest_type = v.type;
+      have_digest = true;
+    }
+    if (IsStringField(f) && e.name.empty()) e.name = v.text;
+  }
+  if (!have_digest) {
+    return absl::InvalidArgumentError(
+        twi::StrCat("template ", e.template_name, " has no file digest field"));
+  }
+  if (IsAllZero(template_hash)) {
+    // A violation (file opened for write while measured, or the reverse): the kernel
+    // leaves both the template hash and the digest zero.
+    if (!IsAllZero(e.digest)) {
+      return absl::InvalidArgumentError("zero template hash on an entry with a digest");
+    }
+    e.violation = true;
+    e.digest.clear();
+    return e;
+  }
+  uint8_t got[EVP_MAX_MD_SIZE];
+  unsigned int got_len = 0;
+  if (EVP_Digest(tdata.data(), tdata.size(), got, &got_len, md, nullptr) != 1 ||
+      got_len != template_hash.size() || !std::equal(got, got + got_len, template_hash.begin())) {
+    return absl::InvalidArgumentError(twi::StrCat("template hash ", ShortHex(template_hash),
+                                                  " does not match the entry (",
+                                                  ShortHex(ByteView(got, got_len)), ")"));
+  }
+  // Not a file content digest: a measured buffer, or an fs-verity root hash.
+  bool is_buf = std::find(fields.begin(), fields.end(), Field::kBuf) != fields.end();
+  if (is_buf || (!digest_type.empty() && digest_type != "ima")) e.digest.clear();
+  return e;
+}
+
+uint32_t Le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
 }  // namespace
 
 absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
@@ -203,8 +316,8 @@ absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
   }
   auto template_hash = Hex(head[1], "template hash");
   if (!template_hash.ok()) return template_hash.status();
-  const EVP_MD* md = TemplateHashMd(template_hash->size());
-  if (md == nullptr) {
+  // Checked before the fields so the error names the first thing wrong.
+  if (TemplateHashMd(template_hash->size()) == nullptr) {
     return absl::InvalidArgumentError(
         twi::StrCat("template hash has ", template_hash->size(), " bytes"));
   }
@@ -241,50 +354,85 @@ absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line) {
     toks[si] = joined;
   }
 
-  Bytes tdata;
-  bool have_digest = false;
-  std::string digest_type;
+  std::vector<FieldValue> values;
   for (size_t i = 0; i < nf; ++i) {
     auto v = DecodeField((*fields)[i], toks[i], ima_template);
     if (!v.ok()) return v.status();
-    if (!ima_template) AppendLe32(tdata, static_cast<uint32_t>(v->data.size()));
-    tdata.insert(tdata.end(), v->data.begin(), v->data.end());
-    Field f = (*fields)[i];
-    if (!have_digest && (f == Field::kD || f == Field::kDng || f == Field::kDngV2)) {
-      e.digest_algo = v->algo;
-      e.digest = v->digest;
-      digest_type = v->type;
-      have_digest = true;
-    }
-    if (IsStringField(f) && e.name.empty()) e.name = v->text;
+    values.push_back(*std::move(v));
   }
-  if (!have_digest) {
-    return absl::InvalidArgumentError(
-        twi::StrCat("template ", e.template_name, " has no file digest field"));
-  }
+  return FinishEntry(std::move(e), *template_hash, *fields, values);
+}
 
-  if (IsAllZero(*template_hash)) {
-    // A violation (file opened for write while measured, or the reverse): the kernel
-    // leaves both the template hash and the digest zero.
-    if (!IsAllZero(e.digest)) {
-      return absl::InvalidArgumentError("zero template hash on an entry with a digest");
+absl::StatusOr<std::optional<ImaEntry>> ParseImaBinaryEntry(ByteView in, size_t digest_len,
+                                                           size_t* consumed) {
+  *consumed = 0;
+  size_t off = 0;
+  // Returns false when fewer than n bytes remain (wait for more).
+  auto take = [&](size_t n, ByteView* out) {
+    if (in.size() - off < n) return false;
+    *out = in.subspan(off, n);
+    off += n;
+    return true;
+  };
+  ByteView b;
+  if (!take(4, &b)) return std::nullopt;
+  ImaEntry e;
+  uint32_t pcr = Le32(b.data());
+  if (pcr > 63) return absl::InvalidArgumentError(twi::StrCat("bad pcr ", pcr));
+  e.pcr = static_cast<int>(pcr);
+  ByteView th;
+  if (!take(digest_len, &th)) return std::nullopt;
+  if (!take(4, &b)) return std::nullopt;
+  uint32_t name_len = Le32(b.data());
+  if (name_len == 0 || name_len > kMaxTemplateName) {
+    return absl::InvalidArgumentError(twi::StrCat("template name length ", name_len));
+  }
+  if (!take(name_len, &b)) return std::nullopt;
+  e.template_name.assign(reinterpret_cast<const char*>(b.data()), b.size());
+  auto fields = TemplateFields(ToAbsl(e.template_name));
+  if (!fields.ok()) return fields.status();
+  const bool ima_template = e.template_name == "ima";
+  std::vector<FieldValue> values;
+  if (ima_template) {
+    // d without a length, then n as "<len><name>" without NUL.
+    ByteView d, len, name;
+    if (!take(20, &d) || !take(4, &len)) return std::nullopt;
+    uint32_t n = Le32(len.data());
+    if (n > kImaNameLenMax) return absl::InvalidArgumentError("name is longer than 255 bytes");
+    if (!take(n, &name)) return std::nullopt;
+    for (auto [f, data] : {std::pair{Field::kD, d}, std::pair{Field::kN, name}}) {
+      auto v = DecodeBinaryField(f, data, true);
+      if (!v.ok()) return v.status();
+      values.push_back(*std::move(v));
     }
-    e.violation = true;
-    e.digest.clear();
-    return e;
+  } else {
+    if (!take(4, &b)) return std::nullopt;
+    uint32_t data_len = Le32(b.data());
+    if (data_len > kMaxBinaryTemplateData) {
+      return absl::InvalidArgumentError(twi::StrCat("template data length ", data_len));
+    }
+    ByteView data;
+    if (!take(data_len, &data)) return std::nullopt;
+    size_t at = 0;
+    for (Field f : *fields) {
+      if (data.size() - at < 4) return absl::InvalidArgumentError("template data is truncated");
+      uint32_t n = Le32(data.data() + at);
+      at += 4;
+      if (data.size() - at < n) return absl::InvalidArgumentError("template field is truncated");
+      auto v = DecodeBinaryField(f, data.subspan(at, n), false);
+      if (!v.ok()) return v.status();
+      values.push_back(*std::move(v));
+      at += n;
+    }
+    if (at != data.size()) {
+      return absl::InvalidArgumentError(
+          twi::StrCat("template data has ", data.size() - at, " bytes after its fields"));
+    }
   }
-  uint8_t got[EVP_MAX_MD_SIZE];
-  unsigned int got_len = 0;
-  if (EVP_Digest(tdata.data(), tdata.size(), got, &got_len, md, nullptr) != 1 ||
-      got_len != template_hash->size() || !std::equal(got, got + got_len, template_hash->begin())) {
-    return absl::InvalidArgumentError(twi::StrCat("template hash ", ShortHex(*template_hash),
-                                                  " does not match the entry (",
-                                                  ShortHex(ByteView(got, got_len)), ")"));
-  }
-  // Not a file content digest: a measured buffer, or an fs-verity root hash.
-  bool is_buf = std::find(fields->begin(), fields->end(), Field::kBuf) != fields->end();
-  if (is_buf || (!digest_type.empty() && digest_type != "ima")) e.digest.clear();
-  return e;
+  auto entry = FinishEntry(std::move(e), Bytes(th.begin(), th.end()), *fields, values);
+  if (!entry.ok()) return entry.status();
+  *consumed = off;
+  return std::optional<ImaEntry>(*std::move(entry));
 }
 
 void ImaIndex::AddPcr(std::vector<int>& v, int pcr) {
@@ -303,19 +451,45 @@ size_t ImaIndex::Add(std::string_view text) {
     if (tainted_) continue;
     auto e = ParseImaLine(line);
     if (!e.ok()) {
-      tainted_ = true;
-      taint_reason_ = twi::StrCat("line ", lines_, ": ", e.status().message());
+      Taint(twi::StrCat("line ", lines_, ": ", e.status().message()));
       continue;
     }
-    if (e->violation || e->digest.empty()) continue;
-    std::string key = e->digest_algo + ":";
-    key.append(e->digest.begin(), e->digest.end());
-    AddPcr(by_digest_[key], e->pcr);
-    AddPcr(by_name_[e->name], e->pcr);
-    if (e->digest_algo == "sha1") has_sha1_ = true;
-    ++indexed_;
+    Index(*e);
   }
   return consumed;
+}
+
+void ImaIndex::Taint(std::string reason) {
+  tainted_ = true;
+  taint_reason_ = std::move(reason);
+}
+
+void ImaIndex::Index(const ImaEntry& e) {
+  if (e.violation || e.digest.empty()) return;
+  std::string key = e.digest_algo + ":";
+  key.append(e.digest.begin(), e.digest.end());
+  AddPcr(by_digest_[key], e.pcr);
+  AddPcr(by_name_[e.name], e.pcr);
+  if (e.digest_algo == "sha1") has_sha1_ = true;
+  ++indexed_;
+}
+
+size_t ImaIndex::AddBinary(ByteView data, size_t digest_len) {
+  size_t consumed = 0;
+  while (consumed < data.size() && !tainted_) {
+    size_t n = 0;
+    auto e = ParseImaBinaryEntry(data.subspan(consumed), digest_len, &n);
+    if (!e.ok()) {
+      // Lengths can no longer be trusted, so nothing after this entry can be framed.
+      Taint(twi::StrCat("entry ", lines_ + 1, ": ", e.status().message()));
+      return data.size();
+    }
+    if (!e->has_value()) break;  // partial entry: wait for the rest
+    consumed += n;
+    ++lines_;
+    Index(**e);
+  }
+  return tainted_ ? data.size() : consumed;
 }
 
 const std::vector<int>* ImaIndex::FindDigest(std::string_view algo, ByteView digest) const {
@@ -336,6 +510,15 @@ ImaLog::ImaLog(std::string path) : path_(std::move(path)) {}
 absl::StatusOr<std::unique_ptr<ImaLog>> ImaLog::Open(std::string path) {
   std::unique_ptr<ImaLog> log(new ImaLog(std::move(path)));
   size_t slash = log->path_.rfind('/');
+  std::string base = slash == std::string::npos ? log->path_ : log->path_.substr(slash + 1);
+  if (absl::StartsWith(base, "binary_runtime_measurements")) {
+    // binary_runtime_measurements carries SHA-1 template digests; the per-bank files
+    // (binary_runtime_measurements_sha256, ...) the bank's.
+    log->binary_digest_len_ = 20;
+    if (absl::EndsWith(base, "_sha256")) log->binary_digest_len_ = 32;
+    if (absl::EndsWith(base, "_sha384")) log->binary_digest_len_ = 48;
+    if (absl::EndsWith(base, "_sha512")) log->binary_digest_len_ = 64;
+  }
   std::string dir = slash == std::string::npos ? "." : log->path_.substr(0, slash);
   std::string count = dir + "/runtime_measurements_count";
   if (::access(count.c_str(), R_OK) == 0) log->count_path_ = std::move(count);
@@ -388,7 +571,8 @@ absl::Status ImaLog::RefreshLocked() {
       fresh.remove_prefix(skip.size());
     }
   }
-  offset_ += index_.Add(fresh);
+  offset_ += binary_digest_len_ ? index_.AddBinary(AsBytes(fresh), binary_digest_len_)
+                                : index_.Add(fresh);
   return absl::OkStatus();
 }
 

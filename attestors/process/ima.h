@@ -1,6 +1,9 @@
-// The IMA ascii measurement list (/sys/kernel/security/ima/ascii_runtime_measurements):
-// parsing, an index of measured file digests, and an incrementally refreshed, thread-safe
-// view of the kernel's list.
+// The IMA measurement list: parsing, an index of measured file digests, and an
+// incrementally refreshed, thread-safe view of the kernel's list. The binary list
+// (/sys/kernel/security/ima/binary_runtime_measurements, the default) is read by default:
+// its entries are length-prefixed, so a file name containing '\n' cannot disturb the
+// framing of later entries (issue 15, item 5). The ascii list is still understood (when the
+// configured path is not named binary_runtime_measurements*), with the weakness below.
 //
 // Line format (security/integrity/ima/ima_fs.c): "<pcr> <template hash> <template name>
 // <field> <field> ...", fields per template:
@@ -18,7 +21,11 @@
 // any digest. The forged text cannot make the real line around it verify, so the first line
 // that fails (or cannot be parsed, or uses an unsupported template) "taints" the index:
 // entries from that line on are counted but never used to claim a measurement. Entries
-// before it stay valid. Violation entries (all-zero template hash and digest) are skipped.
+// before it stay valid. Any unprivileged user can cause that by running a file whose name
+// holds a newline, turning ima:measured false for everything measured afterwards until
+// reboot: hence the binary list by default. There, a malformed entry also taints the rest
+// (its lengths cannot frame the next), but names cannot forge one. Violation entries
+// (all-zero template hash and digest) are skipped.
 //
 // What this does NOT do: it does not replay the list against a PCR or RTMR (a remote
 // verifier does that with a quote), and it does not judge signatures in ima-sig.
@@ -29,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,12 +60,21 @@ struct ImaEntry {
 // Parses one line (without its '\n') and verifies its template hash.
 absl::StatusOr<ImaEntry> ParseImaLine(std::string_view line);
 
+// Parses one entry of the binary list at the start of `in` and verifies its template hash
+// (`digest_len`: 20 for binary_runtime_measurements, the bank's size for the _sha256 etc.
+// files). nullopt when `in` ends inside the entry; else *consumed is its length.
+absl::StatusOr<std::optional<ImaEntry>> ParseImaBinaryEntry(ByteView in, size_t digest_len,
+                                                           size_t* consumed);
+
 // An index over complete lines of the list. Not thread-safe; ImaLog guards it.
 class ImaIndex {
  public:
   // Consumes the complete ('\n'-terminated) lines of `text` and returns the number of bytes
   // consumed; a trailing partial line is left for the caller to offer again once complete.
   size_t Add(std::string_view text);
+  // The same for the binary list: consumes complete entries, returns the bytes consumed.
+  // A malformed entry taints the rest (its lengths cannot be trusted to find the next).
+  size_t AddBinary(ByteView data, size_t digest_len);
 
   // PCRs of trusted entries with this file digest, or nullptr.
   const std::vector<int>* FindDigest(std::string_view algo, ByteView digest) const;
@@ -75,6 +92,9 @@ class ImaIndex {
   static void AddPcr(std::vector<int>& v, int pcr);
 
  private:
+  void Taint(std::string reason);
+  void Index(const ImaEntry& e);
+
   std::unordered_map<std::string, std::vector<int>> by_digest_;  // "<algo>:" + raw digest
   std::unordered_map<std::string, std::vector<int>> by_name_;
   uint64_t lines_ = 0;
@@ -127,6 +147,7 @@ class ImaLog {
 
   const std::string path_;
   std::string count_path_;  // "" when the kernel's count file is not beside the list
+  size_t binary_digest_len_ = 0;  // 0 = ascii list, else template digest size
   mutable std::mutex mu_;
   ImaIndex index_;
   uint64_t offset_ = 0;  // bytes of complete lines consumed

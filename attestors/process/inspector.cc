@@ -11,6 +11,7 @@
 #include "attestors/process/cgroup.h"
 #include "attestors/process/proc_io.h"
 #include "attestors/process/proc_parse.h"
+#include "attestors/process/utf8.h"
 
 namespace twi::process {
 namespace {
@@ -114,8 +115,40 @@ struct ExeInfo {
   std::string path;      // link text, " (deleted)" removed when deleted
   bool deleted = false;
   struct stat st {};
+  std::string untrusted_fs;  // "fuse", "nfs", ...: no digest (fs_trust.h)
+  bool foreign_mnt_ns = false;
+  uint64_t mnt_ns_ino = 0;
   std::optional<ExeDigests> digests;
 };
+
+// Keeps the selectors whose values are valid UTF-8 (protobuf strings must be) and notes the
+// others, with their bytes escaped.
+void DropInvalidUtf8(int pid, std::vector<std::string>& sel, std::vector<std::string>& notes) {
+  std::vector<std::string> kept;
+  kept.reserve(sel.size());
+  for (std::string& v : sel) {
+    if (IsValidUtf8(v)) {
+      kept.push_back(std::move(v));
+    } else {
+      notes.push_back(twi::StrCat("selector of process ", pid, " left out, not valid UTF-8: ",
+                                  EscapeBytes(v, 200)));
+    }
+  }
+  sel = std::move(kept);
+}
+
+// Emits `name:<id>` when the four ids (real, effective, saved, fs) agree, else each of the
+// first three under its own kind; returns whether they agreed.
+bool AddIds(const char* name, const uint32_t (&ids)[4], std::vector<std::string>& sel) {
+  if (ids[0] == ids[1] && ids[1] == ids[2] && ids[2] == ids[3]) {
+    sel.push_back(twi::StrCat(name, ":", ids[1]));
+    return true;
+  }
+  sel.push_back(twi::StrCat("real-", name, ":", ids[0]));
+  sel.push_back(twi::StrCat("effective-", name, ":", ids[1]));
+  sel.push_back(twi::StrCat("saved-", name, ":", ids[2]));
+  return false;
+}
 
 std::string JoinPcrs(const std::vector<int>& pcrs) { return absl::StrJoin(pcrs, ","); }
 
@@ -125,7 +158,8 @@ ProcessInspector::ProcessInspector(ProcessOptions options)
     : opts_(std::move(options)),
       exe_cache_(opts_.exe_cache_entries),
       users_(opts_.passwd_file, opts_.names_recheck_interval),
-      groups_(opts_.group_file, opts_.names_recheck_interval) {}
+      groups_(opts_.group_file, opts_.names_recheck_interval),
+      hash_guard_(opts_.hash_limits) {}
 
 absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(ProcessOptions options) {
   std::vector<std::string> problems;
@@ -134,8 +168,16 @@ absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(Proce
     problems.push_back("max_exe_hash_bytes is 0 while hash_executable is set");
   }
   if (options.exe_cache_entries == 0) problems.push_back("exe_cache_entries is 0");
+  if (options.exe_integrity_recheck_interval.count() < 0) {
+    problems.push_back("exe_integrity_recheck_interval is negative");
+  }
   if (options.names_recheck_interval.count() < 0) {
     problems.push_back("names_recheck_interval is negative");
+  }
+  if (options.hash_limits.max_concurrent < 1) problems.push_back("max_concurrent_hashes is below 1");
+  if (options.hash_limits.timeout.count() <= 0) problems.push_back("hash timeout is not positive");
+  if (options.hash_limits.budget_window.count() <= 0) {
+    problems.push_back("hash budget window is not positive");
   }
   if (options.ima_required && options.ima_path.empty()) {
     problems.push_back("ima_required is set but ima_path is empty");
@@ -145,6 +187,8 @@ absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(Proce
         twi::StrCat("invalid process options: ", absl::StrJoin(problems, "; ")));
   }
   std::unique_ptr<ProcessInspector> p(new ProcessInspector(std::move(options)));
+  // Unknown (unreadable) means every process counts as foreign: no path selectors.
+  p->agent_mnt_ns_known_ = ::stat(p->opts_.agent_mnt_ns.c_str(), &p->agent_mnt_ns_) == 0;
   if (!p->opts_.ima_path.empty()) {
     auto log = ImaLog::Open(p->opts_.ima_path);
     if (log.ok()) {
@@ -161,6 +205,18 @@ absl::StatusOr<std::unique_ptr<ProcessInspector>> ProcessInspector::Create(Proce
 std::optional<ImaLogStats> ProcessInspector::ima_stats() const {
   if (!ima_) return std::nullopt;
   return ima_->stats();
+}
+
+ExeIntegrity ProcessInspector::exe_integrity() {
+  std::lock_guard<std::mutex> l(integrity_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!integrity_known_ || now - integrity_read_ >= opts_.exe_integrity_recheck_interval) {
+    // Three tiny sysctl reads, but on every Workload API call they add up.
+    integrity_ = ReadExeIntegrity(opts_.proc_sys_root);
+    integrity_read_ = now;
+    integrity_known_ = true;
+  }
+  return integrity_;
 }
 
 absl::StatusOr<std::vector<std::string>> ProcessInspector::Selectors(int pid) {
@@ -234,6 +290,28 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
       // Link count 0 is what makes it deleted; the suffix alone could be part of a name.
       exe.deleted = exe.st.st_nlink == 0;
       exe.path = std::string(exe.deleted ? stripped : std::string_view(*link));
+      auto fs = opts_.fs_type ? opts_.fs_type(fd, proc.PathOf("exe"))
+                              : FsTypeOfFd(fd, proc.PathOf("exe"));
+      if (!fs.ok()) return Annotate(fs.status(), twi::StrCat("process ", pid));
+      exe.untrusted_fs = UntrustedFsName(*fs);
+    }
+    // Which mount namespace resolved that path (stat follows the ns link to its nsfs inode).
+    struct stat ns {};
+    if (::fstatat(proc.fd(), "ns/mnt", &ns, 0) != 0) {
+      int err = errno;
+      absl::Status s = ErrnoStatus(err, twi::StrCat("cannot stat ", proc.PathOf("ns/mnt")));
+      if (IsGoneErrno(err)) return proc.ReadFailure(s, err, start_time);
+      exe.foreign_mnt_ns = true;  // unreadable: cannot tell, so treat as foreign
+      out.notes.push_back(twi::StrCat(s.message(), ": no path selector"));
+    } else {
+      exe.mnt_ns_ino = static_cast<uint64_t>(ns.st_ino);
+      exe.foreign_mnt_ns = !agent_mnt_ns_known_ || ns.st_dev != agent_mnt_ns_.st_dev ||
+                           ns.st_ino != agent_mnt_ns_.st_ino;
+      if (exe.foreign_mnt_ns && exe.present) {
+        out.notes.push_back(twi::StrCat("process ", pid, " is in another mount namespace (",
+                                        agent_mnt_ns_known_ ? "" : "the agent's is unknown, ",
+                                        "inode ", exe.mnt_ns_ino, "): mnt-ns-path, no path"));
+      }
     }
   }
 
@@ -267,9 +345,17 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
       out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid, " is ",
                                       exe.st.st_size, " bytes, above max_exe_hash_bytes ",
                                       opts_.max_exe_hash_bytes, ": no sha256 selector"));
+    } else if (!exe.untrusted_fs.empty()) {
+      out.notes.push_back(twi::StrCat("executable ", exe.path, " of process ", pid, " is on ",
+                                      exe.untrusted_fs,
+                                      ", whose content the agent cannot pin: no sha256 selector"));
     } else {
-      auto d = exe_cache_.Get(exe_fd.get(), exe.st, want_sha1,
-                              twi::StrCat(proc.PathOf("exe"), " (", exe.path, ")"));
+      std::string display = twi::StrCat(proc.PathOf("exe"), " (", exe.path, ")");
+      const uint32_t owner = status->uid[0];  // the real uid pays for its misses
+      auto d = exe_cache_.Get(exe_fd.get(), exe.st, want_sha1, display,
+                              [&](int fd, int64_t size, bool sha1) {
+                                return hash_guard_.Hash(owner, fd, size, sha1, display);
+                              });
       if (!d.ok()) return Annotate(d.status(), twi::StrCat("process ", pid));
       exe.digests = *std::move(d);
     }
@@ -277,13 +363,16 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
 
   // 5. IMA.
   std::optional<ImaResult> ima;
-  if (ima_ && exe.present) {
+  if (ima_ && exe.present && !exe.untrusted_fs.empty()) {
+    out.notes.push_back(twi::StrCat("executable on ", exe.untrusted_fs, ": no ima selectors"));
+  } else if (ima_ && exe.present) {
     ImaQuery q;
     if (exe.digests) {
       q.sha256 = exe.digests->sha256;
       q.sha1 = exe.digests->sha1;
     }
-    if (!exe.deleted) q.path = exe.path;
+    // A path from another mount namespace names some file there, not the measured one.
+    if (!exe.deleted && !exe.foreign_mnt_ns) q.path = exe.path;
     if (exe.digests || opts_.ima_match_path) {
       auto r = ima_->Lookup(q, opts_.ima_match_path);
       if (!r.ok()) return Annotate(r.status(), twi::StrCat("process ", pid, ": ima"));
@@ -335,11 +424,18 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
     auto it = m.find(id);
     return it == m.end() ? nullptr : &it->second;
   };
-  const uint32_t uid = status->effective_uid(), gid = status->effective_gid();
-  sel.push_back(twi::StrCat("uid:", uid));
-  if (const std::string* n = name_of(*users, uid)) sel.push_back(twi::StrCat("user:", *n));
-  sel.push_back(twi::StrCat("gid:", gid));
-  if (const std::string* n = name_of(*groups, gid)) sel.push_back(twi::StrCat("group:", *n));
+  if (AddIds("uid", status->uid, sel)) {
+    if (const std::string* n = name_of(*users, status->uid[1])) sel.push_back("user:" + *n);
+  } else {
+    out.notes.push_back(twi::StrCat("uids of process ", pid,
+                                    " differ (real, effective, saved, fs): no uid selector"));
+  }
+  if (AddIds("gid", status->gid, sel)) {
+    if (const std::string* n = name_of(*groups, status->gid[1])) sel.push_back("group:" + *n);
+  } else {
+    out.notes.push_back(twi::StrCat("gids of process ", pid,
+                                    " differ (real, effective, saved, fs): no gid selector"));
+  }
   for (uint32_t g : status->groups) sel.push_back(twi::StrCat("supplementary-gid:", g));
   for (uint32_t g : status->groups) {
     if (const std::string* n = name_of(*groups, g)) {
@@ -351,14 +447,22 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
       sel.push_back("exe-deleted:true");
       out.notes.push_back(twi::StrCat("executable of process ", pid, " was deleted (was ", exe.path,
                                       "): no path selector"));
+    } else if (exe.foreign_mnt_ns) {
+      sel.push_back(twi::StrCat("mnt-ns-path:", exe.mnt_ns_ino, ":", exe.path));
     } else {
       sel.push_back(twi::StrCat("path:", exe.path));
     }
     if (exe.digests) sel.push_back(twi::StrCat("sha256:", HexEncode(exe.digests->sha256)));
+    if (!exe.untrusted_fs.empty()) sel.push_back("sha256-omitted:" + exe.untrusted_fs);
+    sel.push_back(exe_integrity().strong ? "exe-integrity:strong" : "exe-integrity:weak");
   }
   sel.push_back(twi::StrCat("cgroup:", cgroup->path));
   if (!cgroup->container_id.empty()) sel.push_back("container-id:" + cgroup->container_id);
   if (!cgroup->pod_uid.empty()) sel.push_back("pod-uid:" + cgroup->pod_uid);
+  if (!cgroup->rootless_container_id.empty()) {
+    sel.push_back(twi::StrCat("rootless-container-id:", cgroup->rootless_uid, ":",
+                              cgroup->rootless_container_id));
+  }
   if (!cgroup->systemd_unit.empty()) sel.push_back("systemd-unit:" + cgroup->systemd_unit);
   if (!cgroup->systemd_user_unit.empty()) {
     sel.push_back("systemd-user-unit:" + cgroup->systemd_user_unit);
@@ -371,6 +475,7 @@ absl::StatusOr<ProcessAttestation> ProcessInspector::Attest(int pid) {
                                       " only (pcrs ", JoinPcrs(ima->pcrs), ")"));
     }
   }
+  DropInvalidUtf8(pid, sel, out.notes);
   return out;
 }
 

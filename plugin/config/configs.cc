@@ -127,6 +127,12 @@ absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::
   if (auto v = r.Bool("hash_executables")) c.hash_executables = *v;
   if (auto v = r.Int("max_executable_bytes", 1, int64_t{1} << 40)) c.max_executable_bytes = *v;
   if (auto v = r.String("ima_path")) c.ima_path = *v;
+  if (auto v = r.String("proc_sys_root")) c.proc_sys_root = *v;
+  if (auto v = r.Int("max_concurrent_hashes", 1, 64)) c.max_concurrent_hashes = *v;
+  if (auto v = r.Int("hash_timeout_ms", 1, 3600000)) c.hash_timeout_ms = *v;
+  if (auto v = r.Int("hash_budget_bytes_per_uid", 0, int64_t{1} << 50)) {
+    c.hash_budget_bytes_per_uid = *v;
+  }
   if (auto v = r.Int("tee_refresh_seconds", 0, 86400)) c.tee_refresh_seconds = *v;
   ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, nullptr, &c.warnings);
   r.Finish();

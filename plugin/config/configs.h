@@ -42,7 +42,11 @@ struct WorkloadConfig : Common {
   std::string proc_root = "/proc";
   bool hash_executables = true;
   int64_t max_executable_bytes = int64_t{256} << 20;
-  std::string ima_path = "/sys/kernel/security/ima/ascii_runtime_measurements";
+  std::string ima_path = "/sys/kernel/security/ima/binary_runtime_measurements";
+  std::string proc_sys_root = "/proc/sys";
+  int64_t max_concurrent_hashes = 2;
+  int64_t hash_timeout_ms = 10000;
+  int64_t hash_budget_bytes_per_uid = int64_t{4} << 30;
   int64_t tee_refresh_seconds = 300;
   std::string simulate;  // "" or "sev-snp"
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";

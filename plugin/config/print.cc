@@ -76,6 +76,10 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["hash_executables"] = c->hash_executables;
     j["max_executable_bytes"] = c->max_executable_bytes;
     j["ima_path"] = c->ima_path;
+    j["proc_sys_root"] = c->proc_sys_root;
+    j["max_concurrent_hashes"] = c->max_concurrent_hashes;
+    j["hash_timeout_ms"] = c->hash_timeout_ms;
+    j["hash_budget_bytes_per_uid"] = c->hash_budget_bytes_per_uid;
     j["tee_refresh_seconds"] = c->tee_refresh_seconds;
     j["simulate"] = c->simulate;
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path}, {"device_path", c->snp_device_path}};

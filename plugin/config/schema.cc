@@ -100,9 +100,23 @@ constexpr std::array kWorkload = {
            "by device, inode, size, mtime and ctime)."},
     KeyDoc{"max_executable_bytes", "integer", "268435456", "268435456",
            "Executables larger than this get no sha256 selector."},
-    KeyDoc{"ima_path", "string", "\"/sys/kernel/security/ima/ascii_runtime_measurements\"",
-           "\"/sys/kernel/security/ima/ascii_runtime_measurements\"",
-           "IMA measurement list for ima:measured selectors; \"\" disables them."},
+    KeyDoc{"ima_path", "string", "\"/sys/kernel/security/ima/binary_runtime_measurements\"",
+           "\"/sys/kernel/security/ima/binary_runtime_measurements\"",
+           "IMA measurement list for ima:measured selectors; \"\" disables them. The binary list "
+           "is framed by lengths, so one file name with a newline cannot taint later entries as "
+           "it does in ascii_runtime_measurements (still read when named so)."},
+    KeyDoc{"proc_sys_root", "string", "\"/proc/sys\"", "\"/proc/sys\"",
+           "sysctl tree read for exe-integrity:strong|weak (user.max_user_namespaces, "
+           "kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns)."},
+    KeyDoc{"max_concurrent_hashes", "integer", "2", "2",
+           "Executables hashed at the same time; a call finding no free slot within "
+           "hash_timeout_ms fails (RESOURCE_EXHAUSTED)."},
+    KeyDoc{"hash_timeout_ms", "integer", "10000", "10000",
+           "Deadline for one executable digest (waiting for a slot included); a stalled read "
+           "(e.g. a hostile FUSE file system) fails the call with DEADLINE_EXCEEDED."},
+    KeyDoc{"hash_budget_bytes_per_uid", "integer", "4294967296", "4294967296",
+           "Bytes hashed per real uid per minute (cache misses only); above it that uid's calls "
+           "fail (RESOURCE_EXHAUSTED) until the minute ends. 0 = unlimited."},
     KeyDoc{"tee_refresh_seconds", "integer", "300", "300",
            "How often the TEE context (tee: and measurement selectors) is re-read; 0 = only at "
            "Configure."},

@@ -36,6 +36,14 @@ class WorkloadPlugin final : public runtime::Configurable, public pb::WorkloadAt
     auto state = Build(*cfg);
     if (!state.ok()) return state.status();
     for (const auto& w : cfg->warnings) log::Warn(w);
+    process::ExeIntegrity integrity = (*state)->inspector->exe_integrity();
+    if (!integrity.strong) {
+      // Issue 15: path, sha256 and ima:* then describe a file the process chose.
+      log::Warn(twi::StrCat("exe-integrity is weak: ", integrity.reason,
+                            ". Registration entries must not rely on path/sha256/ima alone: "
+                            "pair them with a uid only the workload runs as, or require "
+                            "exe-integrity:strong (set user.max_user_namespaces = 0)"));
+    }
     log::Info("configured", {{"proc_root", cfg->proc_root},
                              {"ima", (*state)->inspector->ima_enabled() ? "on" : (*state)->inspector->ima_status()},
                              {"tee", absl::StrJoin((*state)->tee->Selectors(), ",")}});
@@ -90,6 +98,10 @@ class WorkloadPlugin final : public runtime::Configurable, public pb::WorkloadAt
     o.hash_executable = cfg.hash_executables;
     o.max_exe_hash_bytes = static_cast<uint64_t>(cfg.max_executable_bytes);
     o.ima_path = cfg.ima_path;
+    o.proc_sys_root = cfg.proc_sys_root;
+    o.hash_limits.max_concurrent = static_cast<int>(cfg.max_concurrent_hashes);
+    o.hash_limits.timeout = std::chrono::milliseconds(cfg.hash_timeout_ms);
+    o.hash_limits.uid_budget_bytes = static_cast<uint64_t>(cfg.hash_budget_bytes_per_uid);
     auto inspector = process::ProcessInspector::Create(std::move(o));
     if (!inspector.ok()) return inspector.status();
     auto tee = workload::TeeContext::Create(cfg);

@@ -26,7 +26,8 @@ absl::StatusOr<std::unique_ptr<TeeContext>> TeeContext::Create(const config::Wor
     return absl::FailedPreconditionError(twi::StrCat("reading the TEE context from ", t->device_->name(),
                                                      ": ", sel.status().message()));
   }
-  t->selectors_ = *std::move(sel);
+  t->simulated_ = !cfg.simulate.empty();
+  t->selectors_ = t->Mark(*std::move(sel));
   if (cfg.tee_refresh_seconds > 0) {
     t->thread_ = std::thread(&TeeContext::Loop, t.get(), cfg.tee_refresh_seconds);
   }
@@ -56,8 +57,23 @@ void TeeContext::Loop(int64_t seconds) {
   }
 }
 
+std::vector<std::string> TeeContext::Mark(std::vector<std::string> sel) const {
+  if (!simulated_) return sel;
+  // "tee:sev-snp" -> "tee:simulated-sev-snp", "sev-snp:x" -> "simulated-sev-snp:x": an entry
+  // written for real hardware can never match a simulated agent.
+  for (std::string& s : sel) {
+    if (s.rfind("tee:", 0) == 0) {
+      s.insert(4, "simulated-");
+    } else {
+      s.insert(0, "simulated-");
+    }
+  }
+  return sel;
+}
+
 void TeeContext::Refresh() {
   auto sel = sevsnp::LocalContextSelectors(*device_);
+  if (sel.ok()) sel = Mark(*std::move(sel));
   std::lock_guard<std::mutex> l(mu_);
   if (!sel.ok()) {
     // Fail closed: a TEE context that can no longer be read is not claimed.

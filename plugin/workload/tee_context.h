@@ -1,6 +1,11 @@
 // The TEE this agent runs in, as workload selectors (tee:sev-snp, sev-snp:measurement:...),
 // read at Configure and refreshed every tee_refresh_seconds on a background thread, so that
 // Attest (the hot path) only copies a cached vector.
+//
+// These values are the agent's local view of its VM, the same for every process on it and
+// not verified per process (issue 15, item 9): they say where a workload runs, never which
+// workload it is, so an entry must never rely on them alone. Under `simulate` every value is
+// prefixed "simulated-" (tee:simulated-sev-snp, simulated-sev-snp:measurement:...).
 #pragma once
 
 #include <condition_variable>
@@ -26,9 +31,11 @@ class TeeContext {
  private:
   TeeContext() = default;
   void Refresh();
+  std::vector<std::string> Mark(std::vector<std::string> sel) const;
   void Loop(int64_t seconds);
 
   std::unique_ptr<sevsnp::SnpDevice> device_;
+  bool simulated_ = false;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+
+#include "attestors/core/crypto.h"
 
 #include "gtest/gtest.h"
 #include "attestors/sevsnp/sim.h"
@@ -46,6 +50,13 @@ inline std::unique_ptr<host::PluginProcess> Launch(const std::string& bin, const
   auto p = host::PluginProcess::Launch(o);
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? *std::move(p) : nullptr;
+}
+
+// SHA-256 of a file's bytes, in hex (what a workload's sha256: selector must say).
+inline std::string FileSha256(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return HexEncode(Sha256(AsBytes(data)));
 }
 
 inline bool ProcessAlive(pid_t pid) { return ::kill(pid, 0) == 0; }

@@ -28,14 +28,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (info->path.empty() || info->path[0] != '/') std::abort();
       if (!info->systemd_user_unit.empty() && info->systemd_unit.empty()) std::abort();
+      // A rootless id is never also a container id, and always names its owner.
+      if (!info->rootless_container_id.empty() &&
+          (!info->container_id.empty() || info->rootless_uid.empty() ||
+           !IsLowerHex64(info->rootless_container_id))) {
+        std::abort();
+      }
+      // Pods only under a Kubernetes prefix.
+      if (!info->pod_uid.empty() && info->path.find("kube") == std::string::npos) std::abort();
     }
   }
   // The path helpers on raw input too.
-  size_t index = 0;
   bool monitor = false;
-  std::string id = twi::process::ContainerIdFromPath(text, &index, &monitor);
+  std::string id = twi::process::ContainerIdFromSegment(text, &monitor);
   if (!id.empty() && (!IsLowerHex64(id) || monitor)) std::abort();
-  twi::process::PodUidFromPath(text, index);
+  twi::process::CgroupIds ids = twi::process::IdsFromPath(text);
+  if (ids.monitor && (!ids.container_id.empty() || !ids.pod_uid.empty())) std::abort();
+  twi::process::PodUidFromSegment(text);
   std::string unit, user_unit;
   twi::process::SystemdUnitsFromPath(text, &unit, &user_unit);
   return 0;

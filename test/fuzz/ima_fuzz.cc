@@ -1,4 +1,5 @@
-// Fuzzes the IMA ascii list parser: single lines and the incremental index.
+// Fuzzes the IMA list parsers: ascii lines, the binary entries (binary_runtime_measurements)
+// and both incremental indexes over the same bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -16,6 +17,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (consumed > size) std::abort();
   if (consumed < size && text.substr(consumed).find('\n') != std::string_view::npos) std::abort();
   if (index.indexed() > index.lines()) std::abort();
+
+  // The same bytes as a binary list, in two chunks, with SHA-1 and SHA-256 template digests.
+  for (size_t digest_len : {size_t{20}, size_t{32}}) {
+    twi::process::ImaIndex bin;
+    twi::ByteView all(data, size);
+    size_t used = bin.AddBinary(all.subspan(0, split), digest_len);
+    if (used > split) std::abort();
+    used += bin.AddBinary(all.subspan(used), digest_len);
+    if (used > size || bin.indexed() > bin.lines()) std::abort();
+    size_t n = 0;
+    auto e = twi::process::ParseImaBinaryEntry(all, digest_len, &n);
+    if (e.ok() && e->has_value() && (n == 0 || n > size)) std::abort();
+  }
 
   size_t start = 0;
   while (start < size) {

@@ -31,11 +31,11 @@ const Case kCases[] = {
     {"docker_v2_cgroupfs.txt",
      "/docker/dcb6de0703b4ab7ed013e50181d960e9558c1530a493afbb8b64cb580fac27cd",
      "dcb6de0703b4ab7ed013e50181d960e9558c1530a493afbb8b64cb580fac27cd", "", "", ""},
+    // Rootless: the user owns that subtree, so only rootless-container-id (see below).
     {"docker_rootless_v2.txt",
      "/user.slice/user-1000.slice/user@1000.service/user.slice/"
      "docker-8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6.scope",
-     "8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6", "", "user@1000.service",
-     ""},
+     "", "", "user@1000.service", ""},
     {"docker_systemd_inside_v2.txt",
      "/system.slice/docker-818f26ff6bff254199c973226b722641b0e812e92776e2051ccb9b2baee4458e.scope/"
      "system.slice/nginx.service",
@@ -87,8 +87,8 @@ const Case kCases[] = {
      "/docker/d697312bba82af983eadec108b08c3ce052e96819b8ac3e6dfeb63cc17fd04d5/kubepods/"
      "besteffort/pod5bd99413-1876-04e8-ef1b-12a80bf88430/"
      "014995756e61d6b91cda411dfd72f1a3447c745c48c0b90a16be3388e7f14697",
-     "014995756e61d6b91cda411dfd72f1a3447c745c48c0b90a16be3388e7f14697",
-     "5bd99413-1876-04e8-ef1b-12a80bf88430", "", ""},
+     // Seen from the host: the kind node container; what it runs inside is its own naming.
+     "d697312bba82af983eadec108b08c3ce052e96819b8ac3e6dfeb63cc17fd04d5", "", "", ""},
     {"podman_v2_rootful.txt",
      "/machine.slice/libpod-f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef.scope/"
      "container",
@@ -96,8 +96,7 @@ const Case kCases[] = {
     {"podman_v2_rootless.txt",
      "/user.slice/user-1000.slice/user@1000.service/user.slice/"
      "libpod-6c2e0ef82b15fc467fe93e81dd58a0c1f9a51bb5d9fb33fdebd0bd6ba93e3c41.scope",
-     "6c2e0ef82b15fc467fe93e81dd58a0c1f9a51bb5d9fb33fdebd0bd6ba93e3c41", "", "user@1000.service",
-     ""},
+     "", "", "user@1000.service", ""},
     {"podman_conmon_v2.txt",
      "/machine.slice/"
      "libpod-conmon-f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef.scope",
@@ -174,22 +173,78 @@ TEST(process_cgroup, HybridPrefersV1OverUnifiedLine) {
   EXPECT_EQ(v2->source, "0::");
 }
 
-TEST(process_cgroup, ConflictingContainersAreRefused) {
+TEST(process_cgroup, OnlyThePrimaryHierarchyCounts) {
+  // The primary (name=systemd) line names no container; ids in other hierarchies, which
+  // may have been arranged by someone else, are never used.
   auto info = AnalyzeCgroups(*ParseCgroupFile(ReadFileOrDie(TestData("cgroup/conflict_v1.txt"))));
-  ASSERT_EQ(info.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(std::string(info.status().message()),
-            "cgroup hierarchies name different containers (4697ea93ff69 and 95b18c3a30b7)");
-}
-
-TEST(process_cgroup, MonitorAndContainerTogetherAreRefused) {
-  auto info = AnalyzeCgroups(*ParseCgroupFile(
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->container_id, "");
+  EXPECT_EQ(info->pod_uid, "");
+  EXPECT_EQ(info->systemd_unit, "foo.service");
+  auto other = AnalyzeCgroups(*ParseCgroupFile(
       "3:memory:/machine.slice/libpod-conmon-"
       "f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef.scope\n"
       "2:pids:/docker/f0603577aa6c55e0d19d3572186e5761b1524bf0b0947c5eba021711473613ef\n"
       "1:name=systemd:/system.slice/x.service\n"));
-  ASSERT_EQ(info.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(std::string(info.status().message()),
-            "cgroup hierarchies disagree on whether the process is a container monitor (conmon)");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->container_id, "");
+  EXPECT_EQ(other->systemd_unit, "x.service");
+}
+
+const std::string kVictim = "ce9da201e0c0d1a0dc00f0e71a714a16e81c1aad236d31def0b9d2993134b65a";
+const std::string kMine = std::string(64, 'a');
+const std::string kVictimPod = "kubepods-besteffort-pod11e9577d_7d5a_bfdc_b64f_3f0468e068a2.slice";
+
+TEST(process_cgroup, ForgedIdsInADelegatedSubtreeAreNotContainerIds) {
+  // Issue 15 item 2: a login user builds the victim's layout in its own subtree.
+  CgroupIds ids = IdsFromPath("/user.slice/user-1000.slice/user@1000.service/app.slice/" +
+                              kVictimPod + "/cri-containerd-" + kVictim + ".scope");
+  EXPECT_EQ(ids.container_id, "");
+  EXPECT_EQ(ids.pod_uid, "");
+  // What a rootless runtime would report instead: qualified by the subtree's owner.
+  EXPECT_EQ(ids.rootless_uid, "1000");
+  EXPECT_EQ(ids.rootless_container_id, kVictim);
+  // Rootless fixtures.
+  auto docker = AnalyzeCgroups(
+      *ParseCgroupFile(ReadFileOrDie(TestData("cgroup/docker_rootless_v2.txt"))));
+  ASSERT_TRUE(docker.ok());
+  EXPECT_EQ(docker->rootless_uid, "1000");
+  EXPECT_EQ(docker->rootless_container_id,
+            "8995efeba9032050d09c5892503e12b47fa42f93ceaf2ffbf3e0b6e9aba45ee6");
+  // A user subtree without a runtime scope prefix gives nothing at all.
+  EXPECT_EQ(IdsFromPath("/user.slice/user-1000.slice/user@1000.service/" + kVictim)
+                .rootless_container_id,
+            "");
+  // Not below a user manager and not under a runtime prefix: nothing.
+  for (std::string path : {"/foo/docker/" + kVictim, "/system.slice/foo.service/docker-" + kVictim + ".scope",
+                           "/system.slice/sshd.service/" + kVictimPod + "/cri-containerd-" + kVictim + ".scope",
+                           "/user.slice/user-1000.slice/session-3.scope/docker-" + kVictim + ".scope",
+                           "/process_api/" + kVictimPod + "/cri-containerd-" + kVictim + ".scope"}) {
+    CgroupIds none = IdsFromPath(path);
+    EXPECT_EQ(none.container_id, "") << path;
+    EXPECT_EQ(none.pod_uid, "") << path;
+    EXPECT_EQ(none.rootless_container_id, "") << path;
+  }
+}
+
+TEST(process_cgroup, NothingBelowAMatchedContainerCounts) {
+  // A container with a writable cgroupfs nests the victim's layout below its own scope.
+  for (std::string path : {"/system.slice/docker-" + kMine + ".scope/kubepods.slice/" + kVictimPod +
+                               "/cri-containerd-" + kVictim + ".scope",
+                           "/docker/" + kMine + "/docker/" + kVictim,
+                           "/machine.slice/libpod-" + kMine + ".scope/container/docker-" + kVictim + ".scope",
+                           "/kubepods/besteffort/pod11e9577d-7d5a-bfdc-b64f-3f0468e068a2/" + kMine +
+                               "/pod22222222-7d5a-bfdc-b64f-3f0468e068a2/" + kVictim}) {
+    CgroupIds ids = IdsFromPath(path);
+    EXPECT_EQ(ids.container_id, kMine) << path;
+    EXPECT_NE(ids.pod_uid, "22222222-7d5a-bfdc-b64f-3f0468e068a2") << path;
+  }
+}
+
+TEST(process_cgroup, MonitorSegmentGivesNothing) {
+  CgroupIds ids = IdsFromPath("/machine.slice/libpod-conmon-" + kVictim + ".scope");
+  EXPECT_TRUE(ids.monitor);
+  EXPECT_EQ(ids.container_id, "");
 }
 
 TEST(process_cgroup, MalformedFilesNameTheLine) {
@@ -214,30 +269,31 @@ TEST(process_cgroup, MalformedFilesNameTheLine) {
 
 TEST(process_cgroup, ContainerIdNeeds64LowercaseHex) {
   const std::string id(64, 'a');
-  EXPECT_EQ(ContainerIdFromPath("/docker/" + id), id);
-  EXPECT_EQ(ContainerIdFromPath("/docker/" + std::string(63, 'a')), "");
-  EXPECT_EQ(ContainerIdFromPath("/docker/" + std::string(64, 'A')), "");
-  EXPECT_EQ(ContainerIdFromPath("/docker/" + std::string(64, 'g')), "");
-  EXPECT_EQ(ContainerIdFromPath("/system.slice/docker.service"), "");
-  EXPECT_EQ(ContainerIdFromPath("/"), "");
-  // Innermost wins.
-  const std::string inner(64, 'b');
-  size_t index = 0;
-  EXPECT_EQ(ContainerIdFromPath("/docker/" + id + "/kubepods/" + inner, &index), inner);
-  EXPECT_EQ(index, 3u);
+  bool monitor = false;
+  EXPECT_EQ(ContainerIdFromSegment(id, &monitor), id);
+  EXPECT_EQ(ContainerIdFromSegment("docker-" + id + ".scope", &monitor), id);
+  EXPECT_EQ(ContainerIdFromSegment(std::string(63, 'a'), &monitor), "");
+  EXPECT_EQ(ContainerIdFromSegment(std::string(64, 'A'), &monitor), "");
+  EXPECT_EQ(ContainerIdFromSegment(std::string(64, 'g'), &monitor), "");
+  EXPECT_EQ(ContainerIdFromSegment("docker.service", &monitor), "");
+  EXPECT_EQ(IdsFromPath("/docker/" + id).container_id, id);
+  EXPECT_EQ(IdsFromPath("/").container_id, "");
+  // Outermost wins.
+  EXPECT_EQ(IdsFromPath("/docker/" + id + "/kubepods/" + std::string(64, 'b')).container_id, id);
 }
 
 TEST(process_cgroup, PodUidForms) {
-  EXPECT_EQ(PodUidFromPath("/kubepods/podAABBCCDD-1111-2222-3333-444455556666/x", 5),
+  EXPECT_EQ(PodUidFromSegment("podAABBCCDD-1111-2222-3333-444455556666"),
             "aabbccdd-1111-2222-3333-444455556666");
-  EXPECT_EQ(
-      PodUidFromPath("/kubepods.slice/kubepods-pod12345678_1234_1234_1234_123456789012.slice", 5),
-      "12345678-1234-1234-1234-123456789012");
-  EXPECT_EQ(PodUidFromPath("/kubepods/pod1234/x", 5), "");  // too short
-  EXPECT_EQ(PodUidFromPath("/kubepods/podzzzzzzzz-1111-2222-3333-444455556666", 5), "");
-  EXPECT_EQ(PodUidFromPath("/kubepods/pod12345678+1234-1234-1234-123456789012", 5), "");
-  // Only segments at or above the container's count.
-  EXPECT_EQ(PodUidFromPath("/a/pod12345678-1234-1234-1234-123456789012", 0), "");
+  EXPECT_EQ(PodUidFromSegment("kubepods-pod12345678_1234_1234_1234_123456789012.slice"),
+            "12345678-1234-1234-1234-123456789012");
+  EXPECT_EQ(PodUidFromSegment("pod1234"), "");  // too short
+  EXPECT_EQ(PodUidFromSegment("podzzzzzzzz-1111-2222-3333-444455556666"), "");
+  EXPECT_EQ(PodUidFromSegment("pod12345678+1234-1234-1234-123456789012"), "");
+  // Only under a Kubernetes prefix.
+  EXPECT_EQ(IdsFromPath("/a/pod12345678-1234-1234-1234-123456789012").pod_uid, "");
+  EXPECT_EQ(IdsFromPath("/kubepods/pod12345678-1234-1234-1234-123456789012").pod_uid,
+            "12345678-1234-1234-1234-123456789012");
 }
 
 }  // namespace

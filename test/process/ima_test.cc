@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "test/process/process_test_util.h"
 
 namespace twi::process {
@@ -294,6 +295,167 @@ TEST(process_ima, OpenErrorsNameThePath) {
   ASSERT_EQ(log.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(std::string(log.status().message()),
             "cannot open /nonexistent/ima/ascii_runtime_measurements: no such file or directory");
+}
+
+// --- The binary list (issue 15, item 5) ----------------------------------------------------
+
+void PutLe32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+std::string Raw(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+// The binary_runtime_measurements encoding of an ascii line of the ima, ima-ng or ima-sig
+// template (ima_fs.c: pcr, template digest, name length and name, then for templates other
+// than 'ima' the template data length and each field as <u32 length><data>).
+std::string BinaryFromAscii(const std::string& line) {
+  std::vector<std::string> t = absl::StrSplit(absl::StripLeadingAsciiWhitespace(line), ' ');
+  std::string out;
+  PutLe32(out, static_cast<uint32_t>(std::stoi(t[0])));
+  out += Raw(*HexDecode(t[1]));
+  const std::string& tmpl = t[2];
+  PutLe32(out, static_cast<uint32_t>(tmpl.size()));
+  out += tmpl;
+  if (tmpl == "ima") {
+    out += Raw(*HexDecode(t[3]));
+    PutLe32(out, static_cast<uint32_t>(t[4].size()));
+    out += t[4];
+    return out;
+  }
+  std::string data;
+  auto field = [&](const std::string& f) {
+    PutLe32(data, static_cast<uint32_t>(f.size()));
+    data += f;
+  };
+  size_t colon = t[3].find(':');
+  field(t[3].substr(0, colon + 1) + std::string(1, '\0') + Raw(*HexDecode(t[3].substr(colon + 1))));
+  field(t[4] + std::string(1, '\0'));
+  if (tmpl == "ima-sig") field(t.size() > 5 ? Raw(*HexDecode(t[5])) : "");
+  PutLe32(out, static_cast<uint32_t>(data.size()));
+  return out + data;
+}
+
+// A binary ima-ng entry built from scratch, template hash as the kernel computes it.
+std::string ImaNgBinary(int pcr, const Bytes& sha256, const std::string& name) {
+  std::string data;
+  auto field = [&](const std::string& f) {
+    PutLe32(data, static_cast<uint32_t>(f.size()));
+    data += f;
+  };
+  field(std::string("sha256:") + std::string(1, '\0') + Raw(sha256));
+  field(name + std::string(1, '\0'));
+  uint8_t th_buf[20];
+  unsigned int th_len = 0;
+  EVP_Digest(data.data(), data.size(), th_buf, &th_len, EVP_sha1(), nullptr);
+  Bytes th(th_buf, th_buf + th_len);
+  std::string out;
+  PutLe32(out, static_cast<uint32_t>(pcr));
+  out += Raw(th);
+  PutLe32(out, 6);
+  out += "ima-ng";
+  PutLe32(out, static_cast<uint32_t>(data.size()));
+  return out + data;
+}
+
+TEST(process_ima, BinaryListOfRealKernelEntriesVerifies) {
+  // The real kernels' template hashes, recomputed over the binary encoding of each entry.
+  std::string bin;
+  for (const std::string& l : Lines(ReadFileOrDie(TestData("ima/real_world.txt")))) {
+    bin += BinaryFromAscii(l);
+  }
+  ImaIndex index;
+  EXPECT_EQ(index.AddBinary(AsBytes(bin), 20), bin.size());
+  EXPECT_FALSE(index.tainted()) << index.taint_reason();
+  EXPECT_EQ(index.lines(), 9u);
+  EXPECT_EQ(index.indexed(), 8u);
+  EXPECT_NE(index.FindName("/usr/bin/mkdir"), nullptr);
+  EXPECT_NE(index.FindName("/init"), nullptr);  // the 'ima' template
+  // A partial entry waits; a flipped byte taints from that entry on.
+  ImaIndex partial;
+  EXPECT_EQ(partial.AddBinary(AsBytes(bin).subspan(0, bin.size() - 3), 20),
+            bin.size() - BinaryFromAscii(Lines(ReadFileOrDie(TestData("ima/real_world.txt")))[8]).size());
+  auto lines = Lines(ReadFileOrDie(TestData("ima/real_world.txt")));
+  std::string bad = bin;
+  // A byte of the second entry's name (it ends with "<name>\0" and an empty sig field).
+  bad[BinaryFromAscii(lines[0]).size() + BinaryFromAscii(lines[1]).size() - 10] ^= 1;
+  ImaIndex tainted;
+  tainted.AddBinary(AsBytes(bad), 20);
+  EXPECT_TRUE(tainted.tainted());
+  EXPECT_EQ(tainted.taint_reason().substr(0, 32), "entry 2: template hash 5426cf303");
+  EXPECT_NE(tainted.FindName("boot_aggregate"), nullptr);  // before the bad entry
+}
+
+TEST(process_ima, NewlineInANameCannotPoisonTheBinaryList) {
+  // An unprivileged user runs a file whose name holds a newline and a forged line. In the
+  // ascii list that taints everything measured afterwards (ima:measured:false for all of
+  // it, until reboot); in the binary list the name is just a name.
+  const Bytes exe = ExeSha256();
+  const Bytes other = Sha256(AsBytes(std::string("attacker")));
+  const std::string evil = "/tmp/x\n10 " + std::string(40, '0') + " ima-ng sha256:" +
+                           HexEncode(other) + " /usr/bin/victim";
+  TempDir dir;
+  const std::string bin = dir / "binary_runtime_measurements";
+  WriteFile(bin, ImaNgBinary(10, other, evil) + ImaNgBinary(10, exe, "/usr/bin/fixture-exe"));
+  auto log = ImaLog::Open(bin);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ImaQuery q;
+  q.sha256 = exe;
+  auto r = (*log)->Lookup(q, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->measured);
+  EXPECT_EQ(r->pcrs, std::vector<int>{10});
+  EXPECT_TRUE(r->note.empty()) << r->note;
+  EXPECT_FALSE((*log)->stats().tainted);
+  EXPECT_EQ((*log)->stats().lines, 2u);
+
+  // The same two measurements as the kernel prints them in the ascii list.
+  const std::string ascii = dir / "ascii_runtime_measurements";
+  WriteFile(ascii, testing::ImaNgLine(10, other, evil) +
+                       testing::ImaNgLine(10, exe, "/usr/bin/fixture-exe"));
+  auto alog = ImaLog::Open(ascii);
+  ASSERT_TRUE(alog.ok());
+  auto ar = (*alog)->Lookup(q, false);
+  ASSERT_TRUE(ar.ok());
+  EXPECT_FALSE(ar->measured);  // what the binary list fixes
+  EXPECT_TRUE((*alog)->stats().tainted);
+}
+
+TEST(process_ima, BinaryLogReadsAppendedEntries) {
+  TempDir dir;
+  const std::string bin = dir / "binary_runtime_measurements";
+  const std::string first = ImaNgBinary(10, Sha256(AsBytes(std::string("a"))), "/a");
+  const std::string second = ImaNgBinary(10, ExeSha256(), "/usr/bin/fixture-exe");
+  WriteFile(bin, first + second.substr(0, 10));  // the second entry is still being written
+  auto log = ImaLog::Open(bin);
+  ASSERT_TRUE(log.ok());
+  ImaQuery q;
+  q.sha256 = ExeSha256();
+  EXPECT_FALSE((*log)->Lookup(q, false)->measured);
+  WriteFile(bin, first + second);
+  EXPECT_TRUE((*log)->Lookup(q, false)->measured);
+  EXPECT_FALSE((*log)->stats().tainted);
+}
+
+TEST(process_ima, BinaryEntryErrors) {
+  size_t n = 0;
+  std::string e = ImaNgBinary(10, ExeSha256(), "/x");
+  std::string big_pcr = e;
+  big_pcr[0] = 64;
+  EXPECT_EQ(std::string(ParseImaBinaryEntry(AsBytes(big_pcr), 20, &n).status().message()), "bad pcr 64");
+  std::string no_nul = e;
+  no_nul[no_nul.size() - 1] = 'x';
+  EXPECT_EQ(std::string(ParseImaBinaryEntry(AsBytes(no_nul), 20, &n).status().message()),
+            "name field is not NUL-terminated");
+  std::string bad_name = e;
+  bad_name[27] = 0x7f;  // template name length: above any template's
+  EXPECT_EQ(ParseImaBinaryEntry(AsBytes(bad_name), 20, &n).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto partial = ParseImaBinaryEntry(AsBytes(e).subspan(0, 30), 20, &n);
+  ASSERT_TRUE(partial.ok());
+  EXPECT_FALSE(partial->has_value());
+  auto whole = ParseImaBinaryEntry(AsBytes(e), 20, &n);
+  ASSERT_TRUE(whole.ok() && whole->has_value()) << whole.status();
+  EXPECT_EQ(n, e.size());
+  EXPECT_EQ((*whole)->name, "/x");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,18 @@ inline std::string ReadFileOrDie(const std::string& path) {
 inline void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
+}
+
+inline bool Has(const std::vector<std::string>& s, const std::string& v) {
+  return std::find(s.begin(), s.end(), v) != s.end();
+}
+inline std::vector<std::string> WithPrefix(const std::vector<std::string>& s,
+                                           const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& v : s) {
+    if (v.rfind(prefix, 0) == 0) out.push_back(v);
+  }
+  return out;
 }
 
 inline std::string FileSha256Hex(const std::string& path) {
@@ -72,6 +85,11 @@ struct FakeProcess {
   std::vector<uint32_t> groups = {1000, 27};
   std::string cgroup = "0::/system.slice/fixture.service\n";
   std::string exe_target = TestData("bin/fixture-exe");  // "" = no exe (kernel thread)
+  // ns/mnt: the test's own mount namespace unless a test says otherwise.
+  std::string mnt_ns_target = "/proc/self/ns/mnt";
+  // Real, effective, saved, fs; empty = all `uid` / `gid`.
+  std::vector<uint32_t> uids;
+  std::vector<uint32_t> gids;
 };
 
 // A /proc/<pid>/stat line with all 52 fields, as Linux 6.x prints it.
@@ -90,8 +108,13 @@ inline std::string StatusText(const FakeProcess& p) {
   std::ostringstream s;
   s << "Name:\t" << p.comm << "\nUmask:\t0022\nState:\t" << p.state << " (sleeping)\nTgid:\t"
     << p.pid << "\nNgid:\t0\nPid:\t" << p.pid << "\nPPid:\t1\nTracerPid:\t0\n";
-  s << "Uid:\t" << p.uid << "\t" << p.uid << "\t" << p.uid << "\t" << p.uid << "\n";
-  s << "Gid:\t" << p.gid << "\t" << p.gid << "\t" << p.gid << "\t" << p.gid << "\n";
+  auto ids = [&](const char* name, const std::vector<uint32_t>& v, uint32_t all) {
+    s << name;
+    for (int i = 0; i < 4; ++i) s << "\t" << (v.empty() ? all : v[i]);
+    s << "\n";
+  };
+  ids("Uid:", p.uids, p.uid);
+  ids("Gid:", p.gids, p.gid);
   s << "FDSize:\t64\nGroups:\t";
   for (uint32_t g : p.groups) s << g << " ";
   s << "\nNStgid:\t" << p.pid << "\nVmPeak:\t    2368 kB\nThreads:\t1\n";
@@ -111,6 +134,9 @@ inline void WriteFakeProcess(const std::string& root, const FakeProcess& p) {
   std::error_code ec;
   std::filesystem::remove(dir + "/exe", ec);
   if (!p.exe_target.empty()) std::filesystem::create_symlink(p.exe_target, dir + "/exe");
+  std::filesystem::create_directories(dir + "/ns");
+  std::filesystem::remove(dir + "/ns/mnt", ec);
+  std::filesystem::create_symlink(p.mnt_ns_target, dir + "/ns/mnt");
 }
 
 // A real child process, killed and reaped on destruction.
@@ -164,11 +190,11 @@ inline std::string ImaNgLine(int pcr, const Bytes& sha256, const std::string& na
     for (int i = 0; i < 4; ++i) data.push_back(static_cast<uint8_t>(n >> (8 * i)));
     data.insert(data.end(), f.begin(), f.end());
   };
-  Bytes d = ToBytes("sha256:");
-  d.push_back(0);
+  // Built from strings that already hold the NULs (GCC 12 misreads push_back after an
+  // exact-size allocation as an overflow).
+  Bytes d = ToBytes(std::string("sha256:", 8));
   d.insert(d.end(), sha256.begin(), sha256.end());
-  Bytes n = ToBytes(name);
-  n.push_back(0);
+  Bytes n = ToBytes(name + std::string(1, '\0'));
   put(d);
   put(n);
   uint8_t th[20];

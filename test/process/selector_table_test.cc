@@ -49,7 +49,8 @@ TEST(process_selector_table, MatchesEmittedKinds) {
   ASSERT_GE(documented.size(), 15u);
 
   std::set<std::string> emitted;
-  auto attest = [&](FakeProcess p, const std::string& ima, bool deleted_exe) {
+  auto attest = [&](FakeProcess p, const std::string& ima, bool deleted_exe,
+                    FsTypeFn fs_type = nullptr) {
     TempDir dir;
     std::string exe = dir / "exe-copy";
     std::filesystem::copy_file(TestData("bin/fixture-exe"), exe);
@@ -70,6 +71,7 @@ TEST(process_selector_table, MatchesEmittedKinds) {
     o.passwd_file = dir / "passwd";
     o.group_file = dir / "group";
     o.ima_path = ima;
+    o.fs_type = fs_type;
     auto inspector = ProcessInspector::Create(o);
     ASSERT_TRUE(inspector.ok()) << inspector.status();
     auto a = (*inspector)->Attest(p.pid);
@@ -82,6 +84,14 @@ TEST(process_selector_table, MatchesEmittedKinds) {
   FakeProcess user;
   user.cgroup = ReadFileOrDie(TestData("cgroup/user_service_v2.txt"));
   attest(user, "", true);
+  FakeProcess rootless;
+  rootless.cgroup = ReadFileOrDie(TestData("cgroup/podman_v2_rootless.txt"));
+  rootless.uids = {1000, 0, 0, 0};  // differing ids: real-/effective-/saved- kinds
+  rootless.gids = {1000, 1000, 5, 1000};
+  rootless.mnt_ns_target = "/proc/1/ns/net";  // any other nsfs inode: another namespace
+  attest(rootless, "", false, [](int, const std::string&) -> absl::StatusOr<uint64_t> {
+    return 0x65735546;  // FUSE_SUPER_MAGIC
+  });
 
   EXPECT_EQ(emitted, documented);
 }

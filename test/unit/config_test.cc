@@ -166,6 +166,24 @@ TEST(ConfigTest, EveryDocumentedKeyIsRead) {
   }
 }
 
+TEST(ConfigTest, WorkloadHashingLimits) {
+  auto c = BuildWorkloadConfig(
+      "max_concurrent_hashes = 4\nhash_timeout_ms = 250\nhash_budget_bytes_per_uid = 0\n"
+      "proc_sys_root = \"/host/proc/sys\"\n",
+      "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_concurrent_hashes, 4);
+  EXPECT_EQ(c->hash_timeout_ms, 250);
+  EXPECT_EQ(c->hash_budget_bytes_per_uid, 0);
+  EXPECT_EQ(c->proc_sys_root, "/host/proc/sys");
+  EXPECT_EQ(BuildWorkloadConfig("", "example.org")->ima_path,
+            "/sys/kernel/security/ima/binary_runtime_measurements");
+  auto bad = BuildWorkloadConfig("max_concurrent_hashes = 0\nhash_timeout_ms = 0\n", "example.org");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"max_concurrent_hashes\" must be between 1 and 64"));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"hash_timeout_ms\" must be between 1 and"));
+}
+
 TEST(ConfigTest, EffectiveConfigJson) {
   auto j = EffectiveConfigJson("agent", "state_dir = \"/tmp/a\"", "example.org");
   ASSERT_TRUE(j.ok());
