@@ -80,6 +80,18 @@ wait_for() {
   done
 }
 lines() { wc -l < "$1"; }
+ours() {  # pids of live processes started under this test's TMPDIR (SPIRE and its plugins)
+  local e
+  for e in /proc/[0-9]*/environ; do
+    { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "TMPDIR=$QS_DIR/tmp" && basename "$(dirname "$e")"
+  done
+  return 0
+}
+pid_of() {  # pid_of PLUGIN: our live process running TWI_BIN/PLUGIN
+  local p
+  for p in $(ours); do [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TWI_BIN/$1" ] && echo "$p"; done
+  return 0
+}
 
 echo "SPIRE $("$SPIRE_SERVER" --version 2>&1 | head -n1) at $(dirname "$SPIRE_SERVER"), plugins in $TWI_BIN"
 SIM_MEASUREMENT="$(printf 'twi-sim measurement' | sha384sum | cut -d' ' -f1)"
@@ -180,6 +192,11 @@ refusal="$(tail -n +"$((mark + 1))" "$SLOG" | grep "Failed to reconfigure plugin
 for problem in insecure_simulation_roots bogus_key measurements; do
   check "reconfigure refusal names $problem" grep -q "$problem" <<< "$refusal"
 done
+# A SIGUSR1 that reaches the plugin too (sent to SPIRE's process group) must not kill it.
+splugin="$(pid_of twi-server-nodeattestor)"
+[ -n "$splugin" ] && kill -USR1 "$splugin"
+sleep 1
+check "the server plugin survives a SIGUSR1 of its own" kill -0 "${splugin:-0}"
 amark="$(lines "$ALOG")"
 wait_for 40 "$ALOG" "Successfully reattested node" "$amark" &&
   ok "old configuration kept: the agent re-attests after the refused reconfigure" ||
@@ -266,13 +283,6 @@ done
 grep -m1 "InvalidArgument" "$QS_DIR/bad/server-run.txt" | cut -c1-600
 
 # --- 6. shutdown leaves nothing behind ----------------------------------------------------------------
-ours() {  # pids of live processes started under this test's TMPDIR (SPIRE and its plugins)
-  local e
-  for e in /proc/[0-9]*/environ; do
-    { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "TMPDIR=$QS_DIR/tmp" && basename "$(dirname "$e")"
-  done
-  return 0
-}
 plugins_before="$(for p in $(ours); do readlink "/proc/$p/exe" 2>/dev/null; done | grep -c "$TWI_BIN/twi-" || true)"
 check "plugins were running before shutdown (server 1 + agents 2x2 = 5)" [ "$plugins_before" -eq 5 ]
 qs_stop_all
