@@ -9,7 +9,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtss2-dev
   clang-14 lld libclang-rt-14-dev
-  swtpm swtpm-tools python3
+  swtpm swtpm-tools python3 openssl ca-certificates
   fuse3 libfuse3-dev
   golang-go golang-github-hashicorp-go-plugin-dev golang-google-grpc-dev
 )

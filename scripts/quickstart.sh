@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs one node attestation of a simulated
-# confidential VM through the host harness (see examples/quickstart.sh).
+# Installs what is missing, then runs the quickstart (examples/quickstart.sh): the twi plugins
+# inside unmodified SPIRE, from node attestation of a simulated SEV-SNP VM to a workload's
+# X509-SVID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh

@@ -245,6 +245,9 @@ int Run(const PluginSpec& spec, int argc, char** argv) {
   gpr_set_log_function(GrpcLog);
   ::signal(SIGINT, SIG_IGN);  // a Ctrl-C on SPIRE's terminal must not kill us before SPIRE
   ::signal(SIGPIPE, SIG_IGN);
+  // SIGUSR1 asks SPIRE to re-read plugin_data_file; one sent to SPIRE's process group must not
+  // kill its plugins (Go plugins ignore it too, as they do every signal they don't watch).
+  ::signal(SIGUSR1, SIG_IGN);
   // SIGTERM and SIGHUP are taken by a dedicated thread; block them before gRPC starts threads.
   sigset_t sigs;
   sigemptyset(&sigs);
