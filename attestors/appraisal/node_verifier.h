@@ -7,6 +7,7 @@
 // response, in that order, so a nonce can never be answered twice.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct AgentAttributes {
   std::vector<std::string> selectors;
   bool can_reattest = true;
   std::vector<Check> checks;
+  // The verified fields of every evidence item (e.g. "sev_snp.root"), for the log.
+  std::map<std::string, std::string> fields;
 };
 
 class NodeVerifier {
