@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [--total SECONDS | --each SECONDS] [--jobs N] [NAME_FILTER]
 #
-# CI uses --total 150 (the budget is split evenly between targets). A longer local campaign:
+# CI uses --total 120 (the budget is split evenly between targets). A longer local campaign:
 #   scripts/fuzz.sh --each 1800 --jobs 2 sevsnp
 # New inputs that grow coverage are kept in build-fuzz/corpus/<target>/ (merge them into
 # test/fuzz/corpus/<dir>/ by hand when worthwhile). A crash, leak or timeout is copied into the
@@ -28,17 +28,11 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" -G Ninja -DTWI_FUZZ=ON -DTWI_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-# Target name and corpus of every fuzz target, from the ctest registrations (<name>.smoke).
-mapfile -t TARGETS < <(ctest --test-dir "$BUILD_DIR" --show-only=json-v1 | python3 -c '
-import json, sys
-for t in json.load(sys.stdin)["tests"]:
-    if t["name"].endswith(".smoke"):
-        cmd = t["command"]
-        print(t["name"][:-len(".smoke")], cmd[0], cmd[-1])
-' | grep -- "${FILTER}" || true)
+# Target name and seed corpus of every fuzz target (written by twi_fuzz() at configure time).
+mapfile -t TARGETS < <(grep -- "${FILTER}" "$BUILD_DIR/fuzz-targets.txt" || true)
 if [ ${#TARGETS[@]} -eq 0 ]; then echo "fuzz.sh: no fuzz targets match \"$FILTER\"" >&2; exit 1; fi
 names=()
-for t in "${TARGETS[@]}"; do names+=("$(echo "$t" | cut -d' ' -f1)"); done
+for t in "${TARGETS[@]}"; do names+=("${t%% *}"); done
 cmake --build "$BUILD_DIR" -j "${JOBS_BUILD:-2}" --target "${names[@]}"
 if [ -z "$EACH" ]; then EACH=$(( ${TOTAL:-150} / ${#TARGETS[@]} )); fi
 [ "$EACH" -ge 1 ] || EACH=1
@@ -46,7 +40,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 for t in "${TARGETS[@]}"; do
-  read -r name bin seeds <<<"$t"
+  read -r name seeds <<<"$t"
+  bin="$PWD/$BUILD_DIR/fuzz/$name"
   work="$PWD/$BUILD_DIR/corpus/$name"
   artifacts="$PWD/$BUILD_DIR/artifacts/$name"
   mkdir -p "$work" "$artifacts"

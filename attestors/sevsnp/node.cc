@@ -240,8 +240,13 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
   vo.extra_trusted_roots = options_.extra_roots;
   vo.allow_simulation_roots = !options_.extra_roots.empty();
   if (simulated) {
-    for (const auto& c : chain) {
-      if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
+    // With roots configured, simulated evidence must chain to one of them (pin the simulator's
+    // ark.pem). Without, the simulator root the evidence carries is taken as is: anyone can
+    // mint such evidence, which is what insecure_simulation_roots accepts (and warns about).
+    if (options_.extra_roots.empty()) {
+      for (const auto& c : chain) {
+        if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
+      }
     }
     vo.allow_simulation_roots = true;
   }

@@ -173,7 +173,12 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   }
   if (c.insecure_simulation_roots) {
     c.warnings.push_back(
-        "insecure_simulation_roots = true: evidence signed by the software simulator is accepted");
+        c.sev_snp.extra_root_files.empty()
+            ? "insecure_simulation_roots = true: evidence signed by the software simulator is "
+              "accepted, anchored in whatever simulator root it carries (anyone can mint it); "
+              "list the simulator's ark.pem in sev_snp.extra_roots to trust only that one"
+            : "insecure_simulation_roots = true: evidence signed by the software simulator is "
+              "accepted when it chains to a root in sev_snp.extra_roots");
   }
   AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
   r.Finish();

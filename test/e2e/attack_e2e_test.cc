@@ -268,8 +268,7 @@ class AttackCollateral : public AttackWire {
 };
 
 TEST_F(AttackCollateral, RevokedAskRefused) {
-  auto h = Hierarchy();
-  auto ask = Certificate::FromDer(h->ask_der()).value();
+  auto ask = Certificate::FromDer(Hierarchy()->ask_der()).value();
   std::string hex = ask.serial_hex().size() % 2 ? "0" + ask.serial_hex() : ask.serial_hex();
   WriteFile(dir_.path() + "/crl.der", MilanCrl({HexDecode(hex).value()}));
   kds_.Route("/vcek/v1/Milan/crl", dir_.path() + "/crl.der");
@@ -277,6 +276,19 @@ TEST_F(AttackCollateral, RevokedAskRefused) {
   auto r = Attest(AsHardware());
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("cert.crl: "));
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("is revoked by the crl of"));
+}
+
+// A slow KDS is waited for, not skipped: with sev_snp.crl = "if-available" a revoked ASK is
+// still refused when the CRL arrives late.
+TEST_F(AttackCollateral, SlowKdsIsWaitedForNotSkipped) {
+  auto ask = Certificate::FromDer(Hierarchy()->ask_der()).value();
+  std::string hex = ask.serial_hex().size() % 2 ? "0" + ask.serial_hex() : ask.serial_hex();
+  WriteFile(dir_.path() + "/crl.der", MilanCrl({HexDecode(hex).value()}));
+  kds_.Route("/vcek/v1/Milan/crl", dir_.path() + "/crl.der", 200, 0, "", /*delay_ms=*/1500);
+  StartAsHardware("  kds_base_url = \"" + kds_.base_url() + "\"\n");
+  auto r = Attest(AsHardware());
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("is revoked by the crl of"));
 }
 

@@ -256,6 +256,33 @@ TEST_F(SnpAppraiserTest, JunkRequestDoesNotSwitchCrlCheckingOff) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("revoked"));
 }
 
+// (6) With roots configured, simulated evidence must chain to one of them: a simulator
+// hierarchy of the attacker's own making is not trusted just because it says "simulator".
+TEST_F(SnpAppraiserTest, SimulatedEvidenceOfAnotherSimulatorRefusedWhenRootsArePinned) {
+  SimOptions other;
+  other.hierarchy = SimHierarchy::SharedForTests(SimProduct::kGenoa).value();
+  auto ev = SnpSimulator::Create(other).value()->GetReport(report_data_).value();
+  evidence_.mutable_sev_snp()->set_report(std::string(AsString(ev.report)));
+  evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(ev.cert_table)));
+  evidence_.mutable_sev_snp()->set_simulated(true);
+  SnpAppraiserOptions o = Options(CrlMode::kOff);  // pinned: the Milan simulator's ARK
+  o.allow_simulation = true;
+  {
+    SnpAppraiser pinned(o);
+    CheckList checks;
+    auto r = Run(pinned, &checks);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
+  }
+  o.extra_roots.clear();  // nothing pinned: the carried simulator root is taken (and flagged)
+  SnpAppraiser open(o);
+  CheckList checks;
+  auto r = Run(open, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+  EXPECT_THAT(r->selectors, Contains("sev-snp:root:extra"));
+}
+
 // (6) The selector says which kind of root verified the evidence.
 TEST_F(SnpAppraiserTest, RootSelectorNamesTheExtraRoot) {
   SnpAppraiser a(Options(CrlMode::kOff));
