@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     *) FILTER="$1"; shift ;;
   esac
 done
+./scripts/deps.sh
 BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" -G Ninja -DTWI_FUZZ=ON -DTWI_BENCH=OFF \

@@ -400,6 +400,12 @@ class GatedGetter : public HttpGetter {
     std::lock_guard<std::mutex> l(mu_);
     return calls_;
   }
+  // Opens the gate when it goes out of scope, so a failed assertion never leaves a caller
+  // blocked (declare it after the futures that wait for those callers).
+  struct OpenOnExit {
+    GatedGetter& g;
+    ~OpenOnExit() { g.Open(); }
+  };
 
  private:
   std::mutex mu_;
@@ -438,6 +444,7 @@ TEST_F(AttackKds, StuckFetchDoesNotStallADifferentOne) {
   GatedGetter http(std::string(AsString(der)), 200, HexEncode(Hwid(0xAA)));
   auto client = Client(&http);
   auto stuck = std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xAA), {}); });
+  GatedGetter::OpenOnExit open_stuck{http};
   ASSERT_TRUE(http.WaitBlocked(1));
   auto other = std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xBB), {}); });
   ASSERT_EQ(other.wait_for(seconds(60)), std::future_status::ready) << "blocked behind another chip's fetch";
@@ -456,6 +463,7 @@ TEST_F(AttackKds, IdenticalFetchesCoalesce) {
   for (int i = 0; i < kCallers; ++i) {
     calls.push_back(std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xCC), {}); }));
   }
+  GatedGetter::OpenOnExit open_all{http};
   ASSERT_TRUE(http.WaitBlocked(1));
   for (int i = 0; i < 6000 && client->coalesced() < kCallers - 1; ++i) std::this_thread::sleep_for(milliseconds(10));
   ASSERT_EQ(client->coalesced(), size_t{kCallers - 1});
