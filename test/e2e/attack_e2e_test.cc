@@ -292,6 +292,21 @@ TEST_F(AttackCollateral, SlowKdsIsWaitedForNotSkipped) {
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("is revoked by the crl of"));
 }
 
+// Issue 11 (6): with KDS reachable, AMD's CRL (here: another root's) was checked against the
+// extra root and broke every attestation it anchored. A CRL is applied only to the root that
+// issued it.
+TEST_F(AttackCollateral, ForeignCrlDoesNotBreakAnExtraRoot) {
+  auto other = sevsnp::SimHierarchy::SharedForTests(sevsnp::SimProduct::kGenoa).value();
+  TimePoint now = std::chrono::system_clock::now();
+  WriteFile(dir_.path() + "/crl.der",
+            other->MakeCrl({now - std::chrono::hours(1), now + std::chrono::hours(24), {}}).value());
+  kds_.Route("/vcek/v1/Milan/crl", dir_.path() + "/crl.der");
+  StartAsHardware("  kds_base_url = \"" + kds_.base_url() + "\"\n");
+  auto r = Attest(AsHardware());
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(kds_.Count(), 1);
+}
+
 TEST_F(AttackCollateral, KdsDownIsUnavailableNeverAccepted) {
   StartAsHardware(KdsHcl("http://127.0.0.1:1"));  // nothing listens there
   for (int i = 0; i < 2; ++i) {  // the second attempt meets the retry delay, same verdict
