@@ -15,6 +15,11 @@ constexpr std::array<std::string_view, 5> kPlaceholders = {
     "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
     "sev_snp.report_id"};
 
+// The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
+// firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
+constexpr std::array<std::string_view, 2> kPerInstance = {"instance_key_hash",
+                                                          "sev_snp.report_id"};
+
 bool PathChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-' || c == '/';
@@ -68,9 +73,11 @@ absl::Status CheckPath(std::string_view path) {
 }  // namespace
 
 std::span<const std::string_view> AgentPathPlaceholders() { return kPlaceholders; }
+std::span<const std::string_view> PerInstancePlaceholders() { return kPerInstance; }
 
 absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   std::string sample;
+  bool per_instance = false;
   absl::Status s = Walk(
       tmpl, [&](std::string_view lit) { sample += lit; },
       [&](std::string_view name) -> absl::Status {
@@ -80,10 +87,22 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
                            absl::StrJoin(kPlaceholders.begin(), kPlaceholders.end(), "}, {", [](std::string* out, std::string_view p) { out->append(p); }), "})"));
         }
         sample += "x";
+        per_instance = per_instance || std::find(kPerInstance.begin(), kPerInstance.end(),
+                                                 name) != kPerInstance.end();
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
-  return CheckPath(sample);
+  s = CheckPath(sample);
+  if (!s.ok()) return s;
+  if (!per_instance) {
+    return absl::InvalidArgumentError(twi::StrCat(
+        "\"", tmpl, "\" has no per-instance field; add {instance_key_hash} or "
+        "{sev_snp.report_id}. {sev_snp.chip_id}, {sev_snp.measurement} and {sev_snp.host_data} "
+        "are shared by every VM on a chip, of an image or of a host's choosing, so with them "
+        "alone two agents would get one ID and a malicious host could take over another "
+        "agent's ID and its workload entries"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RenderAgentId(std::string_view trust_domain, std::string_view tmpl,

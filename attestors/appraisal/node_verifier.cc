@@ -11,6 +11,7 @@
 #include "attestors/appraisal/agent_id.h"
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/crypto.h"
+#include "attestors/core/echo.h"
 #include "attestors/core/status.h"
 
 namespace twi::appraisal {
@@ -97,6 +98,11 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
     return absl::InvalidArgumentError("unexpected second payload on one attestation stream");
   }
   state_ = State::kDone;  // until the payload is accepted
+  if (payload.size() > kMaxPayloadBytes) {
+    return absl::InvalidArgumentError(twi::StrCat("attestation payload is ", payload.size(),
+                                                  " bytes, more than the limit of ",
+                                                  kMaxPayloadBytes));
+  }
   twi::v1::Payload p;
   if (payload.empty() || !p.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::InvalidArgumentError(twi::StrCat(
@@ -120,14 +126,20 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
     }
   }
   if (wanted_.empty() && !verifier_->options().insecure_allow_no_tee) {
-    std::string offered;
+    // Bounded: a payload may list thousands of kinds, the error names the first few.
+    std::vector<std::string> offered;
     for (int k : p.evidence_kinds()) {
-      offered += (offered.empty() ? "" : ", ") + KindName(static_cast<twi::v1::EvidenceKind>(k));
+      if (offered.size() == kEchoMaxItems) break;
+      offered.push_back(KindName(static_cast<twi::v1::EvidenceKind>(k)));
+    }
+    std::string listed = EchoList(offered);
+    if (size_t more = p.evidence_kinds_size() - offered.size(); more > 0) {
+      listed = twi::StrCat(listed, " and ", more, " more");
     }
     return checks_.Fail(
         "payload.tee_evidence",
         twi::StrCat("agent offers no TEE evidence this server verifies (offered: ",
-                     offered.empty() ? "none" : offered,
+                     offered.empty() ? "none" : listed,
                      "); an instance key alone proves nothing about the machine. Set "
                      "insecure_allow_no_tee = true in the server plugin_data to accept such "
                      "agents (development only)"));
@@ -154,6 +166,11 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
                                         "has already answered its challenge");
   }
   state_ = State::kDone;
+  if (response.size() > kMaxResponseBytes) {
+    return absl::InvalidArgumentError(twi::StrCat("challenge response is ", response.size(),
+                                                  " bytes, more than the limit of ",
+                                                  kMaxResponseBytes));
+  }
   twi::v1::ChallengeResponse r;
   if (response.empty() || !r.ParseFromArray(response.data(), static_cast<int>(response.size()))) {
     return absl::InvalidArgumentError(twi::StrCat(
@@ -247,6 +264,7 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
   out.selectors = std::move(unique);
   out.can_reattest = true;
   out.checks = checks_.checks();
+  out.fields = std::move(fields);
   return out;
 }
 

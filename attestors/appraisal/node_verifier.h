@@ -7,6 +7,7 @@
 // response, in that order, so a nonce can never be answered twice.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ struct AgentAttributes {
   bool can_reattest = true;
   std::vector<Check> checks;
   std::string claims_warning;  // set when the claims policy accepted with status "warning"
+  // The verified fields of every evidence item (e.g. "sev_snp.root"), for the log.
+  std::map<std::string, std::string> fields;
 };
 
 class NodeVerifier {

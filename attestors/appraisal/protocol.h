@@ -12,6 +12,12 @@ namespace twi::appraisal {
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr size_t kNonceSize = 32;
 
+// Largest messages the server accepts, checked before parsing (documented in the README).
+// A Payload is a ~91-byte key and a few evidence kinds; a ChallengeResponse carries one
+// report and one certificate table (a few KiB) per kind.
+inline constexpr size_t kMaxPayloadBytes = 64 * 1024;
+inline constexpr size_t kMaxResponseBytes = 1024 * 1024;
+
 // REPORT_DATA for TEE evidence: SHA-512("twi/v1" || nonce || SHA-256(instance key SPKI)).
 Bytes ReportData(ByteView nonce, ByteView instance_key_spki);
 

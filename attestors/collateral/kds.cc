@@ -3,6 +3,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "attestors/collateral/file_store.h"
 #include "attestors/core/crypto.h"
@@ -168,21 +170,57 @@ absl::StatusOr<Bytes> KdsClient::Fetch(const std::string& file, const std::strin
     return data;
   }
 
-  auto from_memory = [&]() -> std::optional<Bytes> {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<InFlight> mine;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
     auto it = memory_.find(file);
     if (it != memory_.end() && Fresh(it->second)) return it->second.data;
-    return std::nullopt;
-  };
-  auto remember = [&](const Bytes& data, std::optional<TimePoint> expires) {
+    auto running = in_flight_.find(file);
+    if (running != in_flight_.end()) {
+      std::shared_ptr<InFlight> other = running->second;
+      ++coalesced_;
+      fetched_.wait(lock, [&] { return other->done; });
+      return other->result;
+    }
+    mine = std::make_shared<InFlight>();
+    in_flight_[file] = mine;
+  }
+  absl::StatusOr<Bytes> result = FetchUncached(file, url_path, kind, not_found_on_404);
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    memory_[file] = Entry{data, expires};
-  };
-  if (auto hit = from_memory()) return *hit;
+    mine->result = result;
+    mine->done = true;
+    in_flight_.erase(file);
+  }
+  fetched_.notify_all();
+  return result;
+}
 
-  std::lock_guard<std::mutex> fetch_lock(fetch_mu_);
-  if (auto hit = from_memory()) return *hit;  // fetched by another caller while we waited
+size_t KdsClient::coalesced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return coalesced_;
+}
 
+void KdsClient::Remember(const std::string& file, const Bytes& data,
+                         std::optional<TimePoint> expires) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!memory_.contains(file)) {
+    if (memory_.size() >= std::max<size_t>(options_.max_memory_entries, 1)) {
+      std::erase_if(memory_, [&](const auto& kv) { return !Fresh(kv.second); });
+      std::erase_if(order_, [&](const std::string& f) { return !memory_.contains(f); });
+    }
+    while (memory_.size() >= std::max<size_t>(options_.max_memory_entries, 1) && !order_.empty()) {
+      memory_.erase(order_.front());
+      order_.pop_front();
+    }
+    order_.push_back(file);
+  }
+  memory_[file] = Entry{data, expires};
+}
+
+absl::StatusOr<Bytes> KdsClient::FetchUncached(const std::string& file,
+                                               const std::string& url_path, Kind kind,
+                                               bool not_found_on_404) {
   std::string disk_path =
       options_.cache_dir.empty() ? "" : absl::StrCat(options_.cache_dir, "/", file);
   if (!disk_path.empty()) {
@@ -191,7 +229,7 @@ absl::StatusOr<Bytes> KdsClient::Fetch(const std::string& file, const std::strin
       absl::StatusOr<std::optional<TimePoint>> expires = Check(*data, kind);
       // A corrupt or expired cache file is simply fetched again and overwritten.
       if (expires.ok() && Fresh(Entry{{}, *expires})) {
-        remember(*data, *expires);
+        Remember(file, *data, *expires);
         return data;
       }
     }
@@ -217,7 +255,7 @@ absl::StatusOr<Bytes> KdsClient::Fetch(const std::string& file, const std::strin
         absl::StrCat("GET ", url, ": unusable response: ", expires.status().message()));
   }
   if (Fresh(Entry{{}, *expires})) {
-    remember(body, *expires);
+    Remember(file, body, *expires);
     // A cache that cannot be written costs a refetch later, never this answer.
     if (!disk_path.empty()) WriteFileAtomic(disk_path, body, 0644).IgnoreError();
   }

@@ -25,7 +25,9 @@
 // come with the evidence).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +62,10 @@ struct KdsOptions {
   std::string cache_dir;    // empty: memory cache only
   std::string offline_dir;  // non-empty: read only from here, never touch the network
   BackoffOptions backoff;
+  // Most objects kept in memory. Evidence names chip IDs before any signature is checked, so
+  // without a bound a stream of made-up IDs could grow the cache without end; beyond it,
+  // expired entries go first, then the oldest.
+  size_t max_memory_entries = 4096;
 };
 
 class KdsClient {
@@ -79,6 +85,10 @@ class KdsClient {
   absl::StatusOr<std::string> GetCertChain(AmdProduct product, AmdKeyKind kind);
   // DER CRL signed by the ARK.
   absl::StatusOr<Bytes> GetCrl(AmdProduct product, AmdKeyKind kind);
+
+  // How many requests were answered by another caller's fetch of the same object (waiting
+  // for it instead of asking KDS again); for tests and metrics.
+  size_t coalesced() const;
 
   // URL paths (append to base_url) and cache-relative file names, exposed for tests and tools.
   static absl::StatusOr<std::string> VcekUrlPath(AmdProduct product, ByteView hwid,
@@ -109,11 +119,24 @@ class KdsClient {
   Sleeper* sleeper_;
   std::unique_ptr<Sleeper> own_sleeper_;
 
-  std::mutex mu_;  // guards memory_
+  // One fetch of one object in progress; identical concurrent requests wait for it and share
+  // its result instead of asking KDS again.
+  struct InFlight {
+    bool done = false;
+    absl::StatusOr<Bytes> result = absl::UnknownError("fetch in progress");
+  };
+  absl::StatusOr<Bytes> FetchUncached(const std::string& file, const std::string& url_path,
+                                      Kind kind, bool not_found_on_404);
+  void Remember(const std::string& file, const Bytes& data, std::optional<TimePoint> expires);
+
+  // No lock is held across a network request or a Retry-After wait: fetches of different
+  // objects proceed side by side, so one slow or rate-limited object never stalls another.
+  mutable std::mutex mu_;  // guards memory_, order_, in_flight_, coalesced_
+  std::condition_variable fetched_;
   std::map<std::string, Entry> memory_;
-  // Held across network fetches: one request at a time keeps us polite to a rate-limited
-  // service, and a second caller waiting for the same object finds it cached afterwards.
-  std::mutex fetch_mu_;
+  std::deque<std::string> order_;  // insertion order of memory_, for eviction
+  std::map<std::string, std::shared_ptr<InFlight>> in_flight_;
+  size_t coalesced_ = 0;
 };
 
 }  // namespace twi::collateral

@@ -64,10 +64,15 @@ Product ProductFromName(std::string_view name) {
   return Product::kUnknown;
 }
 
+// Family 19h: models 00h-0Fh are Milan; 10h-1Fh Genoa and A0h-AFh (Bergamo, Siena: Zen 4c)
+// run SEV-SNP under Genoa's ARK/ASK and Genoa VCEKs. Family 1Ah models 00h-11h are Turin.
+// Anything else (e.g. a later family 1Ah part) is unknown, never guessed.
 Product ProductFromCpuid(uint8_t family, uint8_t model) {
-  if (family == 0x19 && (model >> 4) == 0x0) return Product::kMilan;
-  if (family == 0x19 && (model >> 4) == 0x1) return Product::kGenoa;
-  if (family == 0x1A) return Product::kTurin;
+  if (family == 0x19 && model <= 0x0F) return Product::kMilan;
+  if (family == 0x19 && ((model >= 0x10 && model <= 0x1F) || (model >= 0xA0 && model <= 0xAF))) {
+    return Product::kGenoa;
+  }
+  if (family == 0x1A && model <= 0x11) return Product::kTurin;
   return Product::kUnknown;
 }
 

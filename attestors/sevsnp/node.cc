@@ -131,8 +131,10 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
       if (it->second.next_update() && clock_->Now() < *it->second.next_update()) return it->second;
       crls_.erase(it);
     }
-    if (std::chrono::steady_clock::now() < crl_retry_after_) {
-      *why = "the last CRL fetch failed; retrying later";
+    auto retry = crl_retry_after_.find(cache_key);
+    if (retry != crl_retry_after_.end() && std::chrono::steady_clock::now() < retry->second) {
+      *why = twi::StrCat("the last fetch of the ", ProductName(product), " ",
+                         SigningKeyName(key), " crl failed; retrying later");
       return std::nullopt;
     }
   }
@@ -144,6 +146,7 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
     if (crl.ok()) {
       std::lock_guard<std::mutex> l(crl_mu_);
       crls_.insert_or_assign(cache_key, *crl);
+      crl_retry_after_.erase(cache_key);
       return *std::move(crl);
     }
     *why = std::string(crl.status().message());
@@ -151,9 +154,49 @@ std::optional<Crl> SnpAppraiser::FetchCrl(Product product, SigningKey key, std::
     *why = std::string(der.status().message());
   }
   std::lock_guard<std::mutex> l(crl_mu_);
-  crl_retry_after_ = std::chrono::steady_clock::now() + kCrlRetryDelay;
+  crl_retry_after_[cache_key] = std::chrono::steady_clock::now() + kCrlRetryDelay;
   return std::nullopt;
 }
+
+absl::StatusOr<Certificate> SnpAppraiser::FetchVcek(const AttestationReport& report,
+                                                    CheckList* checks) const {
+  Product product = report.product != Product::kUnknown ? report.product : options_.product;
+  if (product == Product::kUnknown) {
+    return checks->Fail("collateral.vcek",
+                        "the report does not name its product (version 2) and no VCEK came "
+                        "with it; set sev_snp.product to fetch the VCEK",
+                        absl::StatusCode::kInvalidArgument);
+  }
+  TcbVersion tcb = DecodeTcb(report.reported_tcb.raw, product);
+  collateral::KdsTcb kt{tcb.fmc, tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode};
+  ByteView hwid(report.chip_id.data(), product == Product::kTurin ? 8 : 64);
+  auto der = options_.kds->GetVcek(ToKdsProduct(product), hwid, kt);
+  if (!der.ok()) {
+    return checks->Fail("collateral.vcek", std::string(der.status().message()), der.status().code());
+  }
+  auto cert = Certificate::FromDer(*der);
+  if (!cert.ok()) {
+    return checks->Fail("collateral.vcek", std::string(cert.status().message()),
+                        absl::StatusCode::kUnavailable);
+  }
+  checks->Pass("collateral.vcek", "VCEK fetched from AMD KDS (or its cache)");
+  return cert;
+}
+
+namespace {
+
+// True when a VCEK's TCB extensions do not match the report's REPORTED_TCB: the host's
+// certificate table still holds the VCEK of an older TCB (e.g. after a firmware update).
+bool StaleVcek(const Certificate& vcek, const AttestationReport& report, Product product) {
+  if (product == Product::kUnknown) return false;
+  auto ext = ParseAmdExtensions(vcek);
+  if (!ext.ok()) return false;  // the verifier reports that with its own check
+  TcbVersion t = DecodeTcb(report.reported_tcb.raw, product);
+  return ext->bl_spl != t.bootloader || ext->tee_spl != t.tee || ext->snp_spl != t.snp ||
+         ext->ucode_spl != t.microcode || (t.has_fmc && ext->fmc_spl != t.fmc);
+}
+
+}  // namespace
 
 absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteView cert_table,
                                                     const std::optional<Certificate>& given,
@@ -180,7 +223,13 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
   std::vector<Certificate> chain(extra_certs.begin(), extra_certs.end());
   std::optional<Certificate> endorsement = given;
   const SigningKey key = report.signer_info.signing_key;
+  const bool from_table = !given.has_value();
   for (const auto& e : *entries) {
+    // Only the entries this report can use are parsed: a host may add vendor blobs under
+    // GUIDs of its own (GHCB spec: unknown entries are ignored).
+    const bool endorsement_entry = (key == SigningKey::kVcek && e.guid == kGuidVcek) ||
+                                   (key == SigningKey::kVlek && e.guid == kGuidVlek);
+    if (!endorsement_entry && e.guid != kGuidAsk && e.guid != kGuidArk) continue;
     auto cert = Certificate::Parse(e.data);
     if (!cert.ok()) {
       return checks->Fail("evidence.cert_table",
@@ -188,34 +237,25 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
                                       cert.status().message()),
                           absl::StatusCode::kInvalidArgument);
     }
-    if ((key == SigningKey::kVcek && e.guid == kGuidVcek) ||
-        (key == SigningKey::kVlek && e.guid == kGuidVlek)) {
+    if (endorsement_entry) {
       if (!endorsement) endorsement = *cert;
-    } else if (e.guid == kGuidAsk || e.guid == kGuidArk) {
+    } else {
       chain.push_back(*std::move(cert));
     }
   }
-  if (!endorsement && key == SigningKey::kVcek && options_.kds != nullptr && !simulated) {
+  const bool can_fetch = key == SigningKey::kVcek && options_.kds != nullptr && !simulated;
+  if (endorsement && from_table && can_fetch) {
     Product product = report.product != Product::kUnknown ? report.product : options_.product;
-    if (product == Product::kUnknown) {
-      return checks->Fail("collateral.vcek",
-                          "the report does not name its product (version 2) and no VCEK came "
-                          "with it; set sev_snp.product to fetch the VCEK",
-                          absl::StatusCode::kInvalidArgument);
+    if (StaleVcek(*endorsement, report, product)) {
+      checks->Pass("evidence.vcek",
+                   "the certificate table's VCEK is for another TCB than REPORTED_TCB; "
+                   "fetching the current one");
+      endorsement.reset();
     }
-    TcbVersion tcb = DecodeTcb(report.reported_tcb.raw, product);
-    collateral::KdsTcb kt{tcb.fmc, tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode};
-    ByteView hwid(report.chip_id.data(), product == Product::kTurin ? 8 : 64);
-    auto der = options_.kds->GetVcek(ToKdsProduct(product), hwid, kt);
-    if (!der.ok()) {
-      checks->Fail("collateral.vcek", std::string(der.status().message()), der.status().code());
-      return absl::Status(der.status().code(),
-                          twi::StrCat("collateral.vcek: ", der.status().message()));
-    }
-    auto cert = Certificate::FromDer(*der);
-    if (!cert.ok()) return checks->Fail("collateral.vcek", std::string(cert.status().message()), absl::StatusCode::kUnavailable);
-    endorsement = *std::move(cert);
-    checks->Pass("collateral.vcek", "VCEK fetched from AMD KDS (or its cache)");
+  }
+  if (!endorsement && can_fetch) {
+    TWI_ASSIGN_OR_RETURN(Certificate vcek, FetchVcek(report, checks));
+    endorsement = std::move(vcek);
   }
   if (!endorsement) {
     return checks->Fail(
@@ -234,19 +274,22 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
   vo.extra_trusted_roots = options_.extra_roots;
   vo.allow_simulation_roots = !options_.extra_roots.empty();
   if (simulated) {
-    for (const auto& c : chain) {
-      if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
+    // With roots configured, simulated evidence must chain to one of them (pin the simulator's
+    // ark.pem). Without, the simulator root the evidence carries is taken as is: anyone can
+    // mint such evidence, which is what insecure_simulation_roots accepts (and warns about).
+    if (options_.extra_roots.empty()) {
+      for (const auto& c : chain) {
+        if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
+      }
     }
     vo.allow_simulation_roots = true;
   }
   if (options_.crl != CrlMode::kOff && !simulated) {
-    std::string why;
-    Product product = report.product != Product::kUnknown ? report.product : options_.product;
-    vo.crl = FetchCrl(product, key, &why);
-    if (!vo.crl && options_.crl == CrlMode::kRequire) {
-      return checks->Fail("cert.crl", twi::StrCat("no AMD CRL available (", why,
-                                                   ") and sev_snp.crl = \"require\""));
-    }
+    // The verifier asks for the CRL once the chain is verified, for that chain's root product
+    // and intermediate kind: nothing from the report picks it.
+    vo.crl_source = [this](Product root_product, bool asvk, std::string* why) {
+      return FetchCrl(root_product, asvk ? SigningKey::kVlek : SigningKey::kVcek, why);
+    };
     vo.crl_policy = options_.crl == CrlMode::kRequire ? CrlPolicy::kRequire : CrlPolicy::kAllowMissing;
   }
   return VerifyReport(report, *endorsement, chain, vo, *checks, &cache_);
@@ -274,6 +317,11 @@ absl::StatusOr<appraisal::EvidenceResult> SnpAppraiser::Appraise(const twi::v1::
   TWI_RETURN_IF_ERROR(sevsnp::Appraise(r, options_.policy, *checks));
   appraisal::EvidenceResult out;
   out.selectors = Selectors(r);
+  // Which kind of root verified the evidence: AMD's pinned ARKs, or a configured extra root
+  // (or the simulator's, with insecure_simulation_roots).
+  const char* root = v.builtin_root ? "amd" : "extra";
+  out.selectors.push_back(twi::StrCat("sev-snp:root:", root));
+  out.fields["sev_snp.root"] = twi::StrCat(root, " ", v.root_label, " sha256:", v.root_fingerprint.substr(0, 16));
   if (snp.simulated()) out.selectors.push_back("sev-snp:simulated:true");
   auto claims = Claims(r);
   for (const char* k : {"chip_id", "measurement", "host_data", "report_id"}) {

@@ -70,14 +70,20 @@ class SnpAppraiser final : public appraisal::EvidenceAppraiser {
   const SnpPolicy& policy() const { return options_.policy; }
 
  private:
+  // The CRL for a verified root's product and intermediate kind (see VerifyOptions).
   std::optional<Crl> FetchCrl(Product product, SigningKey key, std::string* why) const;
+  // The VCEK from KDS for the report's chip and REPORTED_TCB.
+  absl::StatusOr<Certificate> FetchVcek(const AttestationReport& report, CheckList* checks) const;
 
   SnpAppraiserOptions options_;
   SystemClock system_clock_;
   const Clock* clock_;
   mutable VerificationCache cache_;
   mutable std::mutex crl_mu_;
-  mutable std::chrono::steady_clock::time_point crl_retry_after_{};
+  // After a failed CRL fetch, when to try again, per (product, signing key) of the verified
+  // chain: a failure for one never makes another skip its check.
+  mutable std::map<std::pair<Product, SigningKey>, std::chrono::steady_clock::time_point>
+      crl_retry_after_;
   // Parsed CRLs by (product, signing key), kept until their nextUpdate so the hot path does
   // not parse the same DER on every attestation.
   mutable std::map<std::pair<Product, SigningKey>, Crl> crls_;

@@ -25,6 +25,8 @@ struct VerificationCache::Entry {
   TimePoint valid_from{}, valid_until{};
   std::string endorsement_label, endorsement_fp, root_label, root_fp;
   bool builtin_root = false;
+  std::string crl_fp;        // SHA-256 of the CRL applied; "" when none was
+  std::string root_subject;  // to tell whether a CRL speaks for this root
   // Details of the checks the cold path recorded, replayed on hits.
   std::string chain_detail, validity_detail, crl_detail, key_detail, ext_detail;
 };
@@ -81,7 +83,8 @@ std::string TrustContext(const VerifyOptions& o) {
   if (o.allow_simulation_roots) {
     for (const Certificate& r : o.extra_trusted_roots) s.append(AsString(r.sha256()));
   }
-  s.append(o.crl.has_value() ? AsString(o.crl->sha256()) : "no-crl");
+  // With a CRL source the CRL is re-checked on each hit instead (see CrlStillCurrent).
+  s.append(o.crl.has_value() ? AsString(o.crl->sha256()) : o.crl_source ? "crl-source" : "no-crl");
   s.append(o.crl_policy == CrlPolicy::kRequire ? ":require" : ":allow-missing");
   return s;
 }
@@ -99,6 +102,8 @@ std::vector<Anchor> TrustedRoots(const VerifyOptions& o) {
   }
   if (o.allow_simulation_roots) {
     for (const Certificate& r : o.extra_trusted_roots) {
+      // A root named ARK-<product> is scoped to that product: report.product refuses a report
+      // of another. (The server's configuration only accepts extra roots named so.)
       std::string cn = r.subject_cn();
       Product p = absl::StartsWith(cn, "ARK-") ? ProductFromName(cn.substr(4)) : Product::kUnknown;
       roots.push_back({&r, false, p});
@@ -209,6 +214,7 @@ absl::StatusOr<std::shared_ptr<const Entry>> VerifyEndorsement(
                              "; want ", cn == "SEV-VCEK" ? "an ask" : "an asvk"));
   }
   e->root_label = root.label();
+  e->root_subject = root.subject();
   e->root_fp = root.fingerprint_hex();
   e->builtin_root = built->root.builtin;
   e->root_product = built->root.product;
@@ -229,18 +235,33 @@ absl::StatusOr<std::shared_ptr<const Entry>> VerifyEndorsement(
                                     "; chain valid until ", FormatRfc3339(e->valid_until));
   checks.Pass("cert.validity", e->validity_detail);
 
-  if (o.crl.has_value()) {
+  std::optional<Crl> crl = o.crl;
+  std::string why = "no crl given";
+  const bool from_source = !crl && o.crl_source;
+  if (from_source) crl = o.crl_source(built->root.product, e->is_vlek, &why);
+  if (from_source && crl && !built->root.builtin && crl->issuer() != root.subject()) {
+    why = absl::StrCat("the crl at hand is issued by \"", crl->issuer(), "\", not by extra root ",
+                       root.label());
+    crl.reset();
+  }
+  if (crl.has_value()) {
     const Certificate subjects[] = {inter, leaf};
-    absl::Status s = CheckCrl(*o.crl, root, subjects, o.time);
+    absl::Status s = CheckCrl(*crl, root, subjects, o.time);
     if (!s.ok()) return Fail(checks, "cert.crl", std::string(s.message()));
-    e->valid_from = std::max(e->valid_from, o.crl->this_update());
-    if (o.crl->next_update()) e->valid_until = std::min(e->valid_until, *o.crl->next_update());
-    e->crl_detail = absl::StrCat("crl of ", root.label(), " (sha256 ", ShortHex(o.crl->sha256()),
+    e->valid_from = std::max(e->valid_from, crl->this_update());
+    if (crl->next_update()) e->valid_until = std::min(e->valid_until, *crl->next_update());
+    e->crl_fp = std::string(AsString(crl->sha256()));
+    e->crl_detail = absl::StrCat("crl of ", root.label(), " (sha256 ", ShortHex(crl->sha256()),
                                  ") does not list ", inter.label());
   } else if (o.crl_policy == CrlPolicy::kRequire) {
-    return Fail(checks, "cert.crl", "no crl given, but the crl policy requires one");
+    // Collateral a source could not deliver now may be there on the next attempt.
+    return checks.Fail("cert.crl",
+                       absl::StrCat("no AMD CRL available (", why,
+                                    ") and the crl policy requires one"),
+                       from_source ? absl::StatusCode::kUnavailable
+                                   : absl::StatusCode::kInvalidArgument);
   } else {
-    e->crl_detail = "skipped: no crl given (crl policy allow-missing)";
+    e->crl_detail = absl::StrCat("skipped: ", why, " (crl policy allow-missing)");
   }
   checks.Pass("cert.crl", e->crl_detail);
 
@@ -448,6 +469,18 @@ absl::StatusOr<VerifiedReport> Finish(const AttestationReport& report, const Ent
 
 std::string CacheKey(const Bytes& der_sha256) { return std::string(AsString(der_sha256)); }
 
+// With a CRL source, a cached result stands only while the source would hand the same CRL (or
+// still none) for the entry's verified root: a newly published or newly reachable CRL sends
+// the endorsement through the cold path again.
+bool CrlStillCurrent(const Entry& e, const VerifyOptions& o) {
+  if (o.crl.has_value() || !o.crl_source) return true;
+  std::string why;
+  std::optional<Crl> crl = o.crl_source(e.root_product, e.is_vlek, &why);
+  std::string fp = crl ? std::string(AsString(crl->sha256())) : "";
+  if (!e.builtin_root && crl && crl->issuer() != e.root_subject) fp.clear();  // not applicable
+  return fp == e.crl_fp;
+}
+
 }  // namespace
 
 absl::StatusOr<VerifiedReport> VerifyReport(const AttestationReport& report,
@@ -461,7 +494,8 @@ absl::StatusOr<VerifiedReport> VerifyReport(const AttestationReport& report,
   std::string context = TrustContext(options);
   std::string key = CacheKey(endorsement.sha256());
   if (cache != nullptr) {
-    if (auto e = CacheAccess::Lookup(*cache, key, context, options.time)) {
+    auto e = CacheAccess::Lookup(*cache, key, context, options.time);
+    if (e && CrlStillCurrent(*e, options)) {
       ReplayCached(*e, checks);
       return Finish(report, *e, options, checks, /*hit=*/true);
     }
@@ -485,8 +519,8 @@ absl::StatusOr<VerifiedReport> VerifyReportBytes(ByteView report_bytes, ByteView
   bool pem = AsString(endorsement).find("-----BEGIN") != std::string_view::npos;
   if (cache != nullptr && !pem) {
     std::string context = TrustContext(options);
-    if (auto e = CacheAccess::Lookup(*cache, CacheKey(Sha256(endorsement)), context,
-                                     options.time)) {
+    auto e = CacheAccess::Lookup(*cache, CacheKey(Sha256(endorsement)), context, options.time);
+    if (e && CrlStillCurrent(*e, options)) {
       checks.Pass("report.structure", absl::StrCat("version ", report->version, ", ",
                                                    kReportSize, " bytes"));
       TWI_RETURN_IF_ERROR(CheckSigningKeyPresent(*report, checks));

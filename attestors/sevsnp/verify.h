@@ -15,6 +15,7 @@
 // A failure returns INVALID_ARGUMENT "<check>: <detail>" (got/want in the detail).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,13 @@ struct VerifyOptions {
   bool allow_simulation_roots = false;
   // An AMD KDS CRL (signed by the ARK); it covers the ASK/ASVK the chain goes through.
   std::optional<Crl> crl;
+  // Where the CRL comes from when `crl` is unset. Asked only after the chain is verified, with
+  // the verified root's product and whether the intermediate is an ASVK, so that unverified
+  // input never picks which CRL is fetched nor makes the check skip. nullopt (with `why`)
+  // when none is at hand. A CRL whose issuer is not the chain's root is not applied to a
+  // chain anchored in an extra root (AMD's CRL does not speak for it); for a built-in root it
+  // fails cert.crl.
+  std::function<std::optional<Crl>(Product root_product, bool asvk, std::string* why)> crl_source;
   CrlPolicy crl_policy = CrlPolicy::kAllowMissing;
 };
 

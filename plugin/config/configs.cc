@@ -29,6 +29,29 @@ void ReadCommon(Reader& r, std::string_view trust_domain, Common* c) {
   }
 }
 
+// Defaults that accept more than most deployments want. They stay open so a first setup
+// works, but Configure and Validate say so (README "Open defaults").
+void AddOpenDefaultWarnings(const SnpSettings& s, std::vector<std::string>* warnings) {
+  const sevsnp::SnpPolicy& p = s.policy;
+  if (p.measurements.empty() && p.host_data.empty() && p.id_key_digests.empty()) {
+    warnings->push_back(
+        "sev_snp: no measurements, host_data or id_key_digests allow-list is set: any genuine "
+        "SEV-SNP guest of any cloud tenant is accepted (registration entries must then select "
+        "on sev-snp:measurement); pin the images you run");
+  }
+  if (p.min_tcb.empty()) {
+    warnings->push_back(
+        "sev_snp.min_tcb is not set: reports at any TCB are accepted, including firmware and "
+        "microcode with known vulnerabilities; set the minimum your fleet runs");
+  }
+  if (!s.extra_root_files.empty()) {
+    warnings->push_back(twi::StrCat(
+        "sev_snp.extra_roots: ", s.extra_root_files.size(),
+        " root file(s) besides AMD's are trusted, each only for the product its ARK names; "
+        "evidence they verify carries the selector sev-snp:root:extra"));
+  }
+}
+
 }  // namespace
 
 void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
@@ -176,8 +199,14 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   }
   if (c.insecure_simulation_roots) {
     c.warnings.push_back(
-        "insecure_simulation_roots = true: evidence signed by the software simulator is accepted");
+        c.sev_snp.extra_root_files.empty()
+            ? "insecure_simulation_roots = true: evidence signed by the software simulator is "
+              "accepted, anchored in whatever simulator root it carries (anyone can mint it); "
+              "list the simulator's ark.pem in sev_snp.extra_roots to trust only that one"
+            : "insecure_simulation_roots = true: evidence signed by the software simulator is "
+              "accepted when it chains to a root in sev_snp.extra_roots");
   }
+  AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;

@@ -39,7 +39,8 @@ constexpr std::array kServer = {
            "\"{instance_key_hash}\"",
            "Suffix of the agent ID after spiffe://<trust domain>/spire/agent/twi/. Placeholders: "
            "{instance_key_hash}, {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, "
-           "{sev_snp.report_id}."},
+           "{sev_snp.report_id}. Must contain {instance_key_hash} or {sev_snp.report_id}: the "
+           "others are shared between VMs or chosen by the host."},
     KeyDoc{"insecure_allow_no_tee", "bool", "false", "false",
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
@@ -76,10 +77,14 @@ constexpr std::array kServer = {
     KeyDoc{"sev_snp.product", "string", "", "\"milan\"",
            "Product of version-2 reports (which do not name it): milan, genoa or turin."},
     KeyDoc{"sev_snp.extra_roots", "list of strings", "", "[]",
-           "PEM files of additional ARKs to trust beside AMD's built-in Milan, Genoa and Turin roots."},
+           "PEM files of additional ARKs to trust beside AMD's built-in Milan, Genoa and Turin roots. "
+           "Each must be a self-issued ARK whose CN names its product (ARK-Milan, ARK-Genoa, "
+           "ARK-Turin) and is trusted for that product only; evidence it verifies gets "
+           "sev-snp:root:extra. Configure warns."},
     KeyDoc{"sev_snp.crl", "string", "\"if-available\"", "\"require\"",
-           "AMD CRL checking: \"if-available\" (check when KDS or the cache has one), \"require\", "
-           "or \"off\"."},
+           "AMD CRL checking: \"if-available\" (check when KDS or the cache has one), \"require\" "
+           "(UNAVAILABLE while none can be had), or \"off\". The CRL is the one of the verified "
+           "chain's root and key type."},
     KeyDoc{"sev_snp.kds_base_url", "string", "\"https://kdsintf.amd.com\"", "\"https://kdsintf.amd.com\"",
            "AMD KDS (or a proxy) for VCEKs missing from the evidence, chains and CRLs; \"\" never "
            "fetches."},

@@ -8,14 +8,19 @@
 #include <chrono>
 #include <ctime>
 
+#include "attestors/core/echo.h"
 #include "nlohmann/json.hpp"
 
 namespace twi::log {
 namespace {
 
-// Fields travel inside spdlog's payload after this separator, so the formatter (which only
-// sees the payload) can emit them as JSON members.
-constexpr char kFieldSep = '\x1f';
+// The fields of the entry being logged on this thread. They travel beside spdlog's payload,
+// never inside it: no byte of a value (a certificate CN, a peer's input) can end a field and
+// start another. spdlog's synchronous loggers format on the calling thread.
+thread_local const Fields* tl_fields = nullptr;
+
+// Longest field value written; longer ones are cut (EchoText says how much was left out).
+constexpr size_t kMaxFieldBytes = 4096;
 
 std::string& Module() {
   static std::string m = "twi";
@@ -35,20 +40,9 @@ std::string_view LevelName(spdlog::level::level_enum l) {
 class HclogFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    std::string_view payload(msg.payload.data(), msg.payload.size());
-    Fields fields;
-    size_t sep = payload.find(kFieldSep);
-    std::string_view text = payload.substr(0, sep);
-    while (sep != std::string_view::npos) {
-      size_t key_end = payload.find(kFieldSep, sep + 1);
-      size_t val_end = key_end == std::string_view::npos ? key_end : payload.find(kFieldSep, key_end + 1);
-      if (key_end == std::string_view::npos) break;
-      fields.emplace_back(std::string(payload.substr(sep + 1, key_end - sep - 1)),
-                          std::string(payload.substr(key_end + 1, val_end == std::string_view::npos
-                                                                      ? std::string_view::npos
-                                                                      : val_end - key_end - 1)));
-      sep = val_end;
-    }
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    static const Fields kNone;
+    const Fields& fields = tl_fields != nullptr ? *tl_fields : kNone;
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
     std::string line = FormatLine(LevelName(msg.level), Module(), text, fields, micros);
     line += '\n';
@@ -69,14 +63,9 @@ void Install(std::shared_ptr<spdlog::logger> logger) {
 void Emit(spdlog::level::level_enum level, std::string_view msg, const Fields& fields) {
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
-  std::string payload(msg);
-  for (const auto& [k, v] : fields) {
-    payload += kFieldSep;
-    payload += k;
-    payload += kFieldSep;
-    payload += v;
-  }
-  logger->log(level, spdlog::string_view_t(payload.data(), payload.size()));
+  tl_fields = &fields;
+  logger->log(level, spdlog::string_view_t(msg.data(), msg.size()));
+  tl_fields = nullptr;
 }
 
 }  // namespace
@@ -94,12 +83,14 @@ std::string FormatLine(std::string_view level, std::string_view module, std::str
   // ordered_json keeps @level/@message/@module/@timestamp first, then fields in order.
   nlohmann::ordered_json j;
   j["@level"] = std::string(level);
-  j["@message"] = std::string(msg);
+  j["@message"] = EchoText(msg, kMaxFieldBytes);
   j["@module"] = std::string(module);
   j["@timestamp"] = std::string(ts);
   for (const auto& [k, v] : fields) {
     if (k.empty() || k[0] == '@') continue;  // never let a field replace a reserved key
-    j[k] = v;
+    // Control characters are written as \xNN text: JSON would escape them, but SPIRE may
+    // re-render the entry as plain text, where a newline would forge a log line.
+    j[EchoText(k, 64)] = EchoText(v, kMaxFieldBytes);
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

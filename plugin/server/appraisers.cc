@@ -2,6 +2,7 @@
 
 #include "attestors/collateral/http.h"
 #include "attestors/collateral/kds.h"
+#include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
 #include "attestors/sevsnp/node.h"
@@ -48,7 +49,18 @@ absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config:
     if (!certs.ok()) {
       return absl::InvalidArgumentError(twi::StrCat("sev_snp.extra_roots: \"", f, "\": ", certs.status().message()));
     }
-    o.extra_roots.insert(o.extra_roots.end(), certs->begin(), certs->end());
+    for (const Certificate& c : *certs) {
+      // Scoped: each extra root is trusted only for the product its ARK names.
+      std::string cn = c.subject_cn();
+      if (!c.IsSelfIssued() || cn.rfind("ARK-", 0) != 0 ||
+          sevsnp::ProductFromName(cn.substr(4)) == sevsnp::Product::kUnknown) {
+        return absl::InvalidArgumentError(twi::StrCat(
+            "sev_snp.extra_roots: \"", f, "\": certificate \"", EchoText(c.subject()),
+            "\" is not a self-issued ARK naming its product (CN ARK-Milan, ARK-Genoa or "
+            "ARK-Turin); an extra root is trusted only for the product it names"));
+      }
+      o.extra_roots.push_back(c);
+    }
   }
   return o;
 }

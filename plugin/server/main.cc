@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "absl/strings/str_join.h"
 #include "attestors/appraisal/node_verifier.h"
@@ -104,7 +105,7 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
     if (!verifier) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not configured");
     std::string peer;
     auto md = ctx->client_metadata().find("x-forwarded-client-ip");
-    if (md != ctx->client_metadata().end()) peer = std::string(md->second.data(), md->second.size());
+    if (md != ctx->client_metadata().end()) peer = EchoText(std::string_view(md->second.data(), md->second.size()), 64);
 
     appraisal::NodeSession session(verifier);
     pb::AttestRequest req;
@@ -127,10 +128,14 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
     if (!attrs.ok()) return Reject(peer, attrs.status());
     if (!attrs->claims_warning.empty()) log::Warn("claims policy warning", {{"warning", attrs->claims_warning}});
     std::string known = AgentStoreStatus(attrs->spiffe_id);
-    log::Info("agent attested", {{"agent_id", attrs->spiffe_id},
-                                 {"selectors", absl::StrJoin(attrs->selectors, ",")},
-                                 {"agent", known.empty() ? "unknown" : known},
-                                 {"peer", peer}});
+    log::Fields fields = {{"agent_id", attrs->spiffe_id},
+                          {"selectors", absl::StrJoin(attrs->selectors, ",")},
+                          {"agent", known.empty() ? "unknown" : known},
+                          {"peer", peer}};
+    for (const char* k : {"sev_snp.root"}) {  // built-in or extra root, for the audit trail
+      if (auto it = attrs->fields.find(k); it != attrs->fields.end()) fields.emplace_back("root", it->second);
+    }
+    log::Info("agent attested", fields);
     pb::AttestResponse done;
     auto* a = done.mutable_agent_attributes();
     a->set_spiffe_id(attrs->spiffe_id);
@@ -141,12 +146,16 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
   }
 
  private:
+  // Errors may quote the agent's input: they are bounded (and escaped) before they reach the
+  // log or travel back through SPIRE, whatever the check that produced them.
   grpc::Status Reject(const std::string& peer, const absl::Status& s) {
+    std::string message = EchoText(std::string(s.message()), kMaxErrorBytes);
     log::Warn("attestation rejected", {{"code", absl::StatusCodeToString(s.code())},
-                                       {"error", std::string(s.message())},
+                                       {"error", message},
                                        {"peer", peer}});
-    return runtime::ToGrpc(s);
+    return runtime::ToGrpc(absl::Status(s.code(), message));
   }
+  static constexpr size_t kMaxErrorBytes = 2048;
 
   std::mutex mu_;
   std::shared_ptr<const appraisal::NodeVerifier> verifier_;

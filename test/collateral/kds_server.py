@@ -7,9 +7,10 @@ until it receives SIGTERM or its stdin closes (so it never outlives a crashed te
 Requests to ordinary paths are answered from routes, keyed by the exact request target (path
 plus query string). Routes and counters are managed through GET requests under /_admin/:
 
-  /_admin/route?target=T&file=F[&status=S][&fail429=N][&retry_after=V][&content_type=C]
+  /_admin/route?target=T&file=F[&status=S][&fail429=N][&retry_after=V][&content_type=C][&delay_ms=D]
       answer T with the bytes of file F (absolute path) and status S (default 200); the first N
-      requests get 429 instead, with "Retry-After: V" when V is given
+      requests get 429 instead, with "Retry-After: V" when V is given; every answer is held
+      back D milliseconds (a slow KDS)
   /_admin/route?target=T&status=404      a route without a body
   /_admin/count?target=T                 how many requests T received ("*" = all targets)
   /_admin/log                            every request target received, one per line
@@ -23,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 
 
@@ -62,6 +64,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "fail429": int(params.get("fail429", "0")),
                     "retry_after": params.get("retry_after"),
                     "content_type": params.get("content_type", "application/octet-stream"),
+                    "delay_ms": int(params.get("delay_ms", "0")),
                 }
                 return self._send(200, b"ok\n")
             if path == "/_admin/count":
@@ -89,6 +92,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             STATE.counts[target] = STATE.counts.get(target, 0) + 1
             STATE.log.append(target)
             route = STATE.routes.get(target)
+        if route is not None and route["delay_ms"] > 0:
+            time.sleep(route["delay_ms"] / 1000.0)
+        with STATE.lock:
             if route is not None and route["fail429"] > 0:
                 route["fail429"] -= 1
                 headers = {}

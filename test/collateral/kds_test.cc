@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <thread>
 #include <vector>
 
 #include "attestors/collateral/file_store.h"
@@ -361,6 +364,125 @@ TEST_F(collateral_kds_server, OfflineDirectoryNeedsNoNetwork) {
             std::string::npos)
       << junk.status();
   EXPECT_EQ(server_.Count(), 3);
+}
+
+// ---- Issue 11 (2): attacker-chosen collateral lookups must not stall other attestations ----
+
+// Serves `body` for every URL; requests whose URL contains `gate_on` wait until Open().
+class GatedGetter : public HttpGetter {
+ public:
+  GatedGetter(std::string body, int status, std::string gate_on)
+      : body_(std::move(body)), status_(status), gate_on_(std::move(gate_on)) {}
+  absl::StatusOr<HttpResponse> Get(const std::string& url) override {
+    std::unique_lock<std::mutex> l(mu_);
+    ++calls_;
+    if (!gate_on_.empty() && url.find(gate_on_) != std::string::npos) {
+      ++blocked_;
+      cv_.notify_all();
+      cv_.wait(l, [&] { return open_; });
+    }
+    HttpResponse r;
+    r.status = status_;
+    r.body = body_;
+    return r;
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Waits (bounded: a liveness guard, not a timing assertion) until `n` requests are held.
+  bool WaitBlocked(int n) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, seconds(60), [&] { return blocked_ >= n; });
+  }
+  int calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
+  // Opens the gate when it goes out of scope, so a failed assertion never leaves a caller
+  // blocked (declare it after the futures that wait for those callers).
+  struct OpenOnExit {
+    GatedGetter& g;
+    ~OpenOnExit() { g.Open(); }
+  };
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string body_;
+  int status_;
+  std::string gate_on_;
+  bool open_ = false;
+  int calls_ = 0, blocked_ = 0;
+};
+
+class KdsAttackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sevsnp::SimOptions o;
+    sim_ = sevsnp::SnpSimulator::Create(o).value();
+  }
+  std::unique_ptr<KdsClient> Client(HttpGetter* http, size_t max_entries = 4096) {
+    KdsOptions options;
+    options.base_url = "http://kds.invalid";
+    options.max_memory_entries = max_entries;
+    options.backoff.max_attempts = 1;
+    return KdsClient::Create(options, http, &clock_, &sleeper_).value();
+  }
+  static Bytes Hwid(uint8_t b) { return Bytes(64, b); }
+  ManualClock clock_{std::chrono::system_clock::from_time_t(1767225600)};
+  RecordingSleeper sleeper_;
+  std::unique_ptr<sevsnp::SnpSimulator> sim_;
+};
+using AttackKds = KdsAttackTest;
+
+// A fetch stuck on KDS (slow, rate limited, Retry-After) for one chip does not hold a lock
+// that another chip's fetch needs. Before the fix a single fetch lock serialized them all.
+TEST_F(AttackKds, StuckFetchDoesNotStallADifferentOne) {
+  Bytes der = sim_->vcek_der();
+  GatedGetter http(std::string(AsString(der)), 200, HexEncode(Hwid(0xAA)));
+  auto client = Client(&http);
+  auto stuck = std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xAA), {}); });
+  GatedGetter::OpenOnExit open_stuck{http};
+  ASSERT_TRUE(http.WaitBlocked(1));
+  auto other = std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xBB), {}); });
+  ASSERT_EQ(other.wait_for(seconds(60)), std::future_status::ready) << "blocked behind another chip's fetch";
+  EXPECT_TRUE(other.get().ok());
+  http.Open();
+  EXPECT_TRUE(stuck.get().ok());
+}
+
+// Identical concurrent requests share one KDS request, including its failure (which is not
+// cached, so without coalescing every waiter would ask again).
+TEST_F(AttackKds, IdenticalFetchesCoalesce) {
+  GatedGetter http("not found", 404, "/vcek/");
+  auto client = Client(&http);
+  constexpr int kCallers = 8;
+  std::vector<std::future<absl::StatusOr<Bytes>>> calls;
+  for (int i = 0; i < kCallers; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xCC), {}); }));
+  }
+  GatedGetter::OpenOnExit open_all{http};
+  ASSERT_TRUE(http.WaitBlocked(1));
+  for (int i = 0; i < 6000 && client->coalesced() < kCallers - 1; ++i) std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(client->coalesced(), size_t{kCallers - 1});
+  http.Open();
+  for (auto& c : calls) EXPECT_EQ(c.get().status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(http.calls(), 1);
+}
+
+// Made-up chip IDs cannot grow the memory cache without bound: the oldest entries go.
+TEST_F(AttackKds, MemoryCacheIsBounded) {
+  Bytes der = sim_->vcek_der();
+  GatedGetter http(std::string(AsString(der)), 200, "");
+  auto client = Client(&http, /*max_entries=*/3);
+  for (uint8_t b = 1; b <= 5; ++b) ASSERT_TRUE(client->GetVcek(AmdProduct::kMilan, Hwid(b), {}).ok());
+  EXPECT_EQ(http.calls(), 5);
+  ASSERT_TRUE(client->GetVcek(AmdProduct::kMilan, Hwid(5), {}).ok());  // newest: still cached
+  EXPECT_EQ(http.calls(), 5);
+  ASSERT_TRUE(client->GetVcek(AmdProduct::kMilan, Hwid(1), {}).ok());  // oldest: evicted
+  EXPECT_EQ(http.calls(), 6);
 }
 
 TEST(collateral_file_store, AtomicWriteReplacesAndSetsMode) {

@@ -67,10 +67,12 @@ class LocalServer {
   std::string base_url() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
   // Routes `target` (path + query) to the bytes of `file` with `status`, after `fail429` 429s.
+  // Every answer waits `delay_ms` first.
   void Route(const std::string& target, const std::string& file, int status = 200,
-             int fail429 = 0, const std::string& retry_after = "") {
+             int fail429 = 0, const std::string& retry_after = "", int delay_ms = 0) {
     std::string q = absl::StrCat("target=", Escape(target), "&file=", Escape(file),
-                                 "&status=", status, "&fail429=", fail429);
+                                 "&status=", status, "&fail429=", fail429,
+                                 "&delay_ms=", delay_ms);
     if (!retry_after.empty()) absl::StrAppend(&q, "&retry_after=", Escape(retry_after));
     Admin("route?" + q);
   }
@@ -80,6 +82,7 @@ class LocalServer {
     return n;
   }
   std::string Log() { return Admin("log"); }
+  void Reset() { Admin("reset"); }
 
  private:
   std::string Admin(const std::string& command) {

@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "test/e2e/e2e_util.h"
+#include "test/e2e/snp_pair.h"
 
 namespace twi::e2e {
 namespace {
@@ -45,7 +45,7 @@ std::string Version(const std::string& name, const std::string& image, const std
   return "    version \"" + name + "\" {\n      state = \"" + state + "\"\n      sev_snp_measurement = [\"" + image + "\"]\n    }\n";
 }
 
-class ClaimsE2eTest : public SnpPairTest {
+class ClaimsE2eTest : public SimSnpPairTest {
  protected:
   std::string Image(const std::string& m) { return AgentHcl() + "simulate = \"sev-snp\"\nsimulate_measurement = \"" + m + "\"\n"; }
   void AgentRuns(const std::string& image) {

@@ -5,7 +5,7 @@
 #include "attestors/appraisal/selectors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "test/e2e/e2e_util.h"
+#include "test/e2e/snp_pair.h"
 #include "twi/v1/attestation.pb.h"
 
 namespace twi::e2e {
@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 
-using SnpE2eTest = SnpPairTest;
+using SnpE2eTest = SimSnpPairTest;
 
 TEST_F(SnpE2eTest, SimulatorRoundTrip) {
   Start("insecure_simulation_roots = true\n");
@@ -37,11 +37,13 @@ TEST_F(SnpE2eTest, SimulatorRoundTrip) {
 }
 
 TEST_F(SnpE2eTest, AgentPathTemplateFromVerifiedChipId) {
-  Start("insecure_simulation_roots = true\nagent_path_template = \"snp/{sev_snp.chip_id}\"\n");
+  Start("insecure_simulation_roots = true\n"
+        "agent_path_template = \"snp/{sev_snp.chip_id}/{sev_snp.report_id}\"\n");
   auto r = Attest();
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.spiffe_id, StartsWith("spiffe://example.org/spire/agent/twi/snp/"));
-  EXPECT_EQ(r.spiffe_id.size(), std::string("spiffe://example.org/spire/agent/twi/snp/").size() + 128);
+  EXPECT_EQ(r.spiffe_id.size(),
+            std::string("spiffe://example.org/spire/agent/twi/snp/").size() + 128 + 1 + 64);
 }
 
 TEST_F(SnpE2eTest, SimulatedEvidenceRefusedWithoutTheInsecureOption) {

@@ -394,7 +394,7 @@ absl::Status PluginProcess::Shutdown() {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   ::plugin::Empty req, resp;
   stub->Shutdown(&ctx, req, &resp);  // the plugin may exit before replying
-  if (WaitExit(std::chrono::seconds(2))) return absl::OkStatus();
+  if (WaitExit(opts_.shutdown_grace)) return absl::OkStatus();
   kill(pid_, SIGKILL);
   WaitExit(std::chrono::seconds(5));
   return absl::DeadlineExceededError("plugin did not exit within 2 s of Shutdown; killed");

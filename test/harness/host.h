@@ -59,6 +59,9 @@ struct LaunchOptions {
   std::shared_ptr<AgentStore> agent_store;
   // Echo the plugin's stderr lines to our stderr as they arrive.
   bool echo_stderr = false;
+  // How long Shutdown waits for the exit before SIGKILL: SPIRE's 2 s, longer for a plugin
+  // under valgrind (its leak check runs at exit).
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(2)};
 };
 
 class PluginProcess {

@@ -1,16 +1,20 @@
 // twi-host: plays SPIRE's part for the twi plugins, for the quickstart and for debugging.
 //
 //   twi-host attest --agent-plugin BIN --server-plugin BIN [--agent-config FILE]
-//                   [--server-config FILE] [--trust-domain TD] [--count N] [--json] [--verbose]
+//                   [--server-config FILE] [--trust-domain TD] [--count N] [--parallel P]
+//                   [--rss-every K] [--json] [--verbose]
 //   twi-host workload --plugin BIN [--config FILE] --pid N [--reference] [--verbose]
 //   twi-host validate --plugin BIN --side agent|server|workload --config FILE
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "attestors/core/str.h"
@@ -37,7 +41,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage:\n"
                "  twi-host attest --agent-plugin BIN --server-plugin BIN [--agent-config FILE]\n"
-               "                  [--server-config FILE] [--trust-domain TD] [--count N] [--json] [--verbose]\n"
+               "                  [--server-config FILE] [--trust-domain TD] [--count N] [--parallel P]\n"
+               "                  [--rss-every K] [--json] [--verbose]\n"
                "  twi-host workload --plugin BIN [--config FILE] --pid N [--reference] [--count N] [--verbose]\n"
                "  twi-host validate --plugin BIN --side agent|server|workload --config FILE\n");
   return 2;
@@ -66,6 +71,9 @@ std::unique_ptr<PluginProcess> Start(const std::string& bin, const std::string& 
   o.path = bin;
   o.plugin_type = type;
   o.echo_stderr = verbose;
+  if (const char* grace = std::getenv("TWI_HOST_SHUTDOWN_GRACE_S")) {  // e.g. under valgrind
+    o.shutdown_grace = std::chrono::seconds(std::max(2, std::atoi(grace)));
+  }
   o.agent_store = std::move(store);
   auto p = PluginProcess::Launch(o);
   if (!p.ok()) {
@@ -111,20 +119,47 @@ int Attest(const Args& a) {
     }
   }
   long agent_rss = RssKib(agent->pid()), server_rss = RssKib(server->pid());
+  // --parallel P: P attestations in flight at once through the one server plugin (every one
+  // must succeed); --rss-every K: the server's RSS after every K attestations (the curve).
+  const int parallel = std::max(1, std::atoi(a.Get("--parallel", "1").c_str()));
+  const int rss_every = std::max(0, std::atoi(a.Get("--rss-every", "0").c_str()));
   std::vector<double> micros;
+  std::vector<std::pair<int, long>> rss_curve;
   twi::host::NodeAttestationResult r;
-  for (int i = 0; i < count; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    r = twi::host::AttestNode(*agent, *server, td, "twi", {}, store.get());
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-    if (!r.status.ok()) break;
-  }
+  std::mutex mu;
+  int next = 0, done = 0, failures = 0;
+  auto worker = [&] {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (next >= count || (failures > 0 && parallel == 1)) return;
+        ++next;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      auto one = twi::host::AttestNode(*agent, *server, td, "twi", {}, store.get());
+      double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      std::lock_guard<std::mutex> l(mu);
+      micros.push_back(us);
+      ++done;
+      if (!one.status.ok()) {
+        if (failures++ == 0) r = one;
+      } else if (failures == 0) {
+        r = one;
+      }
+      if (rss_every > 0 && done % rss_every == 0) rss_curve.emplace_back(done, RssKib(server->pid()));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < parallel; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  long server_rss_after = RssKib(server->pid());
   Stop(*agent);
   Stop(*server);
   if (!r.status.ok()) {
     if (json) {
       std::cout << nlohmann::json{{"ok", false}, {"code", absl::StatusCodeToString(r.status.code())},
-                                  {"error", std::string(r.status.message())}}.dump(2) << "\n";
+                                  {"error", std::string(r.status.message())},
+                                  {"failures", failures}, {"runs", done}}.dump(2) << "\n";
     } else {
       std::fprintf(stderr, "attestation failed: %s: %s\n", absl::StatusCodeToString(r.status.code()).c_str(),
                    std::string(r.status.message()).c_str());
@@ -137,7 +172,16 @@ int Attest(const Args& a) {
     nlohmann::json j{{"ok", true}, {"agent_id", r.spiffe_id}, {"selectors", r.selectors},
                      {"can_reattest", r.can_reattest}, {"warnings", r.warnings}};
     j["idle_rss_kib"] = {{"agent", agent_rss}, {"server", server_rss}};
-    if (count > 1) j["latency_us"] = {{"runs", count}, {"p50", pct(0.5)}, {"p99", pct(0.99)}, {"max", micros.back()}};
+    j["server_rss_after_kib"] = server_rss_after;
+    if (count > 1) {
+      j["latency_us"] = {{"runs", count}, {"parallel", parallel}, {"p50", pct(0.5)},
+                         {"p99", pct(0.99)}, {"max", micros.back()}};
+    }
+    if (!rss_curve.empty()) {
+      nlohmann::json curve = nlohmann::json::array();
+      for (const auto& [n, kib] : rss_curve) curve.push_back({n, kib});
+      j["server_rss_curve_kib"] = curve;
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::printf("agent ID:     %s\n", r.spiffe_id.c_str());

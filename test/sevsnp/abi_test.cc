@@ -195,7 +195,11 @@ TEST(sevsnp_abi, CpuidProductDetection) {
   const Case cases[] = {{0x19, 0x01, Product::kMilan}, {0x19, 0x00, Product::kMilan},
                         {0x19, 0x11, Product::kGenoa}, {0x19, 0x10, Product::kGenoa},
                         {0x1A, 0x02, Product::kTurin}, {0x1A, 0x11, Product::kTurin},
-                        {0x19, 0x21, Product::kUnknown}, {0x17, 0x31, Product::kUnknown}};
+                        {0x19, 0x21, Product::kUnknown}, {0x17, 0x31, Product::kUnknown},
+                        // Bergamo/Siena (Zen 4c) run SEV-SNP with Genoa VCEKs.
+                        {0x19, 0xA0, Product::kGenoa}, {0x19, 0xAF, Product::kGenoa},
+                        {0x19, 0xB0, Product::kUnknown}, {0x1A, 0x12, Product::kUnknown},
+                        {0x1A, 0x50, Product::kUnknown}};
   for (const Case& c : cases) {
     EXPECT_EQ(ProductFromCpuid(c.fam, c.model), c.want) << int(c.fam) << "/" << int(c.model);
   }

@@ -57,6 +57,11 @@ class SnpAppraiserTest : public ::testing::Test {
     ASSERT_TRUE(crl.ok());
     WriteOffline(collateral::KdsClient::CrlPath(collateral::AmdProduct::kMilan, collateral::AmdKeyKind::kVcek), *crl);
   }
+  Bytes AskSerial() {
+    auto ask = Certificate::FromDer(hierarchy_->ask_der()).value();
+    std::string hex = ask.serial_hex();
+    return HexDecode(hex.size() % 2 ? "0" + hex : hex).value();
+  }
   absl::StatusOr<appraisal::EvidenceResult> Run(const SnpAppraiser& a, CheckList* checks) {
     return a.Appraise(evidence_, report_data_, checks);
   }
@@ -94,9 +99,9 @@ TEST_F(SnpAppraiserTest, CrlRequiredButUnavailable) {
   CheckList checks;
   auto r = Run(a, &checks);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.crl: no AMD CRL available ("));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("sev_snp.crl = \"require\""));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("the crl policy requires one"));
 }
 
 TEST_F(SnpAppraiserTest, CrlCheckedWhenAvailable) {
@@ -115,9 +120,7 @@ TEST_F(SnpAppraiserTest, CrlCheckedWhenAvailable) {
 }
 
 TEST_F(SnpAppraiserTest, RevokedAskRefused) {
-  auto ask = Certificate::FromDer(hierarchy_->ask_der()).value();
-  Bytes serial = HexDecode(ask.serial_hex().size() % 2 ? "0" + ask.serial_hex() : ask.serial_hex()).value();
-  WriteCrl({serial});
+  WriteCrl({AskSerial()});
   SnpAppraiser a(Options(CrlMode::kIfAvailable));
   CheckList checks;
   auto r = Run(a, &checks);
@@ -177,6 +180,117 @@ TEST_F(SnpAppraiserTest, SimulatedEvidenceNeedsTheOptIn) {
   auto r = Run(accept, &checks);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+}
+
+// ---- Issue 11: attacks on the SEV-SNP server path ----
+
+// (7) A host may put vendor blobs in the certificate table under GUIDs of its own; they are
+// skipped, never parsed as X.509 (a junk blob used to fail the attestation).
+TEST_F(SnpAppraiserTest, UnknownCertTableGuidSkipped) {
+  auto entries = ParseCertTable(AsBytes(evidence_.sev_snp().cert_table())).value();
+  CertTableEntry vendor;
+  vendor.guid = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01};
+  vendor.data = ToBytes("vendor blob, not a certificate");
+  entries.push_back(vendor);
+  evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(SerializeCertTable(entries))));
+  SnpAppraiser a(Options(CrlMode::kOff));
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
+// (7) After a firmware update the host's table may still hold the VCEK of the old TCB: the
+// server fetches the VCEK for REPORTED_TCB instead of refusing valid evidence.
+TEST_F(SnpAppraiserTest, StaleVcekInTheTableFallsBackToKds) {
+  SimOptions so;
+  so.hierarchy = hierarchy_;
+  so.reported_tcb = {.fmc = 1, .bl = 4, .tee = 0, .snp = 23, .ucode = 213};  // one SNP SPL newer
+  auto updated = SnpSimulator::Create(so).value();
+  auto ev = updated->GetReport(report_data_).value();
+  auto entries = ParseCertTable(ev.cert_table).value();
+  for (auto& e : entries) {
+    if (e.guid == kGuidVcek) e.data = sim_->vcek_der();  // the old TCB's VCEK
+  }
+  evidence_.mutable_sev_snp()->set_report(std::string(AsString(ev.report)));
+  evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(SerializeCertTable(entries))));
+  SnpAppraiser a(Options(CrlMode::kOff));
+  {
+    CheckList checks;
+    auto missing = Run(a, &checks);  // KDS (offline dir) does not have it yet
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(std::string(missing.status().message()), StartsWith("collateral.vcek: "));
+  }
+  auto report = ParseReport(ev.report).value();
+  WriteOffline(collateral::KdsClient::VcekFilePath(collateral::AmdProduct::kMilan,
+                                                   ByteView(report.chip_id.data(), 64),
+                                                   {1, 4, 0, 23, 213}).value(),
+               updated->vcek_der());
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(checks.checks(), Contains(::testing::Field(&Check::name, "evidence.vcek")));
+}
+
+// (2) A junk attestation for another product (its chain does not verify) must not switch CRL
+// checking off for everyone: the CRL is chosen from the verified chain, so the junk never
+// causes a fetch, and failures are scoped per (product, signing key).
+TEST_F(SnpAppraiserTest, JunkRequestDoesNotSwitchCrlCheckingOff) {
+  WriteCrl({AskSerial()});
+  SnpAppraiser a(Options(CrlMode::kIfAvailable));
+  SimOptions genoa;
+  genoa.hierarchy = SimHierarchy::SharedForTests(SimProduct::kGenoa).value();
+  auto junk = SnpSimulator::Create(genoa).value()->GetReport(report_data_).value();
+  twi::v1::Evidence junk_ev = evidence_;
+  junk_ev.mutable_sev_snp()->set_report(std::string(AsString(junk.report)));
+  junk_ev.mutable_sev_snp()->set_cert_table(std::string(AsString(junk.cert_table)));
+  for (int i = 0; i < 3; ++i) {
+    CheckList checks;
+    auto r = a.Appraise(junk_ev, report_data_, &checks);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
+  }
+  CheckList checks;
+  auto r = Run(a, &checks);  // the revoked Milan ASK is still caught
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("revoked"));
+}
+
+// (6) With roots configured, simulated evidence must chain to one of them: a simulator
+// hierarchy of the attacker's own making is not trusted just because it says "simulator".
+TEST_F(SnpAppraiserTest, SimulatedEvidenceOfAnotherSimulatorRefusedWhenRootsArePinned) {
+  SimOptions other;
+  other.hierarchy = SimHierarchy::SharedForTests(SimProduct::kGenoa).value();
+  auto ev = SnpSimulator::Create(other).value()->GetReport(report_data_).value();
+  evidence_.mutable_sev_snp()->set_report(std::string(AsString(ev.report)));
+  evidence_.mutable_sev_snp()->set_cert_table(std::string(AsString(ev.cert_table)));
+  evidence_.mutable_sev_snp()->set_simulated(true);
+  SnpAppraiserOptions o = Options(CrlMode::kOff);  // pinned: the Milan simulator's ARK
+  o.allow_simulation = true;
+  {
+    SnpAppraiser pinned(o);
+    CheckList checks;
+    auto r = Run(pinned, &checks);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
+  }
+  o.extra_roots.clear();  // nothing pinned: the carried simulator root is taken (and flagged)
+  SnpAppraiser open(o);
+  CheckList checks;
+  auto r = Run(open, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+  EXPECT_THAT(r->selectors, Contains("sev-snp:root:extra"));
+}
+
+// (6) The selector says which kind of root verified the evidence.
+TEST_F(SnpAppraiserTest, RootSelectorNamesTheExtraRoot) {
+  SnpAppraiser a(Options(CrlMode::kOff));
+  CheckList checks;
+  auto r = Run(a, &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->selectors, Contains("sev-snp:root:extra"));
+  EXPECT_THAT(r->fields.at("sev_snp.root"), StartsWith("extra ARK-Milan"));
 }
 
 }  // namespace

@@ -585,7 +585,7 @@ TEST(sevsnp_verify, CrlChecks) {
   o.crl.reset();
   o.crl_policy = CrlPolicy::kRequire;
   EXPECT_EQ(Verify(report, vcek, {pki.ask}, o),
-            "cert.crl: no crl given, but the crl policy requires one");
+            "cert.crl: no AMD CRL available (no crl given) and the crl policy requires one");
 }
 
 // ---- cache ----

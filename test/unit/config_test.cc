@@ -91,9 +91,42 @@ TEST(ConfigTest, StateDirMustBeAbsolute) {
 TEST(ConfigTest, InsecureOptionsWarn) {
   auto c = BuildServerConfig("insecure_allow_no_tee = true\ninsecure_simulation_roots = true\n", "example.org");
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->warnings.size(), 2u);
+  ASSERT_EQ(c->warnings.size(), 4u);
   EXPECT_THAT(c->warnings[0], HasSubstr("insecure_allow_no_tee = true"));
   EXPECT_THAT(c->warnings[1], HasSubstr("insecure_simulation_roots = true"));
+}
+
+// Issue 11 (4): a server without allow-lists or a minimum TCB accepts any genuine guest of any
+// tenant at any TCB; Configure and Validate say so, and stop saying so once they are set.
+TEST(AttackConfig, OpenDefaultsWarn) {
+  auto open = BuildServerConfig("", "example.org");
+  ASSERT_TRUE(open.ok()) << open.status();
+  ASSERT_EQ(open->warnings.size(), 2u);
+  EXPECT_THAT(open->warnings[0], HasSubstr("any genuine SEV-SNP guest of any cloud tenant is accepted"));
+  EXPECT_THAT(open->warnings[1], HasSubstr("sev_snp.min_tcb is not set: reports at any TCB are accepted"));
+  auto pinned = BuildServerConfig(
+      "sev_snp {\n  host_data = [\"" + std::string(64, 'a') + "\"]\n  min_tcb { snp = 5 }\n}\n",
+      "example.org");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_TRUE(pinned->warnings.empty()) << pinned->warnings[0];
+}
+
+// Issue 11 (3): templates built only from fields shared by many VMs or chosen by the host
+// would let one VM claim another's agent ID; they are refused at Configure.
+TEST(AttackConfig, AgentIdTakeoverTemplateRefused) {
+  for (const char* tmpl : {"snp/{sev_snp.chip_id}", "{sev_snp.measurement}", "h/{sev_snp.host_data}",
+                           "fixed", "{sev_snp.chip_id}-{sev_snp.host_data}"}) {
+    auto c = BuildServerConfig(std::string("agent_path_template = \"") + tmpl + "\"", "example.org");
+    ASSERT_FALSE(c.ok()) << tmpl;
+    EXPECT_THAT(std::string(c.status().message()),
+                HasSubstr("has no per-instance field; add {instance_key_hash} or {sev_snp.report_id}"))
+        << tmpl;
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("take over another agent's ID")) << tmpl;
+  }
+  for (const char* tmpl : {"snp/{sev_snp.chip_id}/{sev_snp.report_id}", "{sev_snp.measurement}/{instance_key_hash}"}) {
+    auto c = BuildServerConfig(std::string("agent_path_template = \"") + tmpl + "\"", "example.org");
+    EXPECT_TRUE(c.ok()) << tmpl << ": " << c.status();
+  }
 }
 
 TEST(ConfigTest, AgentPathTemplateValidated) {

@@ -1,4 +1,5 @@
 // The hclog JSON line format SPIRE parses (spec 1.5).
+#include <algorithm>
 #include <regex>
 #include <sstream>
 
@@ -24,8 +25,8 @@ TEST(LogTest, EscapesAndReservedKeysProtected) {
   std::string line = FormatLine("error", "m", "quote \" newline \n tab \t", {{"@level", "x"}, {"k", "\x01"}}, 0);
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["@level"], "error");
-  EXPECT_EQ(j["@message"], "quote \" newline \n tab \t");
-  EXPECT_EQ(j["k"], "\x01");
+  EXPECT_EQ(j["@message"], "quote \" newline \\x0a tab \\x09");
+  EXPECT_EQ(j["k"], "\\x01");
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
@@ -59,6 +60,30 @@ TEST(LogTest, LoggerWritesOneJsonObjectPerLineWithStringFields) {
   EXPECT_EQ(lines[0]["a"], "1");
   EXPECT_EQ(lines[1]["@level"], "warn");
   EXPECT_EQ(lines[1]["@message"], "careful");
+}
+
+// Issue 11 (5): a value holding the old in-band separator (0x1f) or a newline, e.g. from a
+// certificate CN or a peer's input, can neither add nor override fields nor forge a line.
+TEST(AttackLog, FieldInjectionThroughValues) {
+  std::ostringstream out;
+  InitForTest("twi-test", out);
+  SetLevel("info");
+  Warn("attestation rejected", {{"error", "bad cn\x1f" "code\x1fOK\x1f" "agent_id\x1fspiffe://evil\n{\"@level\":\"info\"}"},
+                                {"code", "PERMISSION_DENIED"}});
+  std::string text = out.str();
+  ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["code"], "PERMISSION_DENIED");
+  EXPECT_FALSE(j.contains("agent_id"));
+  EXPECT_EQ(j["error"], "bad cn\\x1fcode\\x1fOK\\x1fagent_id\\x1fspiffe://evil\\x0a{\"@level\":\"info\"}");
+  EXPECT_EQ(j["@level"], "warn");
+  EXPECT_EQ(j.size(), 6u);  // 4 reserved keys + error + code
+}
+
+TEST(AttackLog, HugeFieldValuesAreBounded) {
+  std::string line = FormatLine("warn", "m", "x", {{"error", std::string(10 << 20, 'a')}}, 0);
+  EXPECT_LT(line.size(), 5000u);
+  EXPECT_THAT(line, ::testing::HasSubstr("more bytes)"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "attestors/appraisal/node_verifier.h"
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/crypto.h"
+#include <openssl/rsa.h>
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -249,6 +250,88 @@ TEST(ProtocolTest, AgentRefusesMalformedChallenge) {
   auto r = attester->Respond(ToBytes(c.SerializeAsString()), payload);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(std::string(r.status().message()), "challenge nonce must be 32 bytes, got 5");
+}
+
+// Issue 11 (1): a payload listing thousands of evidence kinds once became an error 14x its
+// size. The echo is bounded (first 8, then "N more"); payloads beyond the limit are refused
+// before parsing.
+TEST(AttackProtocol, ManyEvidenceKindsGiveABoundedError) {
+  auto attester = MakeAttester(false);
+  twi::v1::Payload p;
+  Bytes good = *attester->Payload();
+  ASSERT_TRUE(p.ParseFromArray(good.data(), good.size()));
+  while (p.ByteSizeLong() < kMaxPayloadBytes - 16) p.add_evidence_kinds(static_cast<twi::v1::EvidenceKind>(1000));
+  std::string bytes = p.SerializeAsString();
+  ASSERT_LE(bytes.size(), kMaxPayloadBytes);
+  NodeSession s(MakeVerifier(false, true));
+  auto r = s.HandlePayload(ToBytes(bytes));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_LT(r.status().message().size(), 600u);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("(offered: unknown(1000), unknown(1000), unknown(1000), unknown(1000), "
+                        "unknown(1000), unknown(1000), unknown(1000), unknown(1000) and "));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(" more)"));
+}
+
+TEST(AttackProtocol, OversizedPayloadRefusedBeforeParsing) {
+  NodeSession s(MakeVerifier(false, true));
+  auto r = s.HandlePayload(Bytes(kMaxPayloadBytes + 1, 0x18));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()),
+            "attestation payload is 65537 bytes, more than the limit of 65536");
+}
+
+TEST(AttackProtocol, OversizedResponseRefusedBeforeParsing) {
+  auto attester = MakeAttester(false);
+  auto payload = *attester->Payload();
+  NodeSession s(MakeVerifier(true, false));
+  ASSERT_TRUE(s.HandlePayload(payload).ok());
+  auto out = s.HandleChallengeResponse(Bytes(kMaxResponseBytes + 1, 0x0a));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()),
+            "challenge response is 1048577 bytes, more than the limit of 1048576");
+}
+
+TEST(AttackProtocol, TruncatedResponseRefused) {
+  auto attester = MakeAttester(false);
+  auto payload = *attester->Payload();
+  NodeSession s(MakeVerifier(true, false));
+  auto c = *s.HandlePayload(payload);
+  Bytes resp = *attester->Respond(c, payload);
+  resp.resize(resp.size() / 2);
+  auto out = s.HandleChallengeResponse(resp);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("challenge response is not a twi/v1 ChallengeResponse message"));
+}
+
+TEST(AttackProtocol, EvidenceTwiceRefused) {
+  auto attester = MakeAttester(true);
+  NodeSession session(MakeVerifier(false, true));
+  auto payload = *attester->Payload();
+  auto challenge = *session.HandlePayload(payload);
+  twi::v1::ChallengeResponse r;
+  auto bytes = *attester->Respond(challenge, payload);
+  r.ParseFromArray(bytes.data(), bytes.size());
+  *r.add_evidence() = r.evidence(0);
+  auto out = session.HandleChallengeResponse(ToBytes(r.SerializeAsString()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()), "challenge response carries tdx evidence twice");
+}
+
+TEST(AttackProtocol, NonP256InstanceKeyRefused) {
+  EvpPkeyPtr rsa(EVP_RSA_gen(2048));
+  ASSERT_TRUE(rsa);
+  twi::v1::Payload p;
+  p.set_version(1);
+  p.set_instance_key_spki(std::string(AsString(*PublicKeyToSpki(rsa.get()))));
+  NodeSession s(MakeVerifier(true, false));
+  auto r = s.HandlePayload(ToBytes(p.SerializeAsString()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()), "instance key must be ECDSA P-256, got RSA");
 }
 
 TEST(InstanceKeyTest, CreatedOnceWithMode0600AndReused) {
