@@ -124,6 +124,39 @@ TEST(tdx_sim, ShortReportDataIsZeroPaddedAndLongIsRefused) {
   EXPECT_FALSE(sim->GetQuote(Bytes(65)).ok());
 }
 
+// A pinned clock: the hierarchy and collateral windows follow it, so the same evidence verifies
+// inside them (cold and then warm from the cache) and is stale a month later.
+TEST(tdx_sim, WindowsFollowThePinnedClockAndTheCacheServesWarmQuotes) {
+  auto t0 = ParseRfc3339("2030-01-01T00:00:00Z");
+  ASSERT_TRUE(t0.ok());
+  FixedClock clock(*t0);
+  SimOptions so;
+  so.clock = &clock;
+  auto sim = MustCreate(so);
+  ASSERT_NE(sim, nullptr);
+  auto quote = sim->GetQuote(ReportData());
+  auto coll = sim->Collateral();
+  ASSERT_TRUE(quote.ok() && coll.ok());
+  VerifyOptions o;
+  o.extra_trusted_roots = {sim->root()};
+  o.allow_simulation_roots = true;
+  o.time = *t0;
+  VerificationCache cache;
+  for (bool want_hit : {false, true}) {
+    CheckList checks;
+    VerifiedQuote out;
+    absl::Status st = VerifyQuoteBytes(*quote, *coll, o, checks, &out, &cache);
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(out.cache_hit, want_hit);
+  }
+  o.time = *t0 + std::chrono::hours(24 * 31);
+  CheckList checks;
+  VerifiedQuote out;
+  absl::Status st = VerifyQuoteBytes(*quote, *coll, o, checks, &out, &cache);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("crl.root_ca: root_ca_crl: crl is stale"));
+}
+
 struct DefectCase {
   const char* name;
   SimDefect defect;
