@@ -275,6 +275,10 @@ int VerifyTdx(const std::vector<std::string>& args) {
   if (s.ok()) s = tdx::Appraise(verified, settings.policy, out.checks);
   if (!s.ok()) {
     out.error = std::string(s.message());
+    if (!options.extra_trusted_roots.empty() && !options.allow_simulation_roots) {
+      out.error += " (extra_roots are trusted only with insecure_simulation_roots = true or "
+                   "--insecure-simulation-roots, for simulated evidence)";
+    }
     return Print(out, json);
   }
   out.selectors = tdx::Selectors(verified);

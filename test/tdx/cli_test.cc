@@ -180,6 +180,7 @@ TEST_F(tdx_cli, SimulatedRootNeedsTheInsecureOptIn) {
   EXPECT_EQ(code, 1);
   EXPECT_THAT(out, HasSubstr("rejected: pck.chain"));
   EXPECT_THAT(out, HasSubstr("allow_simulation_roots is false"));
+  EXPECT_THAT(out, HasSubstr("only with insecure_simulation_roots = true"));
   auto [code2, out2] = Twi("verify --type tdx" + files + " --policy " + roots_only +
                            " --insecure-simulation-roots");
   EXPECT_EQ(code2, 0) << out2;
