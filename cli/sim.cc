@@ -7,6 +7,7 @@
 //   DIR/cert_chain.pem  ASK, then ARK (as AMD KDS serves it)
 //   DIR/ark.pem         the simulated ARK
 //   DIR/policy.hcl      a `twi verify --policy` file trusting that ARK
+// `twi sim tdx` is in sim_tdx.cc.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "attestors/sevsnp/abi.h"
 #include "attestors/sevsnp/sim.h"
 #include "cli/commands.h"
+#include "cli/sim_tdx.h"
 
 namespace twi::cli {
 namespace {
@@ -25,20 +27,22 @@ int SimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi sim sev-snp --report-data HEX --out DIR [--product milan|genoa|turin]\n"
-               "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n");
+               "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
+               "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n");
   return 2;
 }
 
-bool Write(const std::filesystem::path& p, std::string_view data) {
+}  // namespace
+
+bool WriteOutput(const std::filesystem::path& p, std::string_view data) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(data.data(), static_cast<std::streamsize>(data.size()));
   return static_cast<bool>(f);
 }
 
-}  // namespace
-
 int Sim(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "sev-snp") return SimUsage("the only simulated TEE is sev-snp");
+  if (!args.empty() && args[0] == "tdx") return SimTdx(args);
+  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp and tdx");
   std::map<std::string, std::string> opt;
   bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -102,9 +106,9 @@ int Sim(const std::vector<std::string>& args) {
   const auto& h = (*sim)->hierarchy();
   std::string policy = twi::StrCat("# trusts the simulated ARK written beside this file\nextra_roots = [\"",
                                    std::filesystem::absolute(out / "ark.pem").string(), "\"]\n");
-  if (!Write(out / "report.bin", AsString(ev->report)) || !Write(out / "vcek.der", AsString(vcek->data)) ||
-      !Write(out / "cert_chain.pem", h.VcekCertChainPem()) || !Write(out / "ark.pem", h.ark_pem()) ||
-      !Write(out / "policy.hcl", policy)) {
+  if (!WriteOutput(out / "report.bin", AsString(ev->report)) || !WriteOutput(out / "vcek.der", AsString(vcek->data)) ||
+      !WriteOutput(out / "cert_chain.pem", h.VcekCertChainPem()) || !WriteOutput(out / "ark.pem", h.ark_pem()) ||
+      !WriteOutput(out / "policy.hcl", policy)) {
     std::fprintf(stderr, "twi sim: cannot write into %s\n", out.string().c_str());
     return 1;
   }
@@ -123,7 +127,12 @@ std::string ExtraUsage() {
          "         [--policy FILE] [--fetch] [--json]\n"
          "                                            verify evidence offline, as the server does\n"
          "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
-         "                                            write a simulated report, VCEK and chain\n";
+         "                                            write a simulated report, VCEK and chain\n"
+         "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]\n"
+         "         [--insecure-simulation-roots] [--json]\n"
+         "                                            verify a TDX quote offline\n"
+         "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
+         "                                            write a simulated quote, collateral, policy\n";
 }
 
 }  // namespace twi::cli

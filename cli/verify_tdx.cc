@@ -10,6 +10,11 @@
 //   mrtd = ["<96 hex>"]  rtmr0 .. rtmr3, mrconfigid, mrowner, mrownerconfig (lists of hex)
 //   xfam = ["0x602e7"]   td_attributes_mask = "0x..."  td_attributes = "0x..."
 //   min_tee_tcb_svn = "<32 hex>"  min_qe_svn = 4  allow_missing_crls = false
+//   extra_roots = ["root.pem"]  insecure_simulation_roots = false
+//
+// extra_roots (PEM files, relative to the policy file) are trusted beside the Intel SGX Root CA
+// only with insecure_simulation_roots = true or --insecure-simulation-roots: they exist for the
+// simulator (`twi sim tdx`), whose quotes must never pass for Intel-rooted evidence by accident.
 //
 // Output: the same shape as the SEV-SNP verifier's, evidence_type "tdx"; claims are filled as
 // far as verification got, also when policy refuses the quote.
@@ -17,6 +22,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "attestors/collateral/dcap_bundle.h"
@@ -36,13 +42,15 @@ int Usage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type tdx --quote FILE --collateral FILE [--at RFC3339]\n"
-               "                  [--policy FILE] [--json]\n");
+               "                  [--policy FILE] [--insecure-simulation-roots] [--json]\n");
   return 2;
 }
 
 struct Settings {
   tdx::TdxPolicy policy;
   bool allow_missing_crls = false;
+  std::vector<Certificate> extra_roots;
+  bool insecure_simulation_roots = false;
 };
 
 absl::StatusOr<std::vector<std::string>> Strings(const hcl::Value& v, const std::string& key) {
@@ -81,7 +89,21 @@ absl::StatusOr<bool> Bool(const hcl::Value& v, const std::string& key) {
   return v.boolean;
 }
 
-absl::Status ReadKey(const std::string& key, const hcl::Value& v, Settings& s) {
+// PEM roots named by `extra_roots`, relative paths resolved against the policy file's folder.
+absl::Status ReadRoots(const hcl::Value& v, const std::filesystem::path& base, Settings& s) {
+  TWI_ASSIGN_OR_RETURN(auto paths, Strings(v, "extra_roots"));
+  for (const std::string& p : paths) {
+    std::filesystem::path path = base / p;  // an absolute p replaces base
+    TWI_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(path.string()));
+    auto certs = ParsePemBundle(pem);
+    if (!certs.ok()) return Annotate(certs.status(), StrCat("extra_roots: ", p));
+    s.extra_roots.insert(s.extra_roots.end(), certs->begin(), certs->end());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadKey(const std::string& key, const hcl::Value& v,
+                     const std::filesystem::path& base, Settings& s) {
   tdx::TdxPolicy& p = s.policy;
   std::map<std::string, std::vector<Bytes>*> lists = {
       {"mrtd", &p.mrtds},          {"rtmr0", &p.rtmrs[0]},       {"rtmr1", &p.rtmrs[1]},
@@ -101,6 +123,10 @@ absl::Status ReadKey(const std::string& key, const hcl::Value& v, Settings& s) {
     TWI_ASSIGN_OR_RETURN(p.allow_debug, Bool(v, key));
   } else if (key == "require_sept_ve_disable") {
     TWI_ASSIGN_OR_RETURN(p.require_sept_ve_disable, Bool(v, key));
+  } else if (key == "extra_roots") {
+    TWI_RETURN_IF_ERROR(ReadRoots(v, base, s));
+  } else if (key == "insecure_simulation_roots") {
+    TWI_ASSIGN_OR_RETURN(s.insecure_simulation_roots, Bool(v, key));
   } else if (key == "allow_missing_crls") {
     TWI_ASSIGN_OR_RETURN(s.allow_missing_crls, Bool(v, key));
   } else if (key == "xfam") {
@@ -126,10 +152,10 @@ absl::Status ReadKey(const std::string& key, const hcl::Value& v, Settings& s) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Settings> ReadSettings(const std::string& text) {
+absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesystem::path& base) {
   TWI_ASSIGN_OR_RETURN(hcl::Value doc, hcl::Parse(text));
   Settings s;
-  for (const hcl::Member& m : doc.members) TWI_RETURN_IF_ERROR(ReadKey(m.key, m.value, s));
+  for (const hcl::Member& m : doc.members) TWI_RETURN_IF_ERROR(ReadKey(m.key, m.value, base, s));
   TWI_RETURN_IF_ERROR(tdx::ValidatePolicy(s.policy));
   return s;
 }
@@ -188,11 +214,13 @@ bool IsUsageError(const absl::Status& s) {
 
 int VerifyTdx(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
-  bool json = false;
+  bool json = false, insecure_simulation_roots = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--json") {
       json = true;
+    } else if (a == "--insecure-simulation-roots") {
+      insecure_simulation_roots = true;
     } else if ((a == "--type" || a == "--quote" || a == "--collateral" || a == "--at" ||
                 a == "--policy") && i + 1 < args.size()) {
       opt[a] = args[++i];
@@ -206,13 +234,15 @@ int VerifyTdx(const std::vector<std::string>& args) {
   if (!opt["--policy"].empty()) {
     auto text = ReadFileToString(opt["--policy"]);
     if (!text.ok()) return Usage(std::string(text.status().message()));
-    auto s = ReadSettings(*text);
+    auto s = ReadSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
     if (!s.ok()) return Usage(StrCat(opt["--policy"], ": ", s.status().message()));
     settings = *std::move(s);
   }
   tdx::VerifyOptions options;
   options.time = std::chrono::system_clock::now();
   options.allow_missing_crls = settings.allow_missing_crls;
+  options.extra_trusted_roots = settings.extra_roots;
+  options.allow_simulation_roots = settings.insecure_simulation_roots || insecure_simulation_roots;
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
     if (!t.ok()) return Usage(std::string(t.status().message()));
@@ -245,6 +275,10 @@ int VerifyTdx(const std::vector<std::string>& args) {
   if (s.ok()) s = tdx::Appraise(verified, settings.policy, out.checks);
   if (!s.ok()) {
     out.error = std::string(s.message());
+    if (!options.extra_trusted_roots.empty() && !options.allow_simulation_roots) {
+      out.error += " (extra_roots are trusted only with insecure_simulation_roots = true or "
+                   "--insecure-simulation-roots, for simulated evidence)";
+    }
     return Print(out, json);
   }
   out.selectors = tdx::Selectors(verified);

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "attestors/core/status.h"
+#include "attestors/core/x509_mint.h"
 
 namespace twi::sevsnp {
 namespace {
@@ -32,26 +33,13 @@ using std::chrono::hours;
 constexpr auto kDay = hours(24);
 constexpr auto kYear = hours(24 * 365);
 
-struct X509NameDeleter { void operator()(X509_NAME* p) const { X509_NAME_free(p); } };
-struct X509ExtDeleter { void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); } };
 struct EcdsaSigDeleter { void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); } };
 struct BnDeleter { void operator()(BIGNUM* p) const { BN_free(p); } };
 
 // AMD's subject layout, with the organisation replaced so the names say "simulated".
-std::unique_ptr<X509_NAME, X509NameDeleter> SimName(std::string_view cn) {
-  std::unique_ptr<X509_NAME, X509NameDeleter> n(X509_NAME_new());
-  auto add = [&](const char* field, std::string_view v) {
-    X509_NAME_add_entry_by_txt(n.get(), field, MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(v.data()),
-                               static_cast<int>(v.size()), -1, 0);
-  };
-  add("OU", "Engineering");
-  add("C", "US");
-  add("L", "Santa Clara");
-  add("ST", "CA");
-  add("O", kSimOrg);
-  add("CN", cn);
-  return n;
+X509NamePtr SimName(std::string_view cn) {
+  return MakeX509Name({{"OU", "Engineering"}, {"C", "US"}, {"L", "Santa Clara"}, {"ST", "CA"},
+                       {"O", kSimOrg}, {"CN", cn}});
 }
 
 absl::Status SetValidity(X509* x, TimePoint not_before, TimePoint not_after) {
@@ -81,34 +69,10 @@ absl::StatusOr<X509Ptr> NewCert(long serial, std::string_view subject_cn, X509* 
   return x;
 }
 
-// A standard extension from its OpenSSL config string ("critical,CA:TRUE", "hash", ...).
-absl::Status AddConfExt(X509* x, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer ? issuer : x, x, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, X509ExtDeleter> ext(
-      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  if (!ext || X509_add_ext(x, ext.get(), -1) != 1) {
-    return OpenSslError(absl::StrCat("adding extension ", OBJ_nid2sn(nid), " failed"));
-  }
-  return absl::OkStatus();
-}
-
 // An extension whose extnValue OCTET STRING holds `value` verbatim: AMD stores DER INTEGERs
 // and IA5Strings there, and the hwID as raw bytes with no tag at all.
 absl::Status AddRawExt(X509* x, const char* oid_suffix, ByteView value) {
-  std::string oid = absl::StrCat(kAmdOid, oid_suffix);
-  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
-  ASN1_OCTET_STRING* os = ASN1_OCTET_STRING_new();
-  bool ok = obj != nullptr && os != nullptr &&
-            ASN1_OCTET_STRING_set(os, value.data(), static_cast<int>(value.size())) == 1;
-  X509_EXTENSION* ext = ok ? X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, os) : nullptr;
-  ok = ext != nullptr && X509_add_ext(x, ext, -1) == 1;
-  X509_EXTENSION_free(ext);
-  ASN1_OCTET_STRING_free(os);
-  ASN1_OBJECT_free(obj);
-  if (!ok) return OpenSslError(absl::StrCat("adding extension ", oid, " failed"));
-  return absl::OkStatus();
+  return AddOpaqueExt(x, absl::StrCat(kAmdOid, oid_suffix), value);
 }
 
 // DER INTEGER for 0..255: 02 01 xx, or 02 02 00 xx when the high bit is set.
@@ -143,23 +107,6 @@ absl::Status SignCertPss(X509* x, EVP_PKEY* key) {
   TWI_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, PssContext(key));
   if (X509_sign_ctx(x, ctx.get()) <= 0) return OpenSslError("signing a certificate failed");
   return absl::OkStatus();
-}
-
-Bytes CertDer(X509* x) {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(x, &der);
-  if (len <= 0) return {};
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
-std::string CertPem(X509* x) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), x) != 1) return "";
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
 }
 
 std::string KeyPem(EVP_PKEY* key) {
@@ -224,12 +171,12 @@ Bytes BuildCertTable(const std::vector<SimCertTableEntry>& entries) {
 // ---------------------------------------------------------------------------------------------
 // SimHierarchy
 
-Bytes SimHierarchy::ark_der() const { return CertDer(ark_.get()); }
-Bytes SimHierarchy::ask_der() const { return CertDer(ask_.get()); }
-Bytes SimHierarchy::asvk_der() const { return CertDer(asvk_.get()); }
-std::string SimHierarchy::ark_pem() const { return CertPem(ark_.get()); }
-std::string SimHierarchy::ask_pem() const { return CertPem(ask_.get()); }
-std::string SimHierarchy::asvk_pem() const { return CertPem(asvk_.get()); }
+Bytes SimHierarchy::ark_der() const { return X509Der(ark_.get()); }
+Bytes SimHierarchy::ask_der() const { return X509Der(ask_.get()); }
+Bytes SimHierarchy::asvk_der() const { return X509Der(asvk_.get()); }
+std::string SimHierarchy::ark_pem() const { return X509Pem(ark_.get()); }
+std::string SimHierarchy::ask_pem() const { return X509Pem(ask_.get()); }
+std::string SimHierarchy::asvk_pem() const { return X509Pem(asvk_.get()); }
 std::string SimHierarchy::VcekCertChainPem() const { return ask_pem() + ark_pem(); }
 std::string SimHierarchy::VlekCertChainPem() const { return asvk_pem() + ark_pem(); }
 
@@ -351,7 +298,7 @@ class SimHierarchyBuilder {
     struct Item { const char* stem; X509* cert; EVP_PKEY* key; };
     for (const Item& item : {Item{"ark", h->ark(), h->ark_key()}, Item{"ask", h->ask(), h->ask_key()},
                              Item{"asvk", h->asvk(), h->asvk_key()}}) {
-      absl::Status s = WriteFile(tmp / (std::string(item.stem) + ".pem"), CertPem(item.cert), 0644);
+      absl::Status s = WriteFile(tmp / (std::string(item.stem) + ".pem"), X509Pem(item.cert), 0644);
       if (s.ok()) s = WriteFile(tmp / (std::string(item.stem) + ".key"), KeyPem(item.key), 0600);
       if (!s.ok()) {
         std::filesystem::remove_all(tmp, ec);
@@ -585,10 +532,10 @@ uint64_t SnpSimulator::reported_tcb() const {
   return EncodeSimTcb(product(), options_.reported_tcb);
 }
 
-Bytes SnpSimulator::vcek_der() const { return CertDer(vcek_.get()); }
-Bytes SnpSimulator::vlek_der() const { return CertDer(vlek_.get()); }
-std::string SnpSimulator::vcek_pem() const { return CertPem(vcek_.get()); }
-std::string SnpSimulator::vlek_pem() const { return CertPem(vlek_.get()); }
+Bytes SnpSimulator::vcek_der() const { return X509Der(vcek_.get()); }
+Bytes SnpSimulator::vlek_der() const { return X509Der(vlek_.get()); }
+std::string SnpSimulator::vcek_pem() const { return X509Pem(vcek_.get()); }
+std::string SnpSimulator::vlek_pem() const { return X509Pem(vlek_.get()); }
 
 Bytes SnpSimulator::BuildReportBody(ByteView report_data, uint32_t vmpl) const {
   const SimOptions& o = options_;

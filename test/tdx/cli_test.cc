@@ -15,6 +15,7 @@ namespace twi::tdx {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Exit code and combined output of `twi <args>`.
 std::pair<int, std::string> Twi(const std::string& args) {
@@ -139,6 +140,61 @@ TEST_F(tdx_cli, UsageErrors) {
   EXPECT_THAT(out, HasSubstr("unknown status \"Fine\""));
   std::string typo = TempFile("typo.hcl", "alow_debug = true\n");
   EXPECT_EQ(Twi(T1Args() + " --policy " + typo).first, 2);
+}
+
+// `twi sim tdx` writes a quote, its collateral and a policy trusting the simulated root; the
+// verifier accepts them only through that policy's insecure opt-in (or the insecure flag).
+TEST_F(tdx_cli, SimulatedQuoteVerifiesThroughItsPolicy) {
+  for (const char* version : {"4", "5"}) {
+    std::string out_dir = dir_ / (std::string("sim") + version);
+    auto [sim_code, sim_out] = Twi(std::string("sim tdx --report-data 00112233 --version ") +
+                                   version + " --out " + out_dir);
+    ASSERT_EQ(sim_code, 0) << sim_out;
+    std::string files = " --quote " + out_dir + "/quote.bin --collateral " + out_dir +
+                        "/collateral.json";
+    auto [code, out] = Twi("verify --type tdx" + files + " --policy " + out_dir +
+                           "/policy.hcl --json");
+    ASSERT_EQ(code, 0) << out;
+    auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["verified"], true);
+    EXPECT_EQ(j["claims"]["quote_version"], version);
+    EXPECT_EQ(j["claims"]["tcb_status"], "UpToDate");
+    EXPECT_THAT(j["claims"]["mrtd"].dump(), Not(HasSubstr("00000000000000000000")));
+
+    // Without the policy the simulated root is just unknown.
+    auto [code2, out2] = Twi("verify --type tdx" + files);
+    EXPECT_EQ(code2, 1);
+    EXPECT_THAT(out2, HasSubstr("FAIL pck.chain"));
+  }
+}
+
+TEST_F(tdx_cli, SimulatedRootNeedsTheInsecureOptIn) {
+  std::string out_dir = dir_ / "sim";
+  ASSERT_EQ(Twi("sim tdx --report-data 01 --out " + out_dir).first, 0);
+  std::string files = " --quote " + out_dir + "/quote.bin --collateral " + out_dir +
+                      "/collateral.json";
+  // extra_roots alone (relative to the policy file) is not enough.
+  std::string roots_only = out_dir + "/roots_only.hcl";
+  std::ofstream(roots_only) << "extra_roots = [\"root.pem\"]\n";
+  auto [code, out] = Twi("verify --type tdx" + files + " --policy " + roots_only);
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("rejected: pck.chain"));
+  EXPECT_THAT(out, HasSubstr("allow_simulation_roots is false"));
+  EXPECT_THAT(out, HasSubstr("only with insecure_simulation_roots = true"));
+  auto [code2, out2] = Twi("verify --type tdx" + files + " --policy " + roots_only +
+                           " --insecure-simulation-roots");
+  EXPECT_EQ(code2, 0) << out2;
+  EXPECT_THAT(out2, HasSubstr("<- extra root twi-attestor Simulated SGX Root CA"));
+}
+
+TEST_F(tdx_cli, SimUsageErrors) {
+  EXPECT_EQ(Twi("sim tdx --report-data 00").first, 2);
+  EXPECT_EQ(Twi("sim tdx --report-data zz --out " + std::string(dir_ / "x")).first, 2);
+  EXPECT_EQ(Twi("sim tdx --report-data 00 --version 3 --out " + std::string(dir_ / "x")).first,
+            2);
+  EXPECT_EQ(Twi("sim tdx --report-data " + std::string(130, 'a') + " --out " +
+                std::string(dir_ / "x")).first,
+            2);
 }
 
 }  // namespace
