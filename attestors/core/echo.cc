@@ -6,7 +6,9 @@
 
 namespace twi {
 
-std::string EchoText(std::string_view s, size_t max_bytes) {
+namespace {
+
+std::string Echo(std::string_view s, size_t max_bytes, bool double_backslashes) {
   std::string out;
   size_t n = s.size() < max_bytes ? s.size() : max_bytes;
   out.reserve(n + 16);
@@ -16,7 +18,7 @@ std::string EchoText(std::string_view s, size_t max_bytes) {
       char buf[5];
       std::snprintf(buf, sizeof(buf), "\\x%02x", c);
       out += buf;
-    } else if (c == '\\') {
+    } else if (c == '\\' && double_backslashes) {
       out += "\\\\";
     } else {
       out += static_cast<char>(c);
@@ -25,6 +27,12 @@ std::string EchoText(std::string_view s, size_t max_bytes) {
   if (s.size() > n) out += StrCat("... (", s.size() - n, " more bytes)");
   return out;
 }
+
+}  // namespace
+
+std::string EchoText(std::string_view s, size_t max_bytes) { return Echo(s, max_bytes, true); }
+
+std::string EchoControls(std::string_view s, size_t max_bytes) { return Echo(s, max_bytes, false); }
 
 std::string EchoList(std::span<const std::string> items, size_t max_items) {
   std::string out;

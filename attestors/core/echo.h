@@ -20,6 +20,11 @@ inline constexpr size_t kEchoMaxItems = 8;
 // through (JSON writers replace invalid UTF-8).
 std::string EchoText(std::string_view s, size_t max_bytes = kEchoMaxBytes);
 
+// Like EchoText, but backslashes stay as they are: for values written into a JSON log line,
+// where the JSON writer already makes quotes and backslashes unambiguous and only control
+// characters need to become visible text (a re-rendered plain-text line must not break).
+std::string EchoControls(std::string_view s, size_t max_bytes = kEchoMaxBytes);
+
 // The first `max_items` items (each through EchoText), joined by ", ", then "and N more".
 std::string EchoList(std::span<const std::string> items, size_t max_items = kEchoMaxItems);
 

@@ -83,14 +83,15 @@ std::string FormatLine(std::string_view level, std::string_view module, std::str
   // ordered_json keeps @level/@message/@module/@timestamp first, then fields in order.
   nlohmann::ordered_json j;
   j["@level"] = std::string(level);
-  j["@message"] = EchoText(msg, kMaxFieldBytes);
+  j["@message"] = EchoControls(msg, kMaxFieldBytes);
   j["@module"] = std::string(module);
   j["@timestamp"] = std::string(ts);
   for (const auto& [k, v] : fields) {
     if (k.empty() || k[0] == '@') continue;  // never let a field replace a reserved key
     // Control characters are written as \xNN text: JSON would escape them, but SPIRE may
-    // re-render the entry as plain text, where a newline would forge a log line.
-    j[EchoText(k, 64)] = EchoText(v, kMaxFieldBytes);
+    // re-render the entry as plain text, where a newline would forge a log line. Backslashes
+    // stay: the JSON writer escapes them, and a value may itself be JSON (the EAR).
+    j[EchoControls(k, 64)] = EchoControls(v, kMaxFieldBytes);
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
