@@ -115,6 +115,8 @@ int Sim(const std::vector<std::string>& args) {
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args) {
   if (cmd == "verify") return Verify(args);
   if (cmd == "sim") return Sim(args);
+  if (cmd == "collect") return Collect(args);
+  if (cmd == "inspect") return Inspect(args);
   return -1;
 }
 
@@ -123,7 +125,10 @@ std::string ExtraUsage() {
          "         [--policy FILE] [--fetch] [--json]\n"
          "                                            verify evidence offline, as the server does\n"
          "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
-         "                                            write a simulated report, VCEK and chain\n";
+         "                                            write a simulated report, VCEK and chain\n"
+         "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
+         "                                            capture this VM's evidence for twi verify\n"
+         "  inspect FILE [--json]                     decode an evidence file into named fields\n";
 }
 
 }  // namespace twi::cli

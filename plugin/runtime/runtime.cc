@@ -27,10 +27,7 @@
 #include "plugin/runtime/log.h"
 #include "spire/service/common/config/v1/config.grpc.pb.h"
 #include "spire/service/private/init/v1/init.grpc.pb.h"
-
-#ifndef TWI_VERSION
-#define TWI_VERSION "0.0.0"
-#endif
+#include "twi_version.h"
 
 namespace twi::runtime {
 namespace {
@@ -296,7 +293,7 @@ int Run(const PluginSpec& spec, int argc, char** argv) {
     return 1;
   }
   ::close(handshake_fd);
-  log::Debug("plugin serving", {{"socket", socket_path}, {"version", TWI_VERSION}});
+  log::Info("plugin serving", {{"socket", socket_path}, {"version", TWI_VERSION}});
 
   while (!Latch().Wait(std::chrono::hours(1))) {
   }
