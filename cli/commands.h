@@ -9,6 +9,8 @@ namespace twi::cli {
 int CheckConfig(const std::vector<std::string>& args);
 int Verify(const std::vector<std::string>& args);
 int Sim(const std::vector<std::string>& args);
+int Collect(const std::vector<std::string>& args);  // cli/collect.cc
+int Inspect(const std::vector<std::string>& args);  // cli/inspect.cc
 
 // Commands added by evidence kinds (verify, sim); returns -1 for an unknown command.
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args);

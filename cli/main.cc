@@ -13,10 +13,7 @@
 
 #include "cli/commands.h"
 #include "plugin/config/docs.h"
-
-#ifndef TWI_VERSION
-#define TWI_VERSION "0.0.0"
-#endif
+#include "twi_version.h"
 
 namespace {
 

@@ -119,6 +119,8 @@ int Sim(const std::vector<std::string>& args) {
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args) {
   if (cmd == "verify") return Verify(args);
   if (cmd == "sim") return Sim(args);
+  if (cmd == "collect") return Collect(args);
+  if (cmd == "inspect") return Inspect(args);
   return -1;
 }
 
@@ -128,11 +130,22 @@ std::string ExtraUsage() {
          "                                            verify evidence offline, as the server does\n"
          "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
          "                                            write a simulated report, VCEK and chain\n"
-         "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]\n"
-         "         [--insecure-simulation-roots] [--json]\n"
-         "                                            verify a TDX quote offline\n"
-         "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
-         "                                            write a simulated quote, collateral, policy\n";
+         "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]
+"
+         "         [--insecure-simulation-roots] [--json]
+"
+         "                                            verify a TDX quote offline
+"
+         "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]
+"
+         "                                            write a simulated quote, collateral, policy
+"
+         "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR
+"
+         "                                            capture this VM's evidence for twi verify
+"
+         "  inspect FILE [--json]                     decode an evidence file into named fields
+";
 }
 
 }  // namespace twi::cli

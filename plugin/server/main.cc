@@ -16,6 +16,7 @@
 #include "plugin/server/ear_sink.h"
 #include "spire/hostservice/server/agentstore/v1/agentstore.grpc.pb.h"
 #include "spire/plugin/server/nodeattestor/v1/nodeattestor.grpc.pb.h"
+#include "twi_version.h"
 
 namespace twi {
 namespace {

@@ -1,13 +1,12 @@
 // The `twi` command: check-config, verify (real SEV-SNP vectors at their fixed times), sim,
 // with its exit-code contract (0 verified, 1 rejected, 2 usage).
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <fstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "test/cli/run.h"
 #include "test/e2e/e2e_util.h"
 
 namespace twi::e2e {
@@ -15,22 +14,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
+using CliRun = cli::testing::Run;
 
-CliRun Twi(const std::string& args) {
-  std::string cmd = Bin("twi") + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  CliRun r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) r.out.append(buf, n);
-  int st = pclose(f);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+CliRun Twi(const std::string& args) { return cli::testing::Sh(Bin("twi") + " " + args); }
 
 std::string Data(const std::string& rel) { return std::string(TWI_TESTDATA) + "/sevsnp/" + rel; }
 

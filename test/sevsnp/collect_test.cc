@@ -5,14 +5,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "attestors/sevsnp/abi.h"
 #include "attestors/sevsnp/sim.h"
 #include "gtest/gtest.h"
 #include "test/collateral/temp_dir.h"
+#include "test/sevsnp/fake_tsm_kernel.h"
 
 namespace twi::sevsnp {
 namespace {
@@ -34,68 +32,6 @@ std::shared_ptr<const SnpSimulator> Sim() {
   return sim;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteText(const std::string& path, std::string_view data) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-// Plays the kernel's part of configfs-tsm over an ordinary directory: attribute files appear
-// on mkdir, writes bump `generation`, reading `outblob` runs the simulated firmware over what
-// was written to `inblob` and `privlevel`, and rmdir drops the files.
-class FakeTsmKernel : public TsmKernelHooks {
- public:
-  std::string provider = "sev_guest";
-  int floor = 0;
-  bool write_auxblob = true;
-  int races = 0;  // bump generation behind the reader's back on this many outblob reads
-  size_t outblob_truncate = 0;
-  int entries_created = 0;
-  std::string last_inblob, last_privlevel;
-
-  void Created(const std::string& dir) override {
-    ++entries_created;
-    WriteText(dir + "/provider", provider + "\n");
-    WriteText(dir + "/generation", "0\n");
-    WriteText(dir + "/privlevel_floor", std::to_string(floor) + "\n");
-  }
-  void Written(const std::string& dir, std::string_view) override { Bump(dir); }
-  void Reading(const std::string& dir, std::string_view attribute) override {
-    if (attribute != "outblob") return;
-    last_inblob = ReadText(dir + "/inblob");
-    last_privlevel = ReadText(dir + "/privlevel");
-    uint32_t vmpl = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(last_privlevel.substr(0, last_privlevel.find('\n')), &vmpl));
-    auto ev = Sim()->GetReport(AsBytes(last_inblob), vmpl);
-    ASSERT_TRUE(ev.ok()) << ev.status();
-    std::string out(AsString(ev->report));
-    if (outblob_truncate > 0) out.resize(outblob_truncate);
-    WriteText(dir + "/outblob", out);
-    if (write_auxblob) WriteText(dir + "/auxblob", AsString(ev->cert_table));
-    if (races > 0) {
-      --races;
-      Bump(dir);
-    }
-  }
-  void Removing(const std::string& dir) override {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove(e.path(), ec);
-  }
-
- private:
-  static void Bump(const std::string& dir) {
-    int g = 0;
-    std::string text = ReadText(dir + "/generation");
-    EXPECT_TRUE(absl::SimpleAtoi(text.substr(0, text.find('\n')), &g));
-    WriteText(dir + "/generation", std::to_string(g + 1) + "\n");
-  }
-};
-
 class ConfigfsTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(fs::create_directory(root_)); }
@@ -109,7 +45,7 @@ class ConfigfsTest : public ::testing::Test {
 
   twi::testing::TempDir tmp_;
   std::string root_ = tmp_ / "report";
-  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
+  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>(Sim());
 };
 using sevsnp_collect_configfs = ConfigfsTest;
 
@@ -398,7 +334,7 @@ class SelectionTest : public ::testing::Test {
     return o;
   }
   twi::testing::TempDir tmp_;
-  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>();
+  std::shared_ptr<FakeTsmKernel> kernel_ = std::make_shared<FakeTsmKernel>(Sim());
   std::shared_ptr<FakeSevGuest> sev_ = std::make_shared<FakeSevGuest>();
 };
 using sevsnp_collect_select = SelectionTest;

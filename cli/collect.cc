@@ -1,0 +1,157 @@
+// twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
+//             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
+//
+// Writes the evidence the agent plugin would send (same device code, sevsnp/collect.h) as the
+// files `twi verify --type KIND` takes, plus DIR/verify.sh running that verification. Exit 0
+// written, 1 collection failed, 2 usage (including kinds not supported yet).
+#include "cli/collect.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "attestors/core/crypto.h"
+#include "attestors/core/str.h"
+#include "cli/commands.h"
+
+namespace twi::cli {
+namespace {
+
+int CollectUsage(const std::string& why) {
+  if (!why.empty()) std::fprintf(stderr, "twi collect: %s\n", why.c_str());
+  std::fprintf(stderr,
+               "usage: twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX]\n"
+               "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n");
+  return 2;
+}
+
+// Single-quoted for sh: nothing inside is expanded.
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+bool WriteVerifyScript(const CollectRequest& r, const Collected& c) {
+  std::string args;
+  for (const auto& a : c.verify_args) args += " " + ShellQuote(a);
+  std::string script = twi::StrCat(
+      "#!/bin/sh\n"
+      "# Written by `twi collect`: verifies the evidence beside this file as the server plugin\n"
+      "# would, and exits with twi verify's status (0 verified, 1 rejected, 2 usage). Extra\n"
+      "# arguments go to twi verify (e.g. --json, --policy FILE, --at RFC3339).\n"
+      "set -e\n"
+      "cd \"$(dirname \"$0\")\"\n"
+      "TWI=\"${TWI:-", r.twi_path, "}\"\n"
+      "[ -x \"$TWI\" ] || TWI=twi\n"
+      "exec \"$TWI\" verify", args, " \"$@\"\n");
+  const auto path = r.out / "verify.sh";
+  std::ofstream f(path, std::ios::trunc);
+  f << script;
+  f.close();
+  return static_cast<bool>(f) && ::chmod(path.c_str(), 0755) == 0;
+}
+
+std::string SelfPath() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "twi";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+const std::vector<EvidenceKind>& EvidenceKinds() {
+  // A new kind adds its collector here (and its `twi verify --type`).
+  static const std::vector<EvidenceKind> kinds = {
+      {"sev-snp", &CollectSevSnp},
+      {"tdx", nullptr},
+      {"tpm", nullptr},
+      {"azure", nullptr},
+      {"gcp", nullptr},
+  };
+  return kinds;
+}
+
+int RunCollect(const CollectRequest& r) {
+  const EvidenceKind* kind = nullptr;
+  std::string names;
+  for (const auto& k : EvidenceKinds()) {
+    if (r.kind == k.name) kind = &k;
+    names += names.empty() ? k.name : twi::StrCat(", ", k.name);
+  }
+  if (kind == nullptr) return CollectUsage(twi::StrCat("unknown evidence kind \"", r.kind, "\" (known: ", names, ")"));
+  if (kind->collect == nullptr) {
+    std::fprintf(stderr, "twi collect: evidence kind \"%s\" is not supported yet (supported: sev-snp)\n",
+                 kind->name);
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(r.out, ec);
+  if (ec) {
+    std::fprintf(stderr, "twi collect: cannot create %s: %s\n", r.out.c_str(), ec.message().c_str());
+    return 1;
+  }
+  auto c = kind->collect(r);
+  if (!c.ok()) {
+    std::fprintf(stderr, "twi collect: %s\n", std::string(c.status().message()).c_str());
+    return 1;
+  }
+  if (!WriteVerifyScript(r, *c)) {
+    std::fprintf(stderr, "twi collect: cannot write %s/verify.sh\n", r.out.c_str());
+    return 1;
+  }
+  std::string files;
+  for (const auto& f : c->files) files += f + ",";
+  std::printf("collected %s evidence from %s (nonce %s)\nwrote %s/{%sverify.sh}\n", kind->name,
+              c->device.c_str(), HexEncode(r.nonce).c_str(), r.out.c_str(), files.c_str());
+  return 0;
+}
+
+int Collect(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> opt;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" || a == "--hierarchy-dir" ||
+         a == "--rsa-bits") && i + 1 < args.size()) {
+      opt[a] = args[++i];
+    } else {
+      return CollectUsage(twi::StrCat("unexpected argument \"", a, "\""));
+    }
+  }
+  if (opt["--out"].empty()) return CollectUsage("--out is required");
+  CollectRequest r;
+  r.simulate = opt.count("--simulate") > 0;
+  r.kind = r.simulate ? opt["--simulate"] : opt.count("--kind") ? opt["--kind"] : "sev-snp";
+  if (r.simulate && opt.count("--kind") && opt["--kind"] != r.kind) {
+    return CollectUsage(twi::StrCat("--kind ", opt["--kind"], " and --simulate ", r.kind, " disagree"));
+  }
+  if (opt.count("--nonce")) {
+    auto n = HexDecode(opt["--nonce"]);
+    if (!n.ok() || n->empty() || n->size() > 64) return CollectUsage("--nonce must be 1 to 64 bytes of hex");
+    r.nonce = *std::move(n);
+  } else {
+    auto n = RandomBytes(32);
+    if (!n.ok()) return CollectUsage(std::string(n.status().message()));
+    r.nonce = *std::move(n);
+  }
+  r.out = std::filesystem::absolute(opt["--out"]);
+  r.twi_path = SelfPath();
+  r.sim_dir = opt["--hierarchy-dir"];
+  if (opt.count("--rsa-bits")) {
+    r.sim_rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
+    if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");
+  }
+  return RunCollect(r);
+}
+
+}  // namespace twi::cli

@@ -1,0 +1,56 @@
+// twi collect: capture evidence on a confidential VM, in exactly the files `twi verify` takes.
+//
+// Each evidence kind plugs in as one EvidenceKind entry (kinds.cc): its collector writes the
+// evidence into the output directory and returns the `twi verify` arguments that check it;
+// the generic part (collect.cc) parses options and writes DIR/verify.sh around those
+// arguments. Kinds without a collector yet are listed so the CLI can say so (exit 2).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attestors/core/bytes.h"
+#include "attestors/sevsnp/collect.h"
+
+namespace twi::cli {
+
+struct CollectRequest {
+  std::string kind;       // "sev-snp", ...
+  bool simulate = false;  // use the kind's software simulator instead of the device
+  Bytes nonce;            // bound into the evidence (SEV-SNP: REPORT_DATA, zero-padded)
+  std::filesystem::path out;
+  std::string twi_path;   // the twi that verify.sh runs (overridable there with $TWI)
+  // SEV-SNP devices; tests point them at a fake configfs-tsm dir or ioctl.
+  sevsnp::SnpDeviceOptions snp_devices;
+  // Simulation: where the simulated AMD hierarchy is kept ("" = a fresh one) and its RSA size.
+  std::string sim_dir;
+  int sim_rsa_bits = 4096;
+};
+
+// What a collector produced: the files it wrote (names inside `out`), the `twi verify`
+// arguments relative to `out`, and the device it used (for the summary line).
+struct Collected {
+  std::vector<std::string> files;
+  std::vector<std::string> verify_args;
+  std::string device;
+};
+
+struct EvidenceKind {
+  const char* name;  // the --kind / --type spelling
+  // nullptr: recognised but not collectable yet.
+  absl::StatusOr<Collected> (*collect)(const CollectRequest& request);
+};
+// Every kind the CLI knows, supported or not.
+const std::vector<EvidenceKind>& EvidenceKinds();
+
+absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
+
+// Collects into request.out and writes verify.sh. Exit code: 0 written, 1 the device or the
+// simulator failed, 2 an unknown or unsupported kind.
+int RunCollect(const CollectRequest& request);
+// The command line: twi collect [--kind K] [--simulate K] [--nonce HEX] --out DIR ...
+int Collect(const std::vector<std::string>& args);
+
+}  // namespace twi::cli

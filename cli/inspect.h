@@ -1,0 +1,54 @@
+// twi inspect FILE [--json]: what an evidence file says, in named fields.
+//
+// Formats plug in as Decoders (inspect.cc lists them): each either decodes the bytes or says
+// why they are not its format; the first that decodes wins, and when none does the reasons
+// are printed together ("not an SEV-SNP report because ...; not a certificate because ...").
+// Decoding is not verification: nothing here checks a signature or a chain.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attestors/core/bytes.h"
+#include "nlohmann/json.hpp"
+
+namespace twi::cli {
+
+// An evidence file as read: the bytes after hex/PEM-armour decoding, and the raw text (PEM
+// bundles are decoded from the text).
+struct InspectInput {
+  Bytes bytes;
+  std::string text;
+};
+
+struct Inspection {
+  std::string title;  // "SEV-SNP attestation report (1184 bytes)"
+  // Human form: (name, value) lines; a name starting with "  " is indented under the last.
+  std::vector<std::pair<std::string, std::string>> lines;
+  // --json: "format" plus the format's fields; SNP reports put theirs under "claims", with
+  // the names `twi verify --json` uses.
+  nlohmann::ordered_json json;
+};
+
+struct Decoder {
+  const char* what;  // "an SEV-SNP report", used in "not <what> because ..."
+  // The inspection, or an error whose message is the reason the input is not this format.
+  absl::StatusOr<Inspection> (*decode)(const InspectInput& input);
+};
+// In the order they are tried (most specific first).
+const std::vector<Decoder>& Decoders();
+
+// SEV-SNP formats (inspect_sevsnp.cc).
+absl::StatusOr<Inspection> InspectSnpReport(const InspectInput& input);
+absl::StatusOr<Inspection> InspectCertificates(const InspectInput& input);
+absl::StatusOr<Inspection> InspectSnpCertTable(const InspectInput& input);
+
+// The output of `twi inspect` for `input` (exit code 0), or the combined "not a ..." reasons.
+absl::StatusOr<Inspection> InspectBytes(const InspectInput& input);
+std::string FormatHuman(const Inspection& inspection);
+
+int Inspect(const std::vector<std::string>& args);
+
+}  // namespace twi::cli

@@ -1,0 +1,1 @@
+// Compiled only to produce the precompiled headers listed in cmake/Pch.cmake.
