@@ -130,22 +130,14 @@ std::string ExtraUsage() {
          "                                            verify evidence offline, as the server does\n"
          "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
          "                                            write a simulated report, VCEK and chain\n"
-         "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]
-"
-         "         [--insecure-simulation-roots] [--json]
-"
-         "                                            verify a TDX quote offline
-"
-         "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]
-"
-         "                                            write a simulated quote, collateral, policy
-"
-         "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR
-"
-         "                                            capture this VM's evidence for twi verify
-"
-         "  inspect FILE [--json]                     decode an evidence file into named fields
-";
+         "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]\n"
+         "         [--insecure-simulation-roots] [--json]\n"
+         "                                            verify a TDX quote offline\n"
+         "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
+         "                                            write a simulated quote, collateral, policy\n"
+         "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
+         "                                            capture this VM's evidence for twi verify\n"
+         "  inspect FILE [--json]                     decode an evidence file into named fields\n";
 }
 
 }  // namespace twi::cli
