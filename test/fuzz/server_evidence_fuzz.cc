@@ -19,8 +19,9 @@ std::shared_ptr<const twi::appraisal::NodeVerifier> Verifier() {
     o.allow_simulation = true;
     o.crl = twi::sevsnp::CrlMode::kIfAvailable;
     a.push_back(std::make_unique<twi::sevsnp::SnpAppraiser>(std::move(o)));
-    return std::make_shared<const twi::appraisal::NodeVerifier>(
-        twi::appraisal::VerifierOptions{"example.org", "{instance_key_hash}", false}, std::move(a));
+    twi::appraisal::VerifierOptions vo;
+    vo.trust_domain = "example.org";
+    return std::make_shared<const twi::appraisal::NodeVerifier>(std::move(vo), std::move(a));
   }();
   return v;
 }
