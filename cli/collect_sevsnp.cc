@@ -124,7 +124,7 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
     TWI_RETURN_IF_ERROR(WriteFile(
         r.out / "policy.hcl",
         twi::StrCat("# trusts the simulated ARK written beside this file (simulated evidence only)\n"
-                    "extra_roots = [\"", (r.out / "ark.pem").string(), "\"]\n")));
+                    "extra_roots = [\"vcek:", (r.out / "ark.pem").string(), "\"]\n")));
     c.files.insert(c.files.end(), {"ark.pem", "policy.hcl"});
     c.verify_args.insert(c.verify_args.end(), {"--policy", "policy.hcl"});
   }

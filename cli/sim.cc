@@ -1,4 +1,4 @@
-// twi sim sev-snp --report-data HEX --out DIR [--product milan|genoa|turin] [--debug]
+// twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin] [--debug]
 //                 [--rsa-bits N] [--hierarchy-dir DIR]
 //
 // Writes a simulated SEV-SNP report signed by a simulated AMD hierarchy:
@@ -26,7 +26,7 @@ namespace {
 int SimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
   std::fprintf(stderr,
-               "usage: twi sim sev-snp --report-data HEX --out DIR [--product milan|genoa|turin]\n"
+               "usage: twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin]\n"
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
                "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n");
   return 2;
@@ -74,7 +74,12 @@ int Sim(const std::vector<std::string>& args) {
   }
   ho.rsa_bits = opt.count("--rsa-bits") ? std::atoi(opt["--rsa-bits"].c_str()) : 4096;
   if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return SimUsage("--rsa-bits must be 2048 or 4096");
-  ho.dir = opt["--hierarchy-dir"];
+  // Kept on disk (OUT/sim-amd by default) so that an agent's simulation_dir can use the same
+  // hierarchy and a server can pin its ark.pem.
+  ho.dir = opt.count("--hierarchy-dir") ? opt["--hierarchy-dir"]
+                                        : (std::filesystem::path(opt["--out"]) / "sim-amd").string();
+  std::error_code ec;
+  std::filesystem::create_directories(opt["--out"], ec);
   auto hierarchy = sevsnp::SimHierarchy::Create(ho);
   if (!hierarchy.ok()) {
     std::fprintf(stderr, "twi sim: %s\n", std::string(hierarchy.status().message()).c_str());
@@ -101,10 +106,8 @@ int Sim(const std::vector<std::string>& args) {
     return 1;
   }
   std::filesystem::path out(opt["--out"]);
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
   const auto& h = (*sim)->hierarchy();
-  std::string policy = twi::StrCat("# trusts the simulated ARK written beside this file\nextra_roots = [\"",
+  std::string policy = twi::StrCat("# trusts the simulated ARK written beside this file\nextra_roots = [\"vcek:",
                                    std::filesystem::absolute(out / "ark.pem").string(), "\"]\n");
   if (!WriteOutput(out / "report.bin", AsString(ev->report)) || !WriteOutput(out / "vcek.der", AsString(vcek->data)) ||
       !WriteOutput(out / "cert_chain.pem", h.VcekCertChainPem()) || !WriteOutput(out / "ark.pem", h.ark_pem()) ||
@@ -128,8 +131,10 @@ std::string ExtraUsage() {
   return "  verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE] [--at RFC3339]\n"
          "         [--policy FILE] [--fetch] [--json]\n"
          "                                            verify evidence offline, as the server does\n"
-         "  sim sev-snp --report-data HEX --out DIR [--product P] [--debug]\n"
-         "                                            write a simulated report, VCEK and chain\n"
+         "  sim sev-snp --out DIR [--report-data HEX] [--product P] [--debug] [--hierarchy-dir H]\n"
+         "                                            write a simulated report, VCEK, chain and ark.pem;\n"
+         "                                            the hierarchy (H, default DIR/sim-amd) can be an\n"
+         "                                            agent's simulation_dir\n"
          "  verify --type tdx --quote FILE --collateral FILE [--at RFC3339] [--policy FILE]\n"
          "         [--insecure-simulation-roots] [--json]\n"
          "                                            verify a TDX quote offline\n"

@@ -8,12 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
-PLUGINS="twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor"
+NEEDED="twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor twi"
 missing=""
-for p in $PLUGINS; do [ -x "$BUILD_DIR/bin/$p" ] || missing=1; done
+for p in $NEEDED; do [ -x "$BUILD_DIR/bin/$p" ] || missing=1; done
 if [ -n "$missing" ]; then
-  echo "building the twi plugins into $BUILD_DIR/bin ..."
-  BUILD_DIR="$BUILD_DIR" TARGETS="$PLUGINS" ./scripts/build.sh >&2
+  echo "building the twi plugins and CLI into $BUILD_DIR/bin ..."
+  BUILD_DIR="$BUILD_DIR" TARGETS="$NEEDED" ./scripts/build.sh >&2
 fi
 TWI_BIN="$(cd "$BUILD_DIR/bin" && pwd)"
 SPIRE_PATHS="$(./scripts/spire.sh)"
@@ -43,6 +43,7 @@ SPIRE_VER="$("$SPIRE_SERVER" --version 2>&1 | head -n1)"
 echo "== twi quickstart: unmodified SPIRE $SPIRE_VER with the twi plugins, simulated AMD SEV-SNP VM"
 echo "   work dir $QS_DIR (removed on exit)"
 
+qs_make_sim_hierarchy || fail "twi sim could not create the simulated AMD hierarchy"
 PORT="$(qs_free_port)"
 qs_write_server_conf "$QS_DIR/server.conf" "$PORT"
 qs_write_agent_conf "$QS_DIR/agent.conf" agent "$PORT"
@@ -92,6 +93,6 @@ echo "   SPIFFE ID: $GOT_ID"
 echo "   serial:    $(openssl x509 -in "$SVID" -noout -serial | cut -d= -f2)"
 echo "   expires:   $(openssl x509 -in "$SVID" -noout -enddate | cut -d= -f2)"
 echo "   issuer:    spire-server's CA ($(openssl x509 -in "$SVID" -noout -issuer | sed 's/^issuer=//')), chain verified"
-echo "   rests on:  a verified SEV-SNP report (simulated roots) with launch measurement ${MEASUREMENT:0:16}..." \
+echo "   rests on:  a verified SEV-SNP report (chained to the pinned simulator root) with launch measurement ${MEASUREMENT:0:16}..." \
      "bound to agent instance key ${INSTANCE:0:16}..., and a process of uid $(id -u) running the executable" \
      "with SHA-256 ${WL_HASH:0:16}..."

@@ -17,7 +17,7 @@ constexpr std::array kNode = {
     SelectorDoc{"sev-snp:vmpl:<n>", "VMPL that requested the report"},
     SelectorDoc{"sev-snp:id-key-digest:<hex>", "ID_KEY_DIGEST, when the guest was launched with an ID block"},
     SelectorDoc{"sev-snp:guest-svn:<n>", "GUEST_SVN from the ID block (0 without one)"},
-    SelectorDoc{"sev-snp:root:<kind>", "amd when a built-in AMD root verified the report, extra for a configured extra root (or the simulator's)"},
+    SelectorDoc{"sev-snp:root:<kind>", "amd when a built-in AMD root verified the report, extra for a configured extra root (the simulator's pinned ark.pem included)"},
     SelectorDoc{"sev-snp:simulated:true", "the report came from the software simulator (only with insecure_simulation_roots)"},
     SelectorDoc{"claim:<name>", "emitted by a claims_mapper rule (see Claims below); never a digest or a version"},
 };

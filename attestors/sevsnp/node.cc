@@ -93,11 +93,6 @@ appraisal::Claims NormalizedClaims(const AttestationReport& r, bool simulated) {
   return c;
 }
 
-bool IsSimulationRoot(const Certificate& cert) {
-  return cert.IsSelfIssued() &&
-         cert.subject().find("twi-attestor simulated AMD") != std::string::npos;
-}
-
 absl::StatusOr<twi::v1::Evidence> SnpCollector::Collect(ByteView report_data) {
   if (report_data.size() != 64) {
     return absl::InvalidArgumentError(twi::StrCat("report data must be 64 bytes, got ", report_data.size()));
@@ -205,7 +200,8 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
   if (simulated && !options_.allow_simulation) {
     return checks->Fail("evidence.simulated",
                         "the report comes from the software simulator, not AMD hardware; set "
-                        "insecure_simulation_roots = true to accept it (development only)");
+                        "insecure_simulation_roots = true and pin the simulator's ark.pem in "
+                        "sev_snp.extra_roots to accept it (development only)");
   }
   ParseOptions po;
   po.product = options_.product;
@@ -272,18 +268,9 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
   vo.time = clock_->Now();
   vo.product = options_.product;
   vo.extra_trusted_roots = options_.extra_roots;
+  // Simulated evidence too must chain to a configured root (the simulator's ark.pem): a root
+  // the evidence carries is never trusted, since anyone can mint one.
   vo.allow_simulation_roots = !options_.extra_roots.empty();
-  if (simulated) {
-    // With roots configured, simulated evidence must chain to one of them (pin the simulator's
-    // ark.pem). Without, the simulator root the evidence carries is taken as is: anyone can
-    // mint such evidence, which is what insecure_simulation_roots accepts (and warns about).
-    if (options_.extra_roots.empty()) {
-      for (const auto& c : chain) {
-        if (IsSimulationRoot(c)) vo.extra_trusted_roots.push_back(c);
-      }
-    }
-    vo.allow_simulation_roots = true;
-  }
   if (options_.crl != CrlMode::kOff && !simulated) {
     // The verifier asks for the CRL once the chain is verified, for that chain's root product
     // and intermediate kind: nothing from the report picks it.
@@ -318,7 +305,7 @@ absl::StatusOr<appraisal::EvidenceResult> SnpAppraiser::Appraise(const twi::v1::
   appraisal::EvidenceResult out;
   out.selectors = Selectors(r);
   // Which kind of root verified the evidence: AMD's pinned ARKs, or a configured extra root
-  // (or the simulator's, with insecure_simulation_roots).
+  // (the simulator's, with insecure_simulation_roots).
   const char* root = v.builtin_root ? "amd" : "extra";
   out.selectors.push_back(twi::StrCat("sev-snp:root:", root));
   out.fields["sev_snp.root"] = twi::StrCat(root, " ", v.root_label, " sha256:", v.root_fingerprint.substr(0, 16));

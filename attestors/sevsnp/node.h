@@ -40,10 +40,11 @@ enum class CrlMode { kOff, kIfAvailable, kRequire };
 struct SnpAppraiserOptions {
   SnpPolicy policy;
   Product product = Product::kUnknown;  // for v2 reports, when the fleet is known
-  // Roots beside AMD's, from configuration (e.g. a new product line before a release).
-  std::vector<Certificate> extra_roots;
-  // Accept evidence from the software simulator, anchored in the simulator's own ARK that
-  // travels in the certificate table. Development only.
+  // Roots beside AMD's, from configuration (e.g. a new product line before a release, or the
+  // simulator's ARK), each scoped to its product and one key type.
+  std::vector<ExtraRoot> extra_roots;
+  // Accept evidence from the software simulator. It must still chain to one of extra_roots:
+  // a root the evidence carries is never trusted. Development only.
   bool allow_simulation = false;
   CrlMode crl = CrlMode::kIfAvailable;
   // Source of VCEKs missing from the evidence, chains and CRLs; may be null (evidence only).
@@ -115,8 +116,5 @@ absl::StatusOr<std::vector<std::string>> LocalContextSelectors(SnpDevice& device
 // (sev_snp_tcb_*), and when set sev_snp_id_key_digest, sev_snp_author_key_digest,
 // sev_snp_family_id, sev_snp_image_id, sev_snp_chip_id.
 appraisal::Claims NormalizedClaims(const AttestationReport& report, bool simulated);
-
-// True when `cert` is a root minted by the software simulator (its organisation says so).
-bool IsSimulationRoot(const Certificate& cert);
 
 }  // namespace twi::sevsnp

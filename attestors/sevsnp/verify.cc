@@ -81,7 +81,10 @@ std::string FpLabel(const Certificate& c) {
 std::string TrustContext(const VerifyOptions& o) {
   std::string s = o.allow_simulation_roots ? "sim:" : "amd:";
   if (o.allow_simulation_roots) {
-    for (const Certificate& r : o.extra_trusted_roots) s.append(AsString(r.sha256()));
+    for (const ExtraRoot& r : o.extra_trusted_roots) {
+      s.append(AsString(r.cert.sha256()));
+      s.append(r.key == SigningKey::kVlek ? "vlek;" : "vcek;");
+    }
   }
   // With a CRL source the CRL is re-checked on each hit instead (see CrlStillCurrent).
   s.append(o.crl.has_value() ? AsString(o.crl->sha256()) : o.crl_source ? "crl-source" : "no-crl");
@@ -93,20 +96,21 @@ struct Anchor {
   const Certificate* cert;
   bool builtin;
   Product product;
+  std::optional<SigningKey> key;  // extra roots: the one key type they are trusted for
 };
 
 std::vector<Anchor> TrustedRoots(const VerifyOptions& o) {
   std::vector<Anchor> roots;
   for (const AmdAuthority& a : BuiltinAmdAuthorities()) {
-    if (a.role == AmdCertRole::kArk) roots.push_back({&a.cert, true, a.product});
+    if (a.role == AmdCertRole::kArk) roots.push_back({&a.cert, true, a.product, std::nullopt});
   }
   if (o.allow_simulation_roots) {
-    for (const Certificate& r : o.extra_trusted_roots) {
+    for (const ExtraRoot& r : o.extra_trusted_roots) {
       // A root named ARK-<product> is scoped to that product: report.product refuses a report
       // of another. (The server's configuration only accepts extra roots named so.)
-      std::string cn = r.subject_cn();
+      std::string cn = r.cert.subject_cn();
       Product p = absl::StartsWith(cn, "ARK-") ? ProductFromName(cn.substr(4)) : Product::kUnknown;
-      roots.push_back({&r, false, p});
+      roots.push_back({&r.cert, false, p, r.key});
     }
   }
   return roots;
@@ -122,8 +126,8 @@ struct Chain {
 std::string ExplainMissingRoot(const Certificate& inter, std::span<const Certificate> chain,
                                const VerifyOptions& o) {
   auto is_extra = [&](const Certificate& c) {
-    for (const Certificate& r : o.extra_trusted_roots) {
-      if (r.sha256() == c.sha256()) return true;
+    for (const ExtraRoot& r : o.extra_trusted_roots) {
+      if (r.cert.sha256() == c.sha256()) return true;
     }
     return false;
   };
@@ -131,8 +135,8 @@ std::string ExplainMissingRoot(const Certificate& inter, std::span<const Certifi
   for (const Certificate& c : chain) {
     if (c.IsSelfIssued() && inter.IssuedBy(c)) named.push_back(&c);
   }
-  for (const Certificate& c : o.extra_trusted_roots) {
-    if (inter.IssuedBy(c)) named.push_back(&c);
+  for (const ExtraRoot& r : o.extra_trusted_roots) {
+    if (inter.IssuedBy(r.cert)) named.push_back(&r.cert);
   }
   for (const Certificate* c : named) {
     if (is_extra(*c) && !o.allow_simulation_roots) {
@@ -178,6 +182,17 @@ absl::StatusOr<Chain> BuildChain(const Certificate& leaf, std::span<const Certif
         continue;
       }
       bool is_asvk = builtin_asvk || absl::StartsWith(inter->subject_cn(), "SEV-VLEK");
+      if (root.key && (*root.key == SigningKey::kVlek) != is_asvk) {
+        // An extra root vouches for one key type: a vcek root does not make an ASVK (nor a
+        // vlek root an ASK) it signed trustworthy.
+        if (first_error.ok()) {
+          first_error = absl::InvalidArgumentError(absl::StrCat(
+              "extra root ", FpLabel(*root.cert), " is configured for ",
+              *root.key == SigningKey::kVlek ? "vlek" : "vcek", " evidence only; this chain goes through ",
+              is_asvk ? "an asvk (vlek)" : "an ask (vcek)"));
+        }
+        continue;
+      }
       return Chain{*inter, root, is_asvk};
     }
     if (!named_root && first_error.ok()) {

@@ -37,6 +37,13 @@ enum class CrlPolicy {
   kRequire,       // no CRL given: cert.crl fails
 };
 
+// A root configured beside AMD's: trusted for the product its CN names (ARK-<product>) and
+// for one signing key type.
+struct ExtraRoot {
+  Certificate cert;
+  SigningKey key = SigningKey::kVcek;
+};
+
 struct VerifyOptions {
   // The verification instant for every validity window (required; tests pin it).
   TimePoint time{};
@@ -44,9 +51,10 @@ struct VerifyOptions {
   // CPUID (v3+) or the VCEK/VLEK productName; all known sources must agree.
   Product product = Product::kUnknown;
   // Roots accepted beside the built-in AMD ARKs, e.g. a simulated hierarchy for tests and
-  // demos. Ignored unless allow_simulation_roots is set, so accepting non-AMD evidence always
-  // takes an explicit, clearly named opt-in at the call site.
-  std::vector<Certificate> extra_trusted_roots;
+  // demos, each for one signing key type only (a chain through an ASK is vcek, through an
+  // ASVK vlek). Ignored unless allow_simulation_roots is set, so accepting non-AMD evidence
+  // always takes an explicit, clearly named opt-in at the call site.
+  std::vector<ExtraRoot> extra_trusted_roots;
   bool allow_simulation_roots = false;
   // An AMD KDS CRL (signed by the ARK); it covers the ASK/ASVK the chain goes through.
   std::optional<Crl> crl;

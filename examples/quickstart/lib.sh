@@ -2,6 +2,7 @@
 # that load the twi plugins, start and stop spire-server and spire-agent, fetch SVIDs.
 # Source it with these set:
 #   TWI_BIN      directory of twi-server-nodeattestor, twi-agent-nodeattestor, twi-workloadattestor
+#                and the twi CLI
 #   SPIRE_SERVER, SPIRE_AGENT   the SPIRE binaries (scripts/spire.sh prints them)
 #   QS_DIR       an absolute, private temp directory that holds everything (configs, data,
 #                sockets, logs); short, since unix socket paths are limited to 107 bytes
@@ -16,12 +17,23 @@ qs_free_port() {
 
 qs_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
+# The simulated AMD hierarchy every agent here uses (its simulation_dir) and whose ARK the
+# server pins; qs_make_sim_hierarchy creates it (before the server starts, which reads it).
+QS_SIM_DIR="$QS_DIR/sim/sim-amd"
+qs_make_sim_hierarchy() {
+  [ -f "$QS_SIM_DIR/ark.pem" ] || "$TWI_BIN/twi" sim sev-snp --out "$QS_DIR/sim" > /dev/null
+}
+
 # plugin_data (or plugin_data_file) lines for the server's twi NodeAttestor; override before
-# calling qs_write_server_conf. The simulator's roots are accepted: this is a demo on a
-# machine without SEV-SNP, and the server says so in the selector sev-snp:simulated:true.
-QS_SERVER_TWI_DATA='plugin_data {
+# calling qs_write_server_conf. Simulated evidence is accepted, and only when it chains to the
+# simulator root pinned here: this is a demo on a machine without SEV-SNP, and the server says
+# so in the selectors sev-snp:simulated:true and sev-snp:root:extra.
+QS_SERVER_TWI_DATA="plugin_data {
             insecure_simulation_roots = true
-        }'
+            sev_snp {
+                extra_roots = [\"vcek:$QS_SIM_DIR/ark.pem\"]
+            }
+        }"
 
 # qs_write_server_conf FILE PORT: spire-server on 127.0.0.1:PORT, admin API on a unix socket,
 # sqlite3 datastore and memory key manager under QS_DIR/server. QS_AGENT_TTL and
@@ -64,8 +76,8 @@ EOF
 
 # plugin_data of the agent's twi NodeAttestor (NAME is the agent's directory under QS_DIR).
 qs_agent_twi_data() {
-  printf 'plugin_data {\n            state_dir = "%s"\n            simulate = "sev-snp"\n        }' \
-    "$QS_DIR/$1/twi"
+  printf 'plugin_data {\n            state_dir = "%s"\n            simulate = "sev-snp"\n            simulation_dir = "%s"\n        }' \
+    "$QS_DIR/$1/twi" "$QS_SIM_DIR"
 }
 
 # qs_write_agent_conf FILE NAME PORT: a spire-agent whose data, Workload API socket and

@@ -12,7 +12,7 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
   o.simulate = cfg.simulate;
   o.configfs_path = cfg.snp_configfs_path;
   o.device_path = cfg.snp_device_path;
-  o.sim_dir = cfg.state_dir + "/sim-amd";
+  o.sim_dir = cfg.simulation_dir.empty() ? cfg.state_dir + "/sim-amd" : cfg.simulation_dir;
   if (!cfg.simulate_measurement.empty()) {
     auto m = HexDecode(cfg.simulate_measurement);  // checked by the config builder
     if (m.ok()) o.sim_measurement = *std::move(m);

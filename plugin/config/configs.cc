@@ -44,11 +44,11 @@ void AddOpenDefaultWarnings(const SnpSettings& s, std::vector<std::string>* warn
         "sev_snp.min_tcb is not set: reports at any TCB are accepted, including firmware and "
         "microcode with known vulnerabilities; set the minimum your fleet runs");
   }
-  if (!s.extra_root_files.empty()) {
+  for (const auto& f : s.extra_root_files) {
     warnings->push_back(twi::StrCat(
-        "sev_snp.extra_roots: ", s.extra_root_files.size(),
-        " root file(s) besides AMD's are trusted, each only for the product its ARK names; "
-        "evidence they verify carries the selector sev-snp:root:extra"));
+        "sev_snp.extra_roots: \"", f.Entry(), "\" is trusted besides AMD's roots, for the product "
+        "its ARK names and ", f.key == sevsnp::SigningKey::kVlek ? "vlek" : "vcek",
+        "-signed evidence only; evidence it verifies carries the selector sev-snp:root:extra"));
   }
 }
 
@@ -105,6 +105,14 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
                  &c.warnings);
   ReadSimulateMeasurement(r, c.simulate, &c.simulate_measurement, &c.warnings);
+  if (auto v = r.String("simulation_dir")) {
+    if (v->empty() || (*v)[0] != '/') {
+      r.Problem("simulation_dir", twi::StrCat("\"simulation_dir\" must be an absolute path, got \"", v->substr(0, 100), "\""));
+    } else {
+      c.simulation_dir = *v;
+      if (c.simulate != "sev-snp") c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\"");
+    }
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -197,14 +205,18 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
         "insecure_allow_no_tee = true: agents without TEE evidence are accepted; their identity "
         "proves nothing about the machine");
   }
-  if (c.insecure_simulation_roots) {
+  if (c.insecure_simulation_roots && c.sev_snp.extra_root_files.empty()) {
+    // A root the agent's evidence carries proves nothing (anyone can mint one): simulated
+    // evidence is accepted only when it chains to a root file the operator configured.
+    r.Problem("insecure_simulation_roots",
+                 "insecure_simulation_roots = true needs the simulator's root pinned: add "
+                 "sev_snp { extra_roots = [\"vcek:DIR/ark.pem\"] }, where DIR is the simulated "
+                 "agent's simulation_dir (default: its state_dir/sim-amd, written on first "
+                 "start); `twi sim sev-snp --out OUT` creates one in OUT/sim-amd to share");
+  } else if (c.insecure_simulation_roots) {
     c.warnings.push_back(
-        c.sev_snp.extra_root_files.empty()
-            ? "insecure_simulation_roots = true: evidence signed by the software simulator is "
-              "accepted, anchored in whatever simulator root it carries (anyone can mint it); "
-              "list the simulator's ark.pem in sev_snp.extra_roots to trust only that one"
-            : "insecure_simulation_roots = true: evidence signed by the software simulator is "
-              "accepted when it chains to a root in sev_snp.extra_roots");
+        "insecure_simulation_roots = true: evidence signed by the software simulator is "
+        "accepted when it chains to a root in sev_snp.extra_roots");
   }
   AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
   r.Finish();

@@ -25,6 +25,7 @@ struct AgentConfig : Common {
   std::string state_dir = "/var/lib/twi-attestor/agent";
   std::string simulate;  // "" (real devices) or "sev-snp"
   std::string simulate_measurement;  // simulator's launch MEASUREMENT (96 hex), "" = default
+  std::string simulation_dir;  // simulated AMD hierarchy, "" = state_dir/sim-amd
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
   std::string snp_device_path = "/dev/sev-guest";
   int snp_vmpl = 0;

@@ -23,6 +23,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["state_dir"] = c->state_dir;
     j["simulate"] = c->simulate;
     j["simulate_measurement"] = c->simulate_measurement;
+    j["simulation_dir"] = c->simulation_dir;
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path},
                     {"device_path", c->snp_device_path},
                     {"vmpl", c->snp_vmpl}};
@@ -43,6 +44,8 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     auto opt = [](const std::optional<uint8_t>& v) -> nlohmann::ordered_json {
       return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
     };
+    std::vector<std::string> extra_roots;
+    for (const auto& f : c->sev_snp.extra_root_files) extra_roots.push_back(f.Entry());
     j["sev_snp"] = {
         {"allow_debug", p.allow_debug},
         {"allow_smt", p.allow_smt},
@@ -61,7 +64,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
         {"id_key_digests", hexes(p.id_key_digests)},
         {"author_key_digests", hexes(p.author_key_digests)},
         {"product", c->sev_snp.product == sevsnp::Product::kUnknown ? "" : sevsnp::ProductName(c->sev_snp.product)},
-        {"extra_roots", c->sev_snp.extra_root_files},
+        {"extra_roots", extra_roots},
         {"crl", c->sev_snp.crl},
         {"kds_base_url", c->sev_snp.kds_base_url},
         {"kds_cache_dir", c->sev_snp.kds_cache_dir},

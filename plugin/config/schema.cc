@@ -23,11 +23,16 @@ constexpr std::array kAgent = {
            "across restarts)."},
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
            "Use a software TEE instead of the device: \"sev-snp\". For demos and tests; the server "
-           "refuses simulated evidence unless insecure_simulation_roots = true."},
+           "refuses simulated evidence unless insecure_simulation_roots = true and its "
+           "sev_snp.extra_roots pins this agent's simulation_dir/ark.pem."},
     KeyDoc{"simulate_measurement", "string", "", "\"" "000000000000000000000000000000000000000000000000"
            "000000000000000000000000000000000000000000000000" "\"",
            "With simulate = \"sev-snp\": the launch MEASUREMENT (96 hex digits) the simulated guest "
            "reports, to demonstrate an image update. (TDX's simulate_mrtd comes with TDX support.)"},
+    KeyDoc{"simulation_dir", "string", "", "\"/etc/twi/sim-amd\"",
+           "With simulate = \"sev-snp\": directory of the simulated AMD hierarchy (ark.pem, keys), "
+           "generated there if absent; default state_dir/sim-amd. The server pins its ark.pem in "
+           "sev_snp.extra_roots (`twi sim sev-snp --out DIR` makes one in DIR/sim-amd)."},
     kSnpConfigfs,
     kSnpDevice,
     KeyDoc{"sev_snp.vmpl", "integer", "0", "0", "VMPL requested for the report (0-3)."},
@@ -45,8 +50,9 @@ constexpr std::array kServer = {
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
     KeyDoc{"insecure_simulation_roots", "bool", "false", "false",
-           "Trust the software simulator's roots (evidence from `simulate` agents). Never in "
-           "production."},
+           "Accept evidence from `simulate` agents when it chains to a root in "
+           "sev_snp.extra_roots (the agent's simulation_dir/ark.pem); Configure refuses it without "
+           "one. Never in production."},
     KeyDoc{"sev_snp.allow_debug", "bool", "false", "false",
            "Accept guests whose POLICY allows debugging (bit 19: the host can read guest memory)."},
     KeyDoc{"sev_snp.allow_smt", "bool", "true", "true",
@@ -76,11 +82,13 @@ constexpr std::array kServer = {
            "Allowed AUTHOR_KEY_DIGESTs (96 hex digits); set ones also require AUTHOR_KEY_EN."},
     KeyDoc{"sev_snp.product", "string", "", "\"milan\"",
            "Product of version-2 reports (which do not name it): milan, genoa or turin."},
-    KeyDoc{"sev_snp.extra_roots", "list of strings", "", "[]",
-           "PEM files of additional ARKs to trust beside AMD's built-in Milan, Genoa and Turin roots. "
-           "Each must be a self-issued ARK whose CN names its product (ARK-Milan, ARK-Genoa, "
-           "ARK-Turin) and is trusted for that product only; evidence it verifies gets "
-           "sev-snp:root:extra. Configure warns."},
+    KeyDoc{"sev_snp.extra_roots", "list of strings", "", "[\"vcek:/etc/twi/sim-amd/ark.pem\"]",
+           "ARKs to trust beside AMD's built-in Milan, Genoa and Turin roots, as \"vcek:FILE\" or "
+           "\"vlek:FILE\" (PEM). Each must be a self-issued ARK whose CN names its product "
+           "(ARK-Milan, ARK-Genoa, ARK-Turin) and is trusted for that product and key type only "
+           "(vcek: chains through an ASK, vlek: through an ASVK); AMD's CRL is not applied to it; "
+           "evidence it verifies gets sev-snp:root:extra. Configure warns for each. The only way "
+           "to trust the simulator (with insecure_simulation_roots)."},
     KeyDoc{"sev_snp.crl", "string", "\"if-available\"", "\"require\"",
            "AMD CRL checking: \"if-available\" (check when KDS or the cache has one), \"require\" "
            "(UNAVAILABLE while none can be had), or \"off\". The CRL is the one of the verified "

@@ -22,6 +22,10 @@ void Min(Reader& r, std::string_view key, std::optional<uint8_t>* out) {
 
 }  // namespace
 
+std::string SnpSettings::ExtraRootFile::Entry() const {
+  return twi::StrCat(key == sevsnp::SigningKey::kVlek ? "vlek:" : "vcek:", path);
+}
+
 void ReadSnpSettings(Reader& r, SnpSettings* out) {
   sevsnp::SnpPolicy& p = out->policy;
   if (auto v = r.Bool("allow_debug")) p.allow_debug = *v;
@@ -68,7 +72,23 @@ void ReadSnpSettings(Reader& r, SnpSettings* out) {
       r.Problem("product", twi::StrCat("\"", r.Path("product"), "\" must be milan, genoa or turin, got \"", *v, "\""));
     }
   }
-  if (auto v = r.StringList("extra_roots")) out->extra_root_files = *v;
+  if (auto v = r.StringList("extra_roots")) {
+    for (const std::string& e : *v) {
+      SnpSettings::ExtraRootFile f;
+      if (e.rfind("vcek:", 0) == 0 || e.rfind("vlek:", 0) == 0) {
+        f.key = e[1] == 'l' ? sevsnp::SigningKey::kVlek : sevsnp::SigningKey::kVcek;
+        f.path = e.substr(5);
+      }
+      if (f.path.empty()) {
+        r.Problem("extra_roots",
+                  twi::StrCat("\"", r.Path("extra_roots"), "\" entry \"", e.substr(0, 100),
+                              "\" must be \"vcek:FILE\" or \"vlek:FILE\": the key type the root "
+                              "in FILE is trusted for"));
+        continue;
+      }
+      out->extra_root_files.push_back(std::move(f));
+    }
+  }
   if (auto v = r.String("crl")) {
     if (*v != "if-available" && *v != "require" && *v != "off") {
       r.Problem("crl", twi::StrCat("\"", r.Path("crl"), "\" must be \"if-available\", \"require\" or \"off\", got \"", *v, "\""));

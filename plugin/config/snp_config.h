@@ -14,7 +14,14 @@ namespace twi::config {
 struct SnpSettings {
   sevsnp::SnpPolicy policy;
   sevsnp::Product product = sevsnp::Product::kUnknown;
-  std::vector<std::string> extra_root_files;
+  // sev_snp.extra_roots entries "vcek:FILE" / "vlek:FILE": the ARK in FILE is trusted for its
+  // product and that key type only.
+  struct ExtraRootFile {
+    sevsnp::SigningKey key = sevsnp::SigningKey::kVcek;
+    std::string path;
+    std::string Entry() const;  // back as written, "vcek:FILE"
+  };
+  std::vector<ExtraRootFile> extra_root_files;
   std::string crl = "if-available";  // "if-available", "require", "off"
   std::string kds_base_url = "https://kdsintf.amd.com";  // "" = never fetch
   std::string kds_cache_dir;

@@ -42,7 +42,8 @@ absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config:
   o.allow_simulation = allow_simulation;
   o.crl = s.crl == "off" ? sevsnp::CrlMode::kOff
           : s.crl == "require" ? sevsnp::CrlMode::kRequire : sevsnp::CrlMode::kIfAvailable;
-  for (const auto& f : s.extra_root_files) {
+  for (const auto& root : s.extra_root_files) {
+    const std::string& f = root.path;
     auto pem = ReadFileToString(f);
     if (!pem.ok()) return absl::InvalidArgumentError(twi::StrCat("sev_snp.extra_roots: ", pem.status().message()));
     auto certs = ParseCertificates(AsBytes(*pem));
@@ -50,7 +51,8 @@ absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config:
       return absl::InvalidArgumentError(twi::StrCat("sev_snp.extra_roots: \"", f, "\": ", certs.status().message()));
     }
     for (const Certificate& c : *certs) {
-      // Scoped: each extra root is trusted only for the product its ARK names.
+      // Scoped: each extra root is trusted only for the product its ARK names and the key
+      // type its entry names.
       std::string cn = c.subject_cn();
       if (!c.IsSelfIssued() || cn.rfind("ARK-", 0) != 0 ||
           sevsnp::ProductFromName(cn.substr(4)) == sevsnp::Product::kUnknown) {
@@ -59,7 +61,7 @@ absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config:
             "\" is not a self-issued ARK naming its product (CN ARK-Milan, ARK-Genoa or "
             "ARK-Turin); an extra root is trusted only for the product it names"));
       }
-      o.extra_roots.push_back(c);
+      o.extra_roots.push_back({c, root.key});
     }
   }
   return o;

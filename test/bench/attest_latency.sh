@@ -10,8 +10,9 @@ MODE="${3:-sim}"
 STATE="$(mktemp -d)"
 trap 'rm -rf "$STATE"' EXIT
 if [ "$MODE" = sim ]; then
-  printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\n' "$STATE" > "$STATE/agent.hcl"
-  printf 'insecure_simulation_roots = true\n' > "$STATE/server.hcl"
+  "$BUILD_DIR/bin/twi" sim sev-snp --out "$STATE/sim" > /dev/null  # the simulator's hierarchy, pinned below
+  printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\nsimulation_dir = "%s/sim/sim-amd"\n' "$STATE" "$STATE" > "$STATE/agent.hcl"
+  printf 'insecure_simulation_roots = true\nsev_snp {\n  extra_roots = ["vcek:%s/sim/sim-amd/ark.pem"]\n}\n' "$STATE" > "$STATE/server.hcl"
 else
   printf 'state_dir = "%s/agent"\n' "$STATE" > "$STATE/agent.hcl"
   printf 'insecure_allow_no_tee = true\n' > "$STATE/server.hcl"

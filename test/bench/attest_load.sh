@@ -13,8 +13,9 @@ COUNT="${2:-100000}"
 PARALLEL="${3:-100}"
 STATE="$(mktemp -d)"
 trap 'rm -rf "$STATE"' EXIT
-printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\n' "$STATE" > "$STATE/agent.hcl"
-printf 'insecure_simulation_roots = true\nlog_level = "warn"\n' > "$STATE/server.hcl"
+"$BUILD_DIR/bin/twi" sim sev-snp --out "$STATE/sim" > /dev/null  # the simulator's hierarchy, pinned below
+printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\nsimulation_dir = "%s/sim/sim-amd"\n' "$STATE" "$STATE" > "$STATE/agent.hcl"
+printf 'insecure_simulation_roots = true\nsev_snp {\n  extra_roots = ["vcek:%s/sim/sim-amd/ark.pem"]\n}\nlog_level = "warn"\n' "$STATE" > "$STATE/server.hcl"
 host=("$BUILD_DIR/bin/twi-host" attest --json
       --agent-plugin "$BUILD_DIR/bin/twi-agent-nodeattestor"
       --server-plugin "$BUILD_DIR/bin/twi-server-nodeattestor"

@@ -8,8 +8,9 @@ BUILD_DIR="$(cd "${1:-build}" && pwd)"
 COUNT="${2:-3}"
 STATE="$(mktemp -d)"
 trap 'rm -rf "$STATE"' EXIT
-printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\n' "$STATE" > "$STATE/agent.hcl"
-printf 'insecure_simulation_roots = true\n' > "$STATE/server.hcl"
+"$BUILD_DIR/bin/twi" sim sev-snp --out "$STATE/sim" > /dev/null  # the simulator's hierarchy, pinned below
+printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\nsimulation_dir = "%s/sim/sim-amd"\n' "$STATE" "$STATE" > "$STATE/agent.hcl"
+printf 'insecure_simulation_roots = true\nsev_snp {\n  extra_roots = ["vcek:%s/sim/sim-amd/ark.pem"]\n}\n' "$STATE" > "$STATE/server.hcl"
 cat > "$STATE/server-under-valgrind" <<WRAP
 #!/bin/sh
 exec valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \

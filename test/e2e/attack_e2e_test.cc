@@ -31,7 +31,7 @@ class AttackWire : public SimSnpPairTest {
   // The simulator's evidence presented as hardware evidence, anchored in the simulator's ARK
   // configured as an extra root: the path real evidence takes, including collateral.
   void StartAsHardware(const std::string& sev_snp_extra) {
-    Start("sev_snp {\n  extra_roots = [\"" + HierarchyDir() + "/ark.pem\"]\n" + sev_snp_extra + "}\n");
+    Start("sev_snp {\n  extra_roots = [\"vcek:" + HierarchyDir() + "/ark.pem\"]\n" + sev_snp_extra + "}\n");
   }
   static host::RelayHooks AsHardware() {
     host::RelayHooks h;
@@ -93,7 +93,7 @@ class AttackWire : public SimSnpPairTest {
 // Issue 11 (1): 1.3 M evidence kinds (a 2.6 MB payload) once became a 36 MB error that broke
 // the host's connection. Refused by size before parsing, with a short error.
 TEST_F(AttackWire, OversizedPayloadRefusedWithAShortError) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   host::RelayHooks hooks;
   hooks.payload = [](std::string& b) {
     twi::v1::Payload p;
@@ -109,7 +109,7 @@ TEST_F(AttackWire, OversizedPayloadRefusedWithAShortError) {
 }
 
 TEST_F(AttackWire, SecondPayloadOnOneStreamRefused) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   auto stub = Stub();
   grpc::ClientContext ctx;
   pb::AttestRequest req;
@@ -123,7 +123,7 @@ TEST_F(AttackWire, SecondPayloadOnOneStreamRefused) {
 }
 
 TEST_F(AttackWire, ResponseWithoutPayloadRefused) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   auto stub = Stub();
   grpc::ClientContext ctx;
   auto stream = stub->Attest(&ctx);
@@ -139,7 +139,7 @@ TEST_F(AttackWire, ResponseWithoutPayloadRefused) {
 // Streams cancelled at each step, half-closed, abandoned by a host that goes away, and empty
 // (garbage) requests: each ends that stream only; the plugin keeps serving.
 TEST_F(AttackWire, BrokenStreamsLeaveThePluginServing) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   auto stub = Stub();
   for (int round = 0; round < 5; ++round) {
     {  // cancelled before anything is sent
@@ -195,7 +195,7 @@ TEST_F(AttackWire, BrokenStreamsLeaveThePluginServing) {
 
 // A byte of the VCEK in the certificate table flipped in transit: the chain no longer verifies.
 TEST_F(AttackWire, TamperedCertificateRejected) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   host::RelayHooks hooks;
   hooks.challenge_response = [](std::string& b) {
     twi::v1::ChallengeResponse r;
@@ -216,11 +216,45 @@ TEST_F(AttackWire, TamperedCertificateRejected) {
 // A self-made root: simulator evidence stripped of its "simulated" flag is not anchored in
 // any AMD root, even on a server that accepts simulated evidence.
 TEST_F(AttackWire, SelfMadeRootRefused) {
-  Start("insecure_simulation_roots = true\nsev_snp {\n  kds_base_url = \"\"\n}\n");
+  Start("sev_snp {\n  kds_base_url = \"\"\n}\n");
   auto r = Attest(AsHardware());
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): sev-snp: cert.chain: "));
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("is not a pinned amd root"));
+}
+
+// Issue 11 (6): insecure_simulation_roots trusts only configured root files. The agent's own
+// simulator hierarchy, when the server pins another simulator's ARK, is refused: the root the
+// evidence carries is never taken.
+TEST_F(AttackWire, SimulatedEvidenceWithAnUnconfiguredRootRefused) {
+  auto other = sevsnp::SimHierarchy::SharedForTests(sevsnp::SimProduct::kMilan).value();
+  std::string pem = dir_.path() + "/other-ark.pem";
+  WriteFile(pem, AsBytes(other->ark_pem()));
+  Start("insecure_simulation_roots = true\nsev_snp {\n  extra_roots = [\"vcek:" + pem +
+        "\"]\n  kds_base_url = \"\"\n}\n");
+  auto r = Attest();
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): sev-snp: cert.chain: "));
+}
+
+TEST_F(AttackWire, SimulationOptInWithoutAPinnedRootRefusedAtConfigure) {
+  store_ = std::make_shared<host::AgentStore>();
+  server_ = Launch(kServer, "NodeAttestor", store_);
+  absl::Status s = server_->Load("example.org", "insecure_simulation_roots = true\n", true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("insecure_simulation_roots = true needs the simulator's root pinned"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("simulation_dir"));
+}
+
+// Issue 11 (6): an extra root is trusted for the key type its entry names only: the simulator's
+// ARK pinned for VLEKs does not verify its VCEK-signed evidence.
+TEST_F(AttackWire, ExtraRootForTheOtherKeyTypeRefused) {
+  Start("sev_snp {\n  extra_roots = [\"vlek:" + HierarchyDir() + "/ark.pem\"]\n  kds_base_url = \"\"\n}\n");
+  auto r = Attest(AsHardware());
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): sev-snp: cert.chain: "));
+  EXPECT_THAT(std::string(r.status.message()),
+              HasSubstr("is configured for vlek evidence only; this chain goes through an ask (vcek)"));
 }
 
 // Issue 11 (3): a template without a per-instance field is refused when SPIRE configures the
@@ -242,7 +276,8 @@ TEST_F(AttackWire, ExtraRootIsNamedInSelectorAndLog) {
   EXPECT_THAT(r.selectors, Contains("twi:sev-snp:root:extra"));
   EXPECT_THAT(ServerLogWith("\"root\":"), HasSubstr("\"root\":\"extra ARK-Milan"));
   EXPECT_THAT(ServerLogWith("sev_snp.extra_roots"),
-              HasSubstr("sev_snp.extra_roots: 1 root file(s) besides AMD's are trusted"));
+              HasSubstr("/ark.pem\\\" is trusted besides AMD's roots, for the product its ARK "
+                        "names and vcek-signed evidence only"));
 }
 
 TEST_F(AttackWire, ExtraRootWithoutProductRefusedAtConfigure) {
@@ -251,7 +286,7 @@ TEST_F(AttackWire, ExtraRootWithoutProductRefusedAtConfigure) {
   auto h = Hierarchy();
   std::string ask = dir_.path() + "/ask.pem";
   WriteFile(ask, AsBytes(h->ask_pem()));
-  absl::Status s = server_->Load("example.org", "sev_snp {\n  extra_roots = [\"" + ask + "\"]\n}\n", true);
+  absl::Status s = server_->Load("example.org", "sev_snp {\n  extra_roots = [\"vcek:" + ask + "\"]\n}\n", true);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("is not a self-issued ARK naming its product"));
 }

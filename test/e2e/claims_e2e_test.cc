@@ -26,7 +26,7 @@ const std::string kImageB(96, 'b');
 
 // A policy with one refset "payroll-image" whose versions are `versions` (HCL bodies).
 std::string Policy(const std::string& versions, bool raw = false) {
-  return "insecure_simulation_roots = true\n"
+  return SimServerHcl() +
          "claims_mapper {\n"
          "  policy_id = \"acme-tee-7\"\n"
          "  emit_raw_selectors = " + std::string(raw ? "true" : "false") + "\n"

@@ -19,7 +19,7 @@ using ::testing::StartsWith;
 using SnpE2eTest = SimSnpPairTest;
 
 TEST_F(SnpE2eTest, SimulatorRoundTrip) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   auto r = Attest();
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.spiffe_id, StartsWith("spiffe://example.org/spire/agent/twi/"));
@@ -37,7 +37,7 @@ TEST_F(SnpE2eTest, SimulatorRoundTrip) {
 }
 
 TEST_F(SnpE2eTest, AgentPathTemplateFromVerifiedChipId) {
-  Start("insecure_simulation_roots = true\n"
+  Start(SimServerHcl() +
         "agent_path_template = \"snp/{sev_snp.chip_id}/{sev_snp.report_id}\"\n");
   auto r = Attest();
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -56,14 +56,14 @@ TEST_F(SnpE2eTest, SimulatedEvidenceRefusedWithoutTheInsecureOption) {
 }
 
 TEST_F(SnpE2eTest, MeasurementAllowListRefusal) {
-  Start("insecure_simulation_roots = true\nsev_snp {\n  measurements = [\"" + std::string(96, 'a') + "\"]\n}\n");
+  Start(SimServerHcl("  measurements = [\"" + std::string(96, 'a') + "\"]\n"));
   auto r = Attest();
   EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): sev-snp: policy.measurement: "));
 }
 
 TEST_F(SnpE2eTest, MinimumTcbRefusal) {
-  Start("insecure_simulation_roots = true\nsev_snp {\n  min_tcb { snp = 30 }\n}\n");
+  Start(SimServerHcl("  min_tcb { snp = 30 }\n"));
   auto r = Attest();
   EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("policy.tcb"));
@@ -71,14 +71,14 @@ TEST_F(SnpE2eTest, MinimumTcbRefusal) {
 }
 
 TEST_F(SnpE2eTest, VmplRefusal) {
-  Start("insecure_simulation_roots = true\n", "sev_snp {\n  vmpl = 2\n}\n");
+  Start(SimServerHcl(), "sev_snp {\n  vmpl = 2\n}\n");
   auto r = Attest();
   EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("policy.vmpl"));
 }
 
 TEST_F(SnpE2eTest, TamperedReportRejected) {
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   host::RelayHooks hooks;
   hooks.challenge_response = [](std::string& bytes) {
     twi::v1::ChallengeResponse r;
@@ -97,7 +97,7 @@ TEST_F(SnpE2eTest, TamperedReportRejected) {
 TEST_F(SnpE2eTest, EvidenceBoundToTheNonce) {
   // Evidence recorded from one attestation cannot be replayed into another: the report data
   // binds the nonce (and the signature over the transcript fails first).
-  Start("insecure_simulation_roots = true\n");
+  Start(SimServerHcl());
   std::string recorded;
   host::RelayHooks record;
   record.challenge_response = [&](std::string& b) { recorded = b; };

@@ -12,16 +12,19 @@ agent() { printf 'state_dir = "%s/agent"\nsimulate = "sev-snp"\nsimulate_measure
 # policy FILE VERSIONS...: each version "name:image:state".
 policy() {
   local file="$1"; shift
-  { printf 'insecure_simulation_roots = true\nclaims_mapper {\n  policy_id = "acme-tee-7"\n  refset "payroll-image" {\n'
+  { printf 'insecure_simulation_roots = true\nsev_snp {\n  extra_roots = ["vcek:%s/agent/sim-amd/ark.pem"]\n}\n' "$TMP"
+    printf 'claims_mapper {\n  policy_id = "acme-tee-7"\n  refset "payroll-image" {\n'
     for v in "$@"; do IFS=: read -r name image state <<< "$v"
       printf '    version "%s" {\n      state = "%s"\n      sev_snp_measurement = ["%s"]\n    }\n' "$name" "$state" "$image"; done
     printf '  }\n  rule "payroll" {\n    when { refset = "payroll-image" }\n    emit = ["claim:workload:payroll"]\n  }\n}\n'
   } > "$TMP/$file"
 }
 agent "$A" a.hcl; agent "$B" b.hcl
-# Reuse the e2e tests' simulated AMD hierarchy when built (RSA-4096 key generation is slow).
+# The agent's simulated AMD hierarchy, made before the server pins its ark.pem: the e2e tests'
+# when built (RSA-4096 key generation is slow), else a fresh one.
 mkdir -p "$TMP/agent"
-if [ -d "$BIN_DIR/../test-cache/sim-amd-milan-4096" ]; then cp -r "$BIN_DIR/../test-cache/sim-amd-milan-4096" "$TMP/agent/sim-amd"; fi
+if [ -d "$BIN_DIR/../test-cache/sim-amd-milan-4096" ]; then cp -r "$BIN_DIR/../test-cache/sim-amd-milan-4096" "$TMP/agent/sim-amd"
+else "$BIN_DIR/twi" sim sev-snp --out "$TMP/sim" --rsa-bits 2048 --hierarchy-dir "$TMP/agent/sim-amd" > /dev/null; fi
 policy p1.hcl "A:$A:active"
 policy p2.hcl "A:$A:active" "B:$B:active"
 policy p3.hcl "A:$A:revoked" "B:$B:active"

@@ -43,7 +43,7 @@ class SnpAppraiserTest : public ::testing::Test {
 
   SnpAppraiserOptions Options(CrlMode crl) {
     SnpAppraiserOptions o;
-    o.extra_roots = {Certificate::FromDer(hierarchy_->ark_der()).value()};
+    o.extra_roots = {{Certificate::FromDer(hierarchy_->ark_der()).value(), SigningKey::kVcek}};
     o.crl = crl;
     o.kds = kds_.get();
     return o;
@@ -164,8 +164,7 @@ TEST_F(SnpAppraiserTest, VcekFetchedFromCollateralWhenTheHostSuppliesNone) {
 
 TEST_F(SnpAppraiserTest, SimulatedEvidenceNeedsTheOptIn) {
   evidence_.mutable_sev_snp()->set_simulated(true);
-  SnpAppraiserOptions o = Options(CrlMode::kOff);
-  o.extra_roots.clear();
+  SnpAppraiserOptions o = Options(CrlMode::kOff);  // the simulator's ARK pinned
   {
     SnpAppraiser refuse(o);
     CheckList checks;
@@ -175,11 +174,21 @@ TEST_F(SnpAppraiserTest, SimulatedEvidenceNeedsTheOptIn) {
     EXPECT_THAT(std::string(r.status().message()), StartsWith("evidence.simulated: "));
   }
   o.allow_simulation = true;
-  SnpAppraiser accept(o);
+  {
+    SnpAppraiser accept(o);
+    CheckList checks;
+    auto r = Run(accept, &checks);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+  }
+  // The opt-in alone trusts nothing: the simulator root the evidence carries is not a
+  // configured one.
+  o.extra_roots.clear();
+  SnpAppraiser unpinned(o);
   CheckList checks;
-  auto r = Run(accept, &checks);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
+  auto r = Run(unpinned, &checks);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
 }
 
 // ---- Issue 11: attacks on the SEV-SNP server path ----
@@ -256,9 +265,9 @@ TEST_F(SnpAppraiserTest, JunkRequestDoesNotSwitchCrlCheckingOff) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("revoked"));
 }
 
-// (6) With roots configured, simulated evidence must chain to one of them: a simulator
-// hierarchy of the attacker's own making is not trusted just because it says "simulator".
-TEST_F(SnpAppraiserTest, SimulatedEvidenceOfAnotherSimulatorRefusedWhenRootsArePinned) {
+// (6) Simulated evidence must chain to a configured root: a simulator hierarchy of the
+// attacker's own making is not trusted just because it says "simulator".
+TEST_F(SnpAppraiserTest, SimulatedEvidenceOfAnotherSimulatorRefused) {
   SimOptions other;
   other.hierarchy = SimHierarchy::SharedForTests(SimProduct::kGenoa).value();
   auto ev = SnpSimulator::Create(other).value()->GetReport(report_data_).value();
@@ -274,13 +283,13 @@ TEST_F(SnpAppraiserTest, SimulatedEvidenceOfAnotherSimulatorRefusedWhenRootsAreP
     ASSERT_FALSE(r.ok());
     EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
   }
-  o.extra_roots.clear();  // nothing pinned: the carried simulator root is taken (and flagged)
+  o.extra_roots.clear();  // nothing pinned: the carried simulator root is not taken either
   SnpAppraiser open(o);
   CheckList checks;
   auto r = Run(open, &checks);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->selectors, Contains("sev-snp:simulated:true"));
-  EXPECT_THAT(r->selectors, Contains("sev-snp:root:extra"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("cert.chain: "));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("is not a pinned amd root"));
 }
 
 // (6) The selector says which kind of root verified the evidence.

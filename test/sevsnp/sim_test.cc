@@ -263,7 +263,8 @@ TEST(sevsnp_sim, HierarchyIsAmdShaped) {
 VerifyOptions SimVerifyOptions(const SnpSimulator& sim) {
   VerifyOptions v;
   v.time = std::chrono::system_clock::now();
-  v.extra_trusted_roots = {Cert(sim.ark_der())};
+  v.extra_trusted_roots = {{Cert(sim.ark_der()), SigningKey::kVcek},
+                           {Cert(sim.ark_der()), SigningKey::kVlek}};
   v.allow_simulation_roots = true;
   return v;
 }

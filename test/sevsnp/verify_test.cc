@@ -297,7 +297,7 @@ Crl MakeCrl(const Pki& pki, const CrlSpec& s) {
 VerifyOptions SimOptions(const Pki& pki) {
   VerifyOptions o;
   o.time = At("2025-01-01T00:00:00Z");
-  o.extra_trusted_roots = {pki.ark};
+  o.extra_trusted_roots = {{pki.ark, SigningKey::kVcek}, {pki.ark, SigningKey::kVlek}};
   o.allow_simulation_roots = true;
   return o;
 }
@@ -361,6 +361,21 @@ TEST(sevsnp_verify, SyntheticVlekReport) {
   EXPECT_EQ(Verify(report, vlek, {pki.asvk, pki.ark}, SimOptions(pki), &checks), "");
   EXPECT_EQ(checks.checks()[9].name, "cert.hwid_match");
   EXPECT_EQ(checks.checks()[9].detail, "vlek: not bound to a chip (no hwID)");
+
+  // An extra root is trusted for one key type: a vcek root does not vouch for its ASVK, nor a
+  // vlek root for its ASK.
+  std::string fp = ShortHex(pki.ark.sha256());
+  VerifyOptions vcek_only = SimOptions(pki);
+  vcek_only.extra_trusted_roots.pop_back();
+  EXPECT_EQ(Verify(report, vlek, {pki.asvk, pki.ark}, vcek_only),
+            "cert.chain: extra root ARK-Milan (sha256 " + fp +
+                ") is configured for vcek evidence only; this chain goes through an asvk (vlek)");
+  VerifyOptions vlek_only = SimOptions(pki);
+  vlek_only.extra_trusted_roots.erase(vlek_only.extra_trusted_roots.begin());
+  Certificate vcek = MakeCert(LeafSpec(pki));
+  EXPECT_EQ(Verify(MakeReport({}, TestKeys().vcek.get()), vcek, {pki.ask}, vlek_only),
+            "cert.chain: extra root ARK-Milan (sha256 " + fp +
+                ") is configured for vlek evidence only; this chain goes through an ask (vcek)");
 }
 
 TEST(sevsnp_verify, SyntheticTurinV5WithFmc) {

@@ -97,7 +97,10 @@ echo "SPIRE $("$SPIRE_SERVER" --version 2>&1 | head -n1) at $(dirname "$SPIRE_SE
 SIM_MEASUREMENT="$(printf 'twi-sim measurement' | sha384sum | cut -d' ' -f1)"
 OTHER_MEASUREMENT="$(printf 'not this image' | sha384sum | cut -d' ' -f1)"
 TWI_DATA="$QS_DIR/twi-server.hcl"
-printf 'insecure_simulation_roots = true\nlog_level = "debug"\n' > "$TWI_DATA"
+# The simulated agents' AMD hierarchy (QS_SIM_DIR), made first: the server pins its ark.pem.
+qs_make_sim_hierarchy || { echo "twi sim could not create the simulated AMD hierarchy"; exit 1; }
+SIM_ROOTS="extra_roots = [\"vcek:$QS_SIM_DIR/ark.pem\"]"
+printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  %s\n}\n' "$SIM_ROOTS" > "$TWI_DATA"
 QS_SERVER_TWI_DATA="plugin_data_file = \"$TWI_DATA\""
 QS_LOG_LEVEL=DEBUG
 QS_AGENT_TTL=20s  # the agent re-attests at half of it
@@ -203,8 +206,8 @@ wait_for 40 "$ALOG" "Successfully reattested node" "$amark" &&
   bad "old configuration kept: the agent re-attests after the refused reconfigure"
 
 # A valid file excluding the simulated measurement applies to the next attestation.
-printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  measurements = ["%s"]\n}\n' \
-  "$OTHER_MEASUREMENT" > "$TWI_DATA"
+printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  %s\n  measurements = ["%s"]\n}\n' \
+  "$SIM_ROOTS" "$OTHER_MEASUREMENT" > "$TWI_DATA"
 mark="$(lines "$SLOG")"
 amark="$(lines "$ALOG")"
 kill -USR1 "$QS_SERVER_PID"
@@ -229,8 +232,8 @@ wait_for 30 "$ALOG" "Could not reattest agent.*PermissionDenied.*policy.measurem
   bad "the running agent's next re-attestation is refused by the new policy too"
 
 # And a policy pinning the simulated measurement admits it again.
-printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  measurements = ["%s"]\n}\n' \
-  "$SIM_MEASUREMENT" > "$TWI_DATA"
+printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  %s\n  measurements = ["%s"]\n}\n' \
+  "$SIM_ROOTS" "$SIM_MEASUREMENT" > "$TWI_DATA"
 mark="$(lines "$SLOG")"
 kill -USR1 "$QS_SERVER_PID"
 wait_for 20 "$SLOG" "Plugin reconfigured" "$mark" || bad "SIGUSR1: pinned measurement applied"

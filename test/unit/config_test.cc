@@ -47,7 +47,7 @@ state_dir = 5
   EXPECT_EQ(std::string(c.status().message()),
             "invalid configuration (5 problems): "
             "line 2, column 1: \"log_level\" must be one of trace, debug, info, warn, error; got \"loud\"; "
-            "line 3, column 1: unknown key \"polcy\" (known keys: log_level, sev_snp, simulate, simulate_measurement, state_dir); "
+            "line 3, column 1: unknown key \"polcy\" (known keys: log_level, sev_snp, simulate, simulate_measurement, simulation_dir, state_dir); "
             "line 5, column 3: \"sev_snp.vmpl\" must be between 0 and 3, got 7; "
             "line 6, column 3: unknown key \"sev_snp.devce_path\" (did you mean \"device_path\"? known keys in "
             "sev_snp: configfs_path, device_path, vmpl); "
@@ -89,11 +89,48 @@ TEST(ConfigTest, StateDirMustBeAbsolute) {
 }
 
 TEST(ConfigTest, InsecureOptionsWarn) {
-  auto c = BuildServerConfig("insecure_allow_no_tee = true\ninsecure_simulation_roots = true\n", "example.org");
+  auto c = BuildServerConfig(
+      "insecure_allow_no_tee = true\ninsecure_simulation_roots = true\n"
+      "sev_snp {\n  extra_roots = [\"vcek:/etc/twi/sim-amd/ark.pem\"]\n}\n",
+      "example.org");
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->warnings.size(), 4u);
+  ASSERT_EQ(c->warnings.size(), 5u);
   EXPECT_THAT(c->warnings[0], HasSubstr("insecure_allow_no_tee = true"));
   EXPECT_THAT(c->warnings[1], HasSubstr("insecure_simulation_roots = true"));
+  EXPECT_EQ(c->warnings[4],
+            "sev_snp.extra_roots: \"vcek:/etc/twi/sim-amd/ark.pem\" is trusted besides AMD's roots, "
+            "for the product its ARK names and vcek-signed evidence only; evidence it verifies "
+            "carries the selector sev-snp:root:extra");
+}
+
+// Issue 11 (6): the simulation opt-in trusts only a configured root file, so without one it is
+// refused, with where to find the simulator's root.
+TEST(AttackConfig, SimulationRootsNeedAPinnedRoot) {
+  auto c = BuildServerConfig("insecure_simulation_roots = true\n", "example.org");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("insecure_simulation_roots = true needs the simulator's root pinned: add "
+                        "sev_snp { extra_roots = [\"vcek:DIR/ark.pem\"] }"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("twi sim sev-snp --out OUT"));
+}
+
+// Every extra root names the key type it is trusted for.
+TEST(ConfigTest, ExtraRootEntriesNameTheirKeyType) {
+  auto c = BuildServerConfig(
+      "sev_snp {\n  extra_roots = [\"vlek:/a/ark.pem\", \"vcek:/b/ark.pem\"]\n}\n", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->sev_snp.extra_root_files.size(), 2u);
+  EXPECT_EQ(c->sev_snp.extra_root_files[0].key, sevsnp::SigningKey::kVlek);
+  EXPECT_EQ(c->sev_snp.extra_root_files[0].path, "/a/ark.pem");
+  EXPECT_EQ(c->sev_snp.extra_root_files[1].Entry(), "vcek:/b/ark.pem");
+  for (const char* bad : {"/a/ark.pem", "vcek:", "VCEK:/a/ark.pem"}) {
+    auto b = BuildServerConfig(std::string("sev_snp {\n  extra_roots = [\"") + bad + "\"]\n}\n",
+                               "example.org");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_THAT(std::string(b.status().message()),
+                HasSubstr(std::string("\"sev_snp.extra_roots\" entry \"") + bad +
+                          "\" must be \"vcek:FILE\" or \"vlek:FILE\""));
+  }
 }
 
 // Issue 11 (4): a server without allow-lists or a minimum TCB accepts any genuine guest of any
