@@ -67,7 +67,7 @@ TEST_F(CollectTest, ConfigfsTsmEvidenceVerifiesWithTheRootItChainsTo) {
   EXPECT_EQ(rejected.code, 1) << rejected.out;
   // ...and with a policy trusting its root, the same files verify and carry the nonce.
   std::ofstream(dir_ / "ark.pem") << Sim()->hierarchy().ark_pem();
-  std::ofstream(dir_ / "trust.hcl") << "extra_roots = [\"" << (dir_ / "ark.pem") << "\"]\n";
+  std::ofstream(dir_ / "trust.hcl") << "extra_roots = [\"vcek:" << (dir_ / "ark.pem") << "\"]\n";
   auto ok = Sh((request_.out / "verify.sh").string() + " --json --policy " + (dir_ / "trust.hcl"), false);
   ASSERT_EQ(ok.code, 0) << ok.out;
   auto j = nlohmann::json::parse(ok.out);
