@@ -15,6 +15,7 @@
 #include "attestors/sevsnp/node.h"
 #include "cli/claims_report.h"
 #include "cli/commands.h"
+#include "cli/outcome.h"
 #include "cli/input.h"
 #include "cli/verify_tdx.h"
 #include "nlohmann/json.hpp"
@@ -31,48 +32,6 @@ int VerifyUsage(const std::string& why) {
                "usage: twi verify --type sev-snp --report FILE [--vcek FILE] [--cert-chain FILE]\n"
                "                  [--at RFC3339] [--policy FILE] [--claims-policy FILE] [--fetch] [--json]\n");
   return 2;
-}
-
-struct Outcome {
-  bool verified = false;
-  std::string error;
-  CheckList checks;
-  std::map<std::string, std::string> claims;
-  std::vector<std::string> selectors;
-  ClaimsReport claims_report;
-};
-
-int Print(const Outcome& o, bool json) {
-  if (json) {
-    nlohmann::ordered_json j;
-    j["verified"] = o.verified;
-    j["evidence_type"] = "sev-snp";
-    j["checks"] = nlohmann::ordered_json::array();
-    for (const auto& c : o.checks.checks()) {
-      j["checks"].push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
-    }
-    j["claims"] = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : o.claims) j["claims"][k] = v;
-    j["selectors"] = o.selectors;
-    j["error"] = o.error;
-    AddClaimsJson(o.claims_report, "sev-snp", o.error, o.selectors, &j);
-    std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    for (const auto& c : o.checks.checks()) {
-      std::printf("%-4s %-24s %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
-    }
-    if (!o.selectors.empty()) {
-      std::printf("selectors:\n");
-      for (const auto& s : o.selectors) std::printf("  %s\n", s.c_str());
-    }
-    PrintClaimsText(o.claims_report);
-    if (o.verified) {
-      std::printf("verified\n");
-    } else {
-      std::printf("rejected: %s\n", o.error.c_str());
-    }
-  }
-  return o.verified ? 0 : 1;
 }
 
 }  // namespace
@@ -113,7 +72,7 @@ int Verify(const std::vector<std::string>& args) {
     if (!t.ok()) return VerifyUsage(std::string(t.status().message()));
     at = *t;
   }
-  Outcome out;
+  VerifyOutcome out;
   out.claims_report.at = at;
   if (!opt["--claims-policy"].empty()) {
     auto text = ReadFileToString(opt["--claims-policy"]);
@@ -146,7 +105,7 @@ int Verify(const std::vector<std::string>& args) {
     }
     out.error = std::string(report.status().message());
     (void)out.checks.Fail("report.structure", out.error, absl::StatusCode::kInvalidArgument);
-    return Print(out, json);
+    return PrintOutcome(out, "sev-snp", json);
   }
   std::optional<Certificate> vcek;
   std::vector<Certificate> chain;
@@ -158,7 +117,7 @@ int Verify(const std::vector<std::string>& args) {
     if (!c.ok() || c->size() != 1) {
       out.error = c.ok() ? "--vcek must hold exactly one certificate" : std::string(c.status().message());
       (void)out.checks.Fail("evidence.endorsement", out.error, absl::StatusCode::kInvalidArgument);
-      return Print(out, json);
+      return PrintOutcome(out, "sev-snp", json);
     }
     vcek = (*c)[0];
   }
@@ -170,7 +129,7 @@ int Verify(const std::vector<std::string>& args) {
     if (!c.ok()) {
       out.error = std::string(c.status().message());
       (void)out.checks.Fail("evidence.cert_chain", out.error, absl::StatusCode::kInvalidArgument);
-      return Print(out, json);
+      return PrintOutcome(out, "sev-snp", json);
     }
     chain = *std::move(c);
   }
@@ -178,13 +137,13 @@ int Verify(const std::vector<std::string>& args) {
   auto verified = appraiser.Verify(*report, {}, vcek, chain, false, &out.checks);
   if (!verified.ok()) {
     out.error = std::string(verified.status().message());
-    return Print(out, json);
+    return PrintOutcome(out, "sev-snp", json);
   }
   out.claims = sevsnp::Claims(verified->report);
   absl::Status policy = sevsnp::Appraise(verified->report, appraiser.policy(), out.checks);
   if (!policy.ok()) {
     out.error = std::string(policy.message());
-    return Print(out, json);
+    return PrintOutcome(out, "sev-snp", json);
   }
   out.selectors = sevsnp::Selectors(verified->report);
   if (const auto& policy = out.claims_report.policy) {
@@ -193,11 +152,11 @@ int Verify(const std::vector<std::string>& args) {
     absl::Status denied = appraisal::DenialStatus(*policy, *e);
     if (!denied.ok()) {
       out.error = std::string(denied.message());
-      return Print(out, json);
+      return PrintOutcome(out, "sev-snp", json);
     }
   }
   out.verified = true;
-  return Print(out, json);
+  return PrintOutcome(out, "sev-snp", json);
 }
 
 }  // namespace twi::cli

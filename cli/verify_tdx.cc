@@ -32,6 +32,7 @@
 #include "attestors/core/str.h"
 #include "attestors/tdx/policy.h"
 #include "attestors/tdx/verify.h"
+#include "cli/outcome.h"
 #include "nlohmann/json.hpp"
 #include "plugin/hcl/hcl.h"
 
@@ -160,37 +161,6 @@ absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesy
   return s;
 }
 
-struct Outcome {
-  bool verified = false;
-  std::string error;
-  CheckList checks;
-  std::map<std::string, std::string> claims;
-  std::vector<std::string> selectors;
-};
-
-int Print(const Outcome& o, bool json) {
-  if (json) {
-    nlohmann::ordered_json j = {{"verified", o.verified}, {"evidence_type", "tdx"}};
-    j["checks"] = nlohmann::ordered_json::array();
-    for (const Check& c : o.checks.checks()) {
-      j["checks"].push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
-    }
-    j["claims"] = o.claims;
-    j["selectors"] = o.selectors;
-    j["error"] = o.error;
-    std::printf("%s\n", j.dump(2).c_str());
-    return o.verified ? 0 : 1;
-  }
-  for (const Check& c : o.checks.checks()) {
-    std::printf("%-4s %-24s %s\n", c.passed ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
-  }
-  for (size_t i = 0; i < o.selectors.size(); ++i) {
-    std::printf("%s  %s\n", i == 0 ? "selectors:\n" : "", o.selectors[i].c_str());
-  }
-  std::printf(o.verified ? "verified\n" : "rejected: %s\n", o.error.c_str());
-  return o.verified ? 0 : 1;
-}
-
 // Raw quote bytes, or hex text (optional 0x, whitespace ignored). Not ReadBlob: a binary quote embeds its
 // PCK chain as PEM, which must not be mistaken for a PEM file.
 absl::StatusOr<Bytes> ReadQuote(const std::string& path) {
@@ -255,11 +225,11 @@ int VerifyTdx(const std::vector<std::string>& args) {
     return Usage(std::string(bundle_text.status().message()));
   }
 
-  Outcome out;
+  VerifyOutcome out;
   if (!quote.ok()) {
     out.error = std::string(quote.status().message());
     (void)out.checks.Fail("quote.structure", out.error, absl::StatusCode::kInvalidArgument);
-    return Print(out, json);
+    return PrintOutcome(out, "tdx", json);
   }
   absl::StatusOr<collateral::DcapCollateral> bundle =
       bundle_text.ok() ? collateral::ParseDcapBundle(*bundle_text) : bundle_text.status();
@@ -267,7 +237,7 @@ int VerifyTdx(const std::vector<std::string>& args) {
     out.error = StrCat("collateral.bundle: ", bundle.status().message());
     (void)out.checks.Fail("collateral.bundle", std::string(bundle.status().message()),
                           absl::StatusCode::kInvalidArgument);
-    return Print(out, json);
+    return PrintOutcome(out, "tdx", json);
   }
   tdx::VerifiedQuote verified;
   absl::Status s = tdx::VerifyQuoteBytes(*quote, *bundle, options, out.checks, &verified);
@@ -279,11 +249,11 @@ int VerifyTdx(const std::vector<std::string>& args) {
       out.error += " (extra_roots are trusted only with insecure_simulation_roots = true or "
                    "--insecure-simulation-roots, for simulated evidence)";
     }
-    return Print(out, json);
+    return PrintOutcome(out, "tdx", json);
   }
   out.selectors = tdx::Selectors(verified);
   out.verified = true;
-  return Print(out, json);
+  return PrintOutcome(out, "tdx", json);
 }
 
 }  // namespace twi::cli
