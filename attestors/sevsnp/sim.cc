@@ -557,7 +557,9 @@ Bytes SnpSimulator::BuildReportBody(ByteView report_data, uint32_t vmpl) const {
   StoreLe64(&r[0x040], o.platform_info);                      // PLATFORM_INFO
   StoreLe32(&r[0x048], (o.author_key_en ? 1u : 0u) | (no_signature ? 2u : 0u) |
                            signing_key << 2);                 // AUTHOR_KEY_EN, MASK_CHIP_KEY, SIGNING_KEY
-  std::memcpy(&r[0x050], report_data.data(), report_data.size());  // REPORT_DATA (zero-padded)
+  if (!report_data.empty()) {                                 // (memcpy of an empty span: UB)
+    std::memcpy(&r[0x050], report_data.data(), report_data.size());  // REPORT_DATA (zero-padded)
+  }
   Put(r, 0x090, o.measurement, Sha384(AsBytes("twi-sim measurement")));  // MEASUREMENT
   Put(r, 0x0C0, o.host_data, Bytes(32, 0));                   // HOST_DATA
   Put(r, 0x0E0, o.id_key_digest, Bytes(48, 0));               // ID_KEY_DIGEST
