@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include <openssl/crypto.h>
+
 #include "attestors/core/str.h"
 #include "attestors/process/proc_io.h"
 
@@ -100,6 +102,9 @@ absl::StatusOr<ExeDigests> HashGuard::Hash(uint32_t uid, int fd, int64_t size, b
   std::thread([shared = shared_, job, dupfd, size, want_sha1, display] {
     auto r = HashFd(dupfd, size, want_sha1, display);
     ::close(dupfd);
+    // Free OpenSSL's per-thread state (its error queue) now, before the caller is woken: the
+    // process may exit while this detached thread is still on its way out.
+    OPENSSL_thread_stop();
     {
       std::lock_guard<std::mutex> l(job->mu);
       job->result = std::move(r);
