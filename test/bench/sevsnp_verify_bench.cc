@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <map>
 
 #include "attestors/sevsnp/verify.h"
+#include "test/bench/ratio_reporter.h"
 
 namespace twi::sevsnp {
 namespace {
@@ -77,28 +77,12 @@ void BM_ColdVerifyReportBytes(benchmark::State& state) {
 }
 BENCHMARK(BM_ColdVerifyReportBytes);
 
-// Keeps each run's time per iteration so main() can print the ratio.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) ns_[r.benchmark_name()] = r.GetAdjustedRealTime();
-    ConsoleReporter::ReportRuns(runs);
-  }
-  double ns(const std::string& name) const {
-    auto it = ns_.find(name);
-    return it == ns_.end() ? 0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> ns_;
-};
-
 }  // namespace
 }  // namespace twi::sevsnp
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  twi::sevsnp::RatioReporter reporter;
+  twi::bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   double raw = reporter.ns("BM_RawOpenSslEcdsaP384Verify");
   double warm = reporter.ns("BM_WarmVerifyReportBytes");
