@@ -74,15 +74,9 @@ absl::StatusOr<std::string> SignEarJwt(const nlohmann::ordered_json& ear, EVP_PK
   auto der = SignSha256(key, AsBytes(input));
   if (!der.ok()) return der.status();
   // JWS wants R || S (32 bytes each), not DER.
-  const unsigned char* p = der->data();
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der->size()));
-  if (sig == nullptr) return OpenSslError("ecdsa signature");
-  unsigned char raw[2 * kCoordBytes];
-  bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, kCoordBytes) == kCoordBytes &&
-            BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + kCoordBytes, kCoordBytes) == kCoordBytes;
-  ECDSA_SIG_free(sig);
-  if (!ok) return absl::InternalError("ecdsa signature does not fit P-256");
-  return twi::StrCat(input, ".", B64Url(std::string_view(reinterpret_cast<char*>(raw), sizeof(raw))));
+  auto raw = EcdsaDerToRaw(*der, kCoordBytes);
+  if (!raw.ok()) return raw.status();
+  return twi::StrCat(input, ".", B64Url(AsString(*raw)));
 }
 
 absl::StatusOr<nlohmann::json> VerifyEarJwt(std::string_view jwt, EVP_PKEY* key) {
@@ -98,22 +92,9 @@ absl::StatusOr<nlohmann::json> VerifyEarJwt(std::string_view jwt, EVP_PKEY* key)
   if (h.is_discarded() || !h.is_object() || h.value("alg", "") != "ES256") {
     return absl::InvalidArgumentError("JWS header must say alg ES256");
   }
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), kCoordBytes, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + kCoordBytes, kCoordBytes, nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    return OpenSslError("ecdsa signature");
-  }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig, &der);
-  ECDSA_SIG_free(sig);
-  if (len <= 0) return OpenSslError("ecdsa signature");
-  Bytes d(der, der + len);
-  OPENSSL_free(der);
-  absl::Status v = VerifySha256(key, AsBytes(jwt.substr(0, b)), d);
+  auto d = EcdsaRawToDer(AsBytes(raw));
+  if (!d.ok()) return d.status();
+  absl::Status v = VerifySha256(key, AsBytes(jwt.substr(0, b)), *d);
   if (!v.ok()) return v;
   auto j = nlohmann::json::parse(payload, nullptr, false);
   if (j.is_discarded()) return absl::InvalidArgumentError("JWS payload is not JSON");

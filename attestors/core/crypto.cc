@@ -1,6 +1,8 @@
 #include "attestors/core/str.h"
 #include "attestors/core/crypto.h"
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -122,6 +124,42 @@ absl::Status VerifySha256(EVP_PKEY* key, ByteView message, ByteView signature) {
   OpenSslErrors();  // a bad signature leaves decode errors on the queue
   if (rc != 1) return absl::InvalidArgumentError("signature does not verify");
   return absl::OkStatus();
+}
+
+absl::StatusOr<Bytes> EcdsaRawToDer(ByteView rs) {
+  if (rs.empty() || rs.size() % 2 != 0) {
+    return absl::InvalidArgumentError(StrCat("ecdsa signature is ", rs.size(), " bytes; want r || s"));
+  }
+  size_t half = rs.size() / 2;
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  BIGNUM* r = BN_bin2bn(rs.data(), static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(rs.data() + half, static_cast<int>(half), nullptr);
+  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return OpenSslError("ecdsa signature encoding failed");
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (len <= 0) return OpenSslError("ecdsa signature encoding failed");
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+absl::StatusOr<Bytes> EcdsaDerToRaw(ByteView der, size_t coord_bytes) {
+  const unsigned char* p = der.data();
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  if (sig == nullptr) return OpenSslError("ecdsa signature is not DER");
+  Bytes out(2 * coord_bytes);
+  int n = static_cast<int>(coord_bytes);
+  bool ok = BN_bn2binpad(ECDSA_SIG_get0_r(sig), out.data(), n) == n &&
+            BN_bn2binpad(ECDSA_SIG_get0_s(sig), out.data() + coord_bytes, n) == n;
+  ECDSA_SIG_free(sig);
+  if (!ok) return absl::InternalError(StrCat("ecdsa signature does not fit ", coord_bytes, "-byte coordinates"));
+  return out;
 }
 
 }  // namespace twi

@@ -54,4 +54,9 @@ absl::StatusOr<Bytes> SignSha256(EVP_PKEY* key, ByteView message);
 // OK when `signature` verifies; INVALID_ARGUMENT "signature does not verify" otherwise.
 absl::Status VerifySha256(EVP_PKEY* key, ByteView message, ByteView signature);
 
+// ECDSA signatures as r || s (big-endian, `coord_bytes` each: 32 for P-256, as JWS and DCAP
+// quotes carry them) <-> DER. Only the encoding changes; nothing is verified.
+absl::StatusOr<Bytes> EcdsaRawToDer(ByteView rs);  // rs.size() even, r and s halves
+absl::StatusOr<Bytes> EcdsaDerToRaw(ByteView der, size_t coord_bytes);
+
 }  // namespace twi

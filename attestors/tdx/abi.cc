@@ -242,22 +242,7 @@ absl::StatusOr<Bytes> RawSignatureToDer(ByteView rs) {
   if (rs.size() != 64) {
     return Invalid(absl::StrFormat("ecdsa signature is %d bytes, want 64 (r||s)", rs.size()));
   }
-  ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(rs.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(rs.data() + 32, 32, nullptr);
-  if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
-    ECDSA_SIG_free(sig);
-    BN_free(r);
-    BN_free(s);
-    return OpenSslError("ecdsa signature encoding failed");
-  }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig, &der);
-  ECDSA_SIG_free(sig);
-  if (len <= 0) return OpenSslError("ecdsa signature encoding failed");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  return EcdsaRawToDer(rs);
 }
 
 absl::StatusOr<EvpPkeyPtr> P256KeyFromXy(ByteView xy) {

@@ -23,8 +23,6 @@ using std::chrono::hours;
 constexpr auto kDay = hours(24);
 constexpr auto kYear = hours(24 * 365);
 
-struct EcdsaSigDeleter { void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); } };
-
 enum Serial : long { kRootSerial = 1, kPckCaSerial = 2, kTcbSerial = 3, kPckSerial = 4 };
 
 // Intel's subject layout, with the organisation replaced so every name says "simulated".
@@ -115,14 +113,9 @@ Bytes SgxExtensionDer(const SimOptions& o, ByteView ppid, ByteView cpu_svn) {
 // ECDSA P-256 over SHA-256(message) as the quote carries it: r||s, 32 bytes each, big-endian.
 absl::StatusOr<std::array<uint8_t, 64>> SignRaw(EVP_PKEY* key, ByteView message) {
   TWI_ASSIGN_OR_RETURN(Bytes der, SignSha256(key, message));
-  const unsigned char* p = der.data();
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
-      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  TWI_ASSIGN_OR_RETURN(Bytes raw, EcdsaDerToRaw(der, 32));
   std::array<uint8_t, 64> out{};
-  if (!sig || BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out.data(), 32) != 32 ||
-      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out.data() + 32, 32) != 32) {
-    return OpenSslError("encoding an ecdsa signature as r||s failed");
-  }
+  std::copy(raw.begin(), raw.end(), out.begin());
   return out;
 }
 
