@@ -169,14 +169,10 @@ absl::StatusOr<Attest> ParseAttest(ByteView data) {
 }
 
 absl::StatusOr<Attest> ParseAttestAny(ByteView data) {
-  if (data.size() >= 4 && LoadBe16(data.data()) == (TPM2_GENERATED_VALUE >> 16) &&
-      LoadBe16(data.data() + 2) == (TPM2_GENERATED_VALUE & 0xFFFF)) {
-    return ParseAttest(data);
-  }
-  TPM2B_ATTEST a2b{};
-  TWI_RETURN_IF_ERROR(UnmarshalExact<TPM2B_ATTEST>(data, Tss2_MU_TPM2B_ATTEST_Unmarshal,
-                                                   "tpm2b_attest", &a2b));
-  return ParseAttest(ByteView(a2b.attestationData, a2b.size));
+  // A raw TPMS_ATTEST starts with TPM_GENERATED_VALUE (0xFF54...): its first u16 can never be
+  // the remaining length of a buffer this size, so the size prefix alone decides.
+  if (data.size() < 2 || LoadBe16(data.data()) != data.size() - 2) return ParseAttest(data);
+  return ParseAttest(data.subspan(2));
 }
 
 absl::StatusOr<TPMT_SIGNATURE> ParseSignature(ByteView data) {

@@ -51,7 +51,7 @@ struct Attest {
 };
 // Exactly one TPMS_ATTEST.
 absl::StatusOr<Attest> ParseAttest(ByteView tpms_attest);
-// A raw TPMS_ATTEST when it starts with TPM_GENERATED_VALUE, else a TPM2B_ATTEST.
+// A TPM2B_ATTEST when the leading u16 equals the remaining length, else a raw TPMS_ATTEST.
 absl::StatusOr<Attest> ParseAttestAny(ByteView data);
 
 // Exactly one TPMT_SIGNATURE.

@@ -229,16 +229,6 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
     checks.Pass("ak.attributes", "not checked: ak given as spki (allow_ak_without_attributes)");
   }
 
-  absl::Status s = VerifyTpmSignature(ak, out->attest.raw, *sig);
-  if (!s.ok()) {
-    return fail("quote.signature",
-                StrCat(AlgName(out->sig_alg), "-", AlgName(out->sig_hash), " by ak (spki sha256 ",
-                       ShortHex(out->ak_spki_sha256), "): ", s.message()));
-  }
-  checks.Pass("quote.signature", StrCat(AlgName(out->sig_alg), "-", AlgName(out->sig_hash),
-                                        " by ak (spki sha256 ", ShortHex(out->ak_spki_sha256),
-                                        ")"));
-
   const TPMS_ATTEST& a = out->attest.attest;
   if (a.magic != TPM2_GENERATED_VALUE) {
     return fail("quote.magic", StrCat("got ", Hex32(a.magic), ", want ",
@@ -257,6 +247,16 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
                                       options.nonce.size(), " bytes)"));
   }
   checks.Pass("quote.nonce", StrCat("extraData equals the expected ", extra.size(), " bytes"));
+
+  absl::Status s = VerifyTpmSignature(ak, out->attest.raw, *sig);
+  if (!s.ok()) {
+    return fail("quote.signature",
+                StrCat(AlgName(out->sig_alg), "-", AlgName(out->sig_hash), " by ak (spki sha256 ",
+                       ShortHex(out->ak_spki_sha256), "): ", s.message()));
+  }
+  checks.Pass("quote.signature", StrCat(AlgName(out->sig_alg), "-", AlgName(out->sig_hash),
+                                        " by ak (spki sha256 ", ShortHex(out->ak_spki_sha256),
+                                        ")"));
 
   const TPML_PCR_SELECTION& sel = a.attested.quote.pcrSelect;
   const TPM2B_DIGEST& quoted = a.attested.quote.pcrDigest;

@@ -10,8 +10,10 @@
 // and platform hierarchies), or qualifiedSigner (hierarchy dependent, not the AK Name).
 //
 // Every check is recorded under a stable name:
-//   quote.structure  ak.attributes  quote.signature  quote.magic  quote.type  quote.nonce
+//   quote.structure  ak.attributes  quote.magic  quote.type  quote.nonce  quote.signature
 //   pcr.values  pcr.digest
+// in that order (spec 3.4): magic, type and nonce are read before the signature is checked only
+// to name the failure precisely; every path to OK passes all of them.
 // A failure returns INVALID_ARGUMENT "<check>: <detail>" (got/want in the detail).
 #pragma once
 
