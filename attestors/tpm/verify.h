@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,6 +71,22 @@ struct VerifiedQuote {
   bool pcr_digest_ok = false;
   Bytes ak_spki_sha256;
   Bytes ak_name;  // empty when the AK is only an SPKI
+};
+
+// What an event log replay established against a verified quote (VerifyEventLog).
+struct EventLogFacts {
+  uint16_t bank = 0;                   // the quoted bank the log was replayed in
+  std::vector<uint32_t> matched_pcrs;  // PCRs whose replay equals the quoted value, ascending
+  size_t events = 0;
+  // From PCR 7's EV_EFI_VARIABLE_DRIVER_CONFIG SecureBoot event; meaningful only when PCR 7 is
+  // in matched_pcrs (nullopt when the log does not measure it).
+  std::optional<bool> secure_boot;
+  // EV_EFI_BOOT_SERVICES_APPLICATION digests in PCR 4, log order (the boot loader first).
+  std::vector<Bytes> boot_applications;
+  bool Matched(uint32_t pcr) const {
+    for (uint32_t p : matched_pcrs) if (p == pcr) return true;
+    return false;
+  }
 };
 
 // ak.attributes: restricted, sign, fixedTPM, fixedParent, sensitiveDataOrigin; no decrypt.
