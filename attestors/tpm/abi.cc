@@ -21,6 +21,7 @@ std::string MuError(TSS2_RC rc) {
     case TSS2_MU_RC_INSUFFICIENT_BUFFER: return "truncated";
     case TSS2_MU_RC_BAD_SIZE: return "size field out of range";
     case TSS2_MU_RC_BAD_VALUE: return "unknown or invalid selector value";
+    case TSS2_SYS_RC_MALFORMED_RESPONSE: return "count or size field out of range";
     default: break;
   }
   return absl::StrFormat("%s (rc 0x%08x)", absl::AsciiStrToLower(Tss2_RC_Decode(rc)), rc);
@@ -33,7 +34,9 @@ using UnmarshalFn = TSS2_RC (*)(const uint8_t[], size_t, size_t*, T*);
 template <typename T>
 absl::Status UnmarshalExact(ByteView data, UnmarshalFn<T> fn, std::string_view name, T* out) {
   size_t offset = 0;
-  TSS2_RC rc = fn(data.data(), data.size(), &offset, out);
+  // MU takes a null buffer for a caller bug, not for "no bytes": give it a valid pointer.
+  static const uint8_t kEmpty[1] = {0};
+  TSS2_RC rc = fn(data.empty() ? kEmpty : data.data(), data.size(), &offset, out);
   if (rc != TSS2_RC_SUCCESS) {
     return absl::InvalidArgumentError(StrCat(name, ": ", MuError(rc)));
   }
