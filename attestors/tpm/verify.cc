@@ -71,6 +71,7 @@ absl::StatusOr<AkKey> AkKey::FromPublic(const Public& pub) {
   AkKey ak;
   TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKey(pub));
   TWI_ASSIGN_OR_RETURN(ak.spki, PublicKeyToSpki(key.get()));
+  ak.spki_sha256 = Sha256(ak.spki);
   ak.key.reset(key.release(), EVP_PKEY_free);
   ak.area = pub;
   return ak;
@@ -84,6 +85,7 @@ absl::StatusOr<AkKey> AkKey::FromSpki(ByteView der) {
     return Invalid("ak spki: key type is neither rsa nor ec");
   }
   ak.spki.assign(der.begin(), der.end());
+  ak.spki_sha256 = Sha256(ak.spki);
   ak.key.reset(key.release(), EVP_PKEY_free);
   return ak;
 }
@@ -205,7 +207,7 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
     return checks.Fail(std::move(name), std::move(detail), absl::StatusCode::kInvalidArgument);
   };
   *out = VerifiedQuote();
-  out->ak_spki_sha256 = Sha256(ak.spki);
+  out->ak_spki_sha256 = ak.spki_sha256;
   auto parsed = ParseAttestAny(attest);
   if (!parsed.ok()) return fail("quote.structure", std::string(parsed.status().message()));
   auto sig = ParseSignature(signature);

@@ -42,6 +42,7 @@ struct AkKey {
   std::optional<Public> area;
   std::shared_ptr<EVP_PKEY> key;
   Bytes spki;  // DER SubjectPublicKeyInfo
+  Bytes spki_sha256;  // computed once: claims and messages use it on every quote
 
   static absl::StatusOr<AkKey> FromPublic(const Public& pub);
   static absl::StatusOr<AkKey> FromSpki(ByteView der);
