@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attestors/core/status.h"
+#include "attestors/eventlog/tcg.h"
 
 namespace twi::tpm {
 namespace {
@@ -297,6 +298,60 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
   out->pcr_digest_ok = true;
   checks.Pass("pcr.digest", StrCat(AlgName(out->sig_hash), " pcrDigest ", ShortHex(want),
                                    " matches ", absl::StrJoin(selected, " ")));
+  return absl::OkStatus();
+}
+
+absl::Status VerifyEventLog(const VerifiedQuote& quote, ByteView log, CheckList& checks,
+                            EventLogFacts* out, uint16_t bank) {
+  auto fail = [&](std::string name, std::string detail) {
+    return checks.Fail(std::move(name), std::move(detail), absl::StatusCode::kInvalidArgument);
+  };
+  *out = EventLogFacts();
+  auto parsed = eventlog::Parse(log);
+  if (!parsed.ok()) return fail("eventlog.structure", std::string(parsed.status().message()));
+  out->events = parsed->events.size();
+  auto has = [](const std::vector<uint16_t>& algs, uint16_t a) {
+    return std::find(algs.begin(), algs.end(), a) != algs.end();
+  };
+  if (bank == 0) {
+    if (quote.pcrs.count(TPM2_ALG_SHA256) && has(parsed->algorithms, TPM2_ALG_SHA256)) {
+      bank = TPM2_ALG_SHA256;
+    } else {
+      for (const auto& [b, values] : quote.pcrs) {
+        if (has(parsed->algorithms, b)) {
+          bank = b;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<std::string> log_algs;
+  for (uint16_t a : parsed->algorithms) log_algs.push_back(AlgName(a));
+  auto quoted = quote.pcrs.find(bank);
+  if (!quote.pcr_digest_ok || bank == 0 || quoted == quote.pcrs.end()) {
+    return fail("eventlog.replay",
+                StrCat("no quoted and authenticated pcr bank the log also carries (log: ",
+                       absl::StrJoin(log_algs, ","), ")"));
+  }
+  auto replay = eventlog::Replay(*parsed, bank);
+  if (!replay.ok()) return fail("eventlog.replay", std::string(replay.status().message()));
+  for (const auto& [index, value] : *replay) {
+    auto it = quoted->second.find(index);
+    if (it == quoted->second.end()) continue;  // not quoted: nothing to compare
+    if (!ConstantTimeEqual(value, it->second)) {
+      out->matched_pcrs.clear();
+      return fail("eventlog.replay", StrCat(PcrKey(bank, index), " replays to ", ShortHex(value),
+                                            ", quoted ", ShortHex(it->second)));
+    }
+    out->matched_pcrs.push_back(index);
+  }
+  out->bank = bank;
+  eventlog::BootFacts facts = eventlog::ExtractFacts(*parsed, bank, 7, 4);
+  out->secure_boot = facts.secure_boot;
+  out->boot_applications = std::move(facts.boot_applications);
+  checks.Pass("eventlog.replay", StrCat(out->events, " events replay in ", AlgName(bank),
+                                        " to the quoted pcrs [", absl::StrJoin(out->matched_pcrs, ","),
+                                        "]"));
   return absl::OkStatus();
 }
 

@@ -108,6 +108,16 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
                          const PcrBanks& pcrs, const VerifyOptions& options, CheckList& checks,
                          VerifiedQuote* out);
 
+// Parses a TCG event log (legacy SHA-1 or crypto-agile), replays it in `bank` (0: SHA-256 when
+// both the quote and the log have it, else the first quoted bank the log carries) and compares
+// every PCR the log extends and the quote covers with the quoted value, which the pcrDigest
+// must have authenticated (quote.pcr_digest_ok). Any mismatch refuses, naming the PCR with the
+// replayed and quoted values. Checks eventlog.structure, eventlog.replay; INVALID_ARGUMENT
+// "<check>: <detail>". `out` then holds the matched PCRs and the facts of the replayed bank;
+// facts of PCRs outside matched_pcrs mean nothing.
+absl::Status VerifyEventLog(const VerifiedQuote& quote, ByteView log, CheckList& checks,
+                            EventLogFacts* out, uint16_t bank = 0);
+
 // "sha256:7" style key of a bank and index (policy configuration and claims).
 std::string PcrKey(uint16_t bank, uint32_t index);
 
