@@ -19,6 +19,7 @@ using testing::Swtpm;
 constexpr int kPortRsa = 23211;
 constexpr int kPortEcc = 23213;
 constexpr int kPortWrongAk = 23215;
+constexpr int kPortEccP384 = 23217;
 
 struct Loaded {
   ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, other = ESYS_TR_NONE;
@@ -33,7 +34,7 @@ void Flush(ESYS_CONTEXT* esys, Loaded& l) {
 
 // ActivateCredential with the EK policy session; the released secret or the TPM's rc.
 TSS2_RC Activate(ESYS_CONTEXT* esys, ESYS_TR ak, ESYS_TR ek, const Credential& cred,
-                 Bytes* out) {
+                 Bytes* out, TPMI_ALG_HASH policy_hash = TPM2_ALG_SHA256) {
   TPM2B_ID_OBJECT blob{};
   TPM2B_ENCRYPTED_SECRET secret{};
   size_t off = 0;
@@ -46,7 +47,7 @@ TSS2_RC Activate(ESYS_CONTEXT* esys, ESYS_TR ak, ESYS_TR ek, const Credential& c
             TSS2_RC_SUCCESS);
   EXPECT_EQ(off, cred.encrypted_secret.size());
   ESYS_TR session = ESYS_TR_NONE;
-  TSS2_RC rc = testing::EkPolicySession(esys, &session);
+  TSS2_RC rc = testing::EkPolicySession(esys, &session, policy_hash);
   if (rc != TSS2_RC_SUCCESS) return rc;
   TPM2B_DIGEST* cert_info = nullptr;
   rc = Esys_ActivateCredential(esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, &blob,
@@ -59,16 +60,44 @@ TSS2_RC Activate(ESYS_CONTEXT* esys, ESYS_TR ak, ESYS_TR ek, const Credential& c
   return rc;
 }
 
-void RoundTrip(int port, bool ecc_ek) {
+// PolicySecret(TPM_RH_ENDORSEMENT) digest with `hash` (Part 3 PolicySecret / PolicyUpdate).
+Bytes EkPolicyDigest(uint16_t hash) {
+  Bytes d(DigestSize(hash), 0);
+  d.insert(d.end(), {0x00, 0x00, 0x01, 0x51, 0x40, 0x00, 0x00, 0x0B});  // CC, endorsement name
+  d = *Hash(hash, d);
+  return *Hash(hash, d);  // || empty policyRef
+}
+
+// A P-384 EK with SHA-384 nameAlg and AES-256 (the TCG high-range H-3 parameters) under the
+// SHA-384 form of the endorsement PolicySecret.
+TPM2B_PUBLIC EccP384EkTemplate() {
+  TPM2B_PUBLIC t = testing::EkTemplate(/*ecc=*/true);
+  TPMT_PUBLIC& a = t.publicArea;
+  a.nameAlg = TPM2_ALG_SHA384;
+  Bytes policy = EkPolicyDigest(TPM2_ALG_SHA384);
+  a.authPolicy.size = static_cast<uint16_t>(policy.size());
+  std::memcpy(a.authPolicy.buffer, policy.data(), policy.size());
+  a.parameters.eccDetail.symmetric.keyBits.aes = 256;
+  a.parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
+  a.unique.ecc.x.size = 48;
+  a.unique.ecc.y.size = 48;
+  return t;
+}
+
+TEST(TpmCredential, EkPolicyDigestMatchesTheTcgConstant) {
+  EXPECT_EQ(HexEncode(EkPolicyDigest(TPM2_ALG_SHA256)),
+            HexEncode(ByteView(testing::kEkPolicy, sizeof(testing::kEkPolicy))));
+}
+
+void RoundTrip(int port, const TPM2B_PUBLIC& ek_template, TPMI_ALG_HASH policy_hash) {
   if (!testing::HaveSwtpm()) GTEST_SKIP() << "swtpm not installed";
   Swtpm tpm(port);
   ASSERT_TRUE(tpm.ready()) << "swtpm did not listen on " << port;
   Esys esys(tpm.tcti());
   ASSERT_NE(esys.get(), nullptr);
   Loaded l;
-  ASSERT_EQ(testing::CreatePrimary(esys.get(), ESYS_TR_RH_ENDORSEMENT,
-                                   testing::EkTemplate(ecc_ek), &l.ek, &l.ek_pub),
-            TSS2_RC_SUCCESS);
+  ASSERT_EQ(testing::CreatePrimary(esys.get(), ESYS_TR_RH_ENDORSEMENT, ek_template, &l.ek,
+                                   &l.ek_pub), TSS2_RC_SUCCESS);
   ASSERT_EQ(testing::CreatePrimary(esys.get(), ESYS_TR_RH_OWNER,
                                    testing::AkTemplate(TPM2_ALG_RSASSA), &l.ak, &l.ak_pub),
             TSS2_RC_SUCCESS);
@@ -80,20 +109,28 @@ void RoundTrip(int port, bool ecc_ek) {
   EXPECT_EQ(HexEncode(*name), HexEncode(ByteView(tpm_name->name, tpm_name->size)));
   Esys_Free(tpm_name);
 
-  for (size_t size : {size_t{32}, size_t{16}, size_t{1}}) {
+  for (size_t size : {DigestSize(l.ek_pub.area.nameAlg), size_t{16}, size_t{1}}) {
     Bytes secret = *RandomBytes(size);
     auto cred = MakeCredential(l.ek_pub, *name, secret);
     ASSERT_TRUE(cred.ok()) << cred.status();
     Bytes released;
-    TSS2_RC rc = Activate(esys.get(), l.ak, l.ek, *cred, &released);
+    TSS2_RC rc = Activate(esys.get(), l.ak, l.ek, *cred, &released, policy_hash);
     EXPECT_EQ(rc, TSS2_RC_SUCCESS) << std::hex << rc;
     EXPECT_EQ(HexEncode(released), HexEncode(secret)) << size << "-byte secret";
   }
   Flush(esys.get(), l);
 }
 
-TEST(TpmCredential, RsaEkActivatesInSwtpm) { RoundTrip(kPortRsa, /*ecc_ek=*/false); }
-TEST(TpmCredential, EccP256EkActivatesInSwtpm) { RoundTrip(kPortEcc, /*ecc_ek=*/true); }
+TEST(TpmCredential, RsaEkActivatesInSwtpm) {
+  RoundTrip(kPortRsa, testing::EkTemplate(/*ecc=*/false), TPM2_ALG_SHA256);
+}
+TEST(TpmCredential, EccP256EkActivatesInSwtpm) {
+  RoundTrip(kPortEcc, testing::EkTemplate(/*ecc=*/true), TPM2_ALG_SHA256);
+}
+// SHA-384 KDFe/KDFa, a 48-byte seed and AES-256-CFB.
+TEST(TpmCredential, EccP384Sha384EkActivatesInSwtpm) {
+  RoundTrip(kPortEccP384, EccP384EkTemplate(), TPM2_ALG_SHA384);
+}
 
 // A credential made for another AK's Name is refused by the TPM (integrity check fails): the
 // binding a verifier relies on.

@@ -30,11 +30,12 @@ namespace twi::tpm::testing {
 
 inline bool HaveSwtpm() { return access("/usr/bin/swtpm", X_OK) == 0; }
 
-// swtpm socket on 127.0.0.1:port (commands) and port+1 (control), started initialised.
+// swtpm socket on 127.0.0.1:port (commands) and port+1 (control), started initialised, on a
+// fresh state directory or on `state_dir` (one swtpm_setup prepared).
 class Swtpm {
  public:
-  explicit Swtpm(int port) : port_(port) {
-    std::string state = "dir=" + dir_.path();
+  explicit Swtpm(int port, const std::string& state_dir = "") : port_(port) {
+    std::string state = "dir=" + (state_dir.empty() ? dir_.path() : state_dir);
     std::string server = "type=tcp,port=" + std::to_string(port);
     std::string ctrl = "type=tcp,port=" + std::to_string(port + 1);
     std::vector<std::string> args = {"swtpm",  "socket",  "--tpm2",  "--tpmstate", state,
@@ -100,6 +101,7 @@ class Esys {
 };
 
 // PolicySecret(TPM_RH_ENDORSEMENT) with SHA-256: the authPolicy of the TCG default EKs.
+// (PolicyUpdate: H(H(0...0 || TPM_CC_PolicySecret || 0x4000000B) || policyRef = empty).)
 inline constexpr uint8_t kEkPolicy[32] = {
     0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5, 0xD7, 0x24,
     0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA};
@@ -177,12 +179,12 @@ inline TSS2_RC CreatePrimary(ESYS_CONTEXT* esys, ESYS_TR hierarchy, const TPM2B_
 }
 
 // A policy session satisfying the TCG EK policy: PolicySecret(TPM_RH_ENDORSEMENT).
-inline TSS2_RC EkPolicySession(ESYS_CONTEXT* esys, ESYS_TR* session) {
+inline TSS2_RC EkPolicySession(ESYS_CONTEXT* esys, ESYS_TR* session,
+                               TPMI_ALG_HASH hash = TPM2_ALG_SHA256) {
   TPMT_SYM_DEF sym{};
   sym.algorithm = TPM2_ALG_NULL;
   TSS2_RC rc = Esys_StartAuthSession(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
-                                     session);
+                                     ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, hash, session);
   if (rc != TSS2_RC_SUCCESS) return rc;
   return Esys_PolicySecret(esys, ESYS_TR_RH_ENDORSEMENT, *session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                            ESYS_TR_NONE, nullptr, nullptr, nullptr, 0, nullptr, nullptr);
