@@ -213,4 +213,13 @@ absl::Status VerifyAkCertificate(const Certificate& ak_cert,
   return absl::OkStatus();
 }
 
+std::vector<std::string> IdentitySelectors(const TpmIdentity& id) {
+  std::vector<std::string> out;
+  if (!id.ek_spki_sha256.empty()) out.push_back(StrCat("tpm:ek-hash:", HexEncode(id.ek_spki_sha256)));
+  if (!id.device.manufacturer.empty()) {
+    out.push_back(StrCat("tpm:manufacturer:", id.device.manufacturer));
+  }
+  return out;
+}
+
 }  // namespace twi::tpm

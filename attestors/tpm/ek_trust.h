@@ -85,4 +85,8 @@ absl::Status VerifyAkCertificate(const Certificate& ak_cert,
                                  const TrustAnchors& anchors, TimePoint at, CheckList& checks,
                                  TpmIdentity* out);
 
+// Selector values of an established identity: "tpm:ek-hash:<hex>" (EK routes) and
+// "tpm:manufacturer:<id>" (from an EK certificate).
+std::vector<std::string> IdentitySelectors(const TpmIdentity& id);
+
 }  // namespace twi::tpm

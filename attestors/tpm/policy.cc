@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/status.h"
@@ -178,6 +179,38 @@ std::vector<std::string> Selectors(const VerifiedQuote& quote, const EventLogFac
     out.push_back(StrCat("tpm:secure-boot:", *log->secure_boot ? "true" : "false"));
   }
   return out;
+}
+
+std::map<std::string, std::string> Claims(const VerifiedQuote& quote, const EventLogFacts* log) {
+  std::map<std::string, std::string> c;
+  c["pcr_digest_ok"] = quote.pcr_digest_ok ? "true" : "false";
+  c["ak_pub_sha256"] = HexEncode(quote.ak_spki_sha256);
+  if (quote.has_attest) {
+    const TPMS_ATTEST& a = quote.attest.attest;
+    c["nonce"] = HexEncode(ByteView(a.extraData.buffer, a.extraData.size));
+    c["signature_scheme"] = StrCat(AlgName(quote.sig_alg), "-", AlgName(quote.sig_hash));
+    c["firmware_version"] = absl::StrFormat("%016x", a.firmwareVersion);
+  }
+  // Bank names and hex digests need no JSON escaping.
+  std::vector<std::string> banks;
+  if (quote.pcr_digest_ok) {
+    for (const auto& [bank, values] : quote.pcrs) {
+      std::vector<std::string> entries;
+      for (const auto& [index, value] : values) {
+        entries.push_back(StrCat("\"", index, "\":\"", HexEncode(value), "\""));
+      }
+      banks.push_back(StrCat("\"", AlgName(bank), "\":{", absl::StrJoin(entries, ","), "}"));
+    }
+  }
+  c["pcrs"] = StrCat("{", absl::StrJoin(banks, ","), "}");
+  if (log != nullptr) {
+    c["eventlog_bank"] = AlgName(log->bank);
+    c["eventlog_pcrs"] = absl::StrJoin(log->matched_pcrs, ",");
+    if (log->Matched(kSecureBootPcr) && log->secure_boot.has_value()) {
+      c["secure_boot"] = *log->secure_boot ? "true" : "false";
+    }
+  }
+  return c;
 }
 
 }  // namespace twi::tpm

@@ -67,4 +67,10 @@ absl::Status Appraise(const VerifiedQuote& quote, const EventLogFacts* log,
 // for every authenticated PCR, "tpm:secure-boot:<bool>" when a replayed log says so.
 std::vector<std::string> Selectors(const VerifiedQuote& quote, const EventLogFacts* log);
 
+// Named claims, filled as far as verification got (hex lowercase): pcr_digest_ok ("true" /
+// "false"), nonce (the quote's extraData), ak_pub_sha256, signature_scheme ("rsassa-sha256"),
+// firmware_version, pcrs (JSON text {"sha256":{"0":"<hex>",...}} of the authenticated values,
+// "{}" otherwise); with a log: eventlog_bank, eventlog_pcrs ("0,4,7"), secure_boot.
+std::map<std::string, std::string> Claims(const VerifiedQuote& quote, const EventLogFacts* log);
+
 }  // namespace twi::tpm

@@ -223,7 +223,9 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
 
   if (ak.area.has_value()) {
     TWI_RETURN_IF_ERROR(CheckAkAttributes(*ak.area, checks));
-    TWI_ASSIGN_OR_RETURN(out->ak_name, ComputeName(*ak.area));
+    auto name = ComputeName(*ak.area);
+    if (!name.ok()) return fail("ak.attributes", StrCat("ak name: ", name.status().message()));
+    out->ak_name = *std::move(name);
   } else if (!options.allow_ak_without_attributes) {
     return fail("ak.attributes",
                 "the ak is an spki without its tpmt_public; its attributes cannot be checked "

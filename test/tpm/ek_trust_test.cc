@@ -6,6 +6,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "attestors/core/str.h"
 #include "attestors/core/x509_mint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -128,6 +129,9 @@ TEST(TpmEkTrust, EkCertificateWithCriticalSanChainsToConfiguredRoot) {
   EXPECT_EQ(id.device.version, "id:0D0C");
   EXPECT_EQ(id.ek_spki_sha256, Sha256(*PublicSpki(h.ek)));
   EXPECT_EQ(id.ca, "TPM Vendor Root");
+  EXPECT_EQ(IdentitySelectors(id),
+            (std::vector<std::string>{StrCat("tpm:ek-hash:", HexEncode(id.ek_spki_sha256)),
+                                      "tpm:manufacturer:id:49424D00"}));
   // The intermediate may come from configuration instead of the agent.
   h.anchors.ek_intermediates = {h.inter.cert};
   EXPECT_TRUE(VerifyEkCertificate(ek.cert, {}, h.ek, h.anchors, Now(), checks, &id).ok());

@@ -120,5 +120,26 @@ TEST(TpmPolicy, Selectors) {
   EXPECT_EQ(Selectors(q, nullptr).size(), 1u);
 }
 
+TEST(TpmPolicy, Claims) {
+  VerifiedQuote q = VerifiedP2();
+  EventLogFacts log;
+  log.bank = TPM2_ALG_SHA256;
+  log.matched_pcrs = {0, 7};
+  log.secure_boot = false;
+  auto c = Claims(q, &log);
+  EXPECT_EQ(c["pcr_digest_ok"], "true");
+  EXPECT_EQ(c["signature_scheme"], "rsassa-sha256");
+  EXPECT_EQ(c["nonce"].size(), 128u);
+  EXPECT_EQ(c["firmware_version"], "2019102300163636");
+  EXPECT_EQ(c["ak_pub_sha256"], HexEncode(q.ak_spki_sha256));
+  EXPECT_EQ(c["pcrs"].substr(0, 16), "{\"sha256\":{\"0\":\"");
+  auto parsed = nlohmann::json::parse(c["pcrs"]);
+  EXPECT_EQ(parsed["sha256"].size(), 24u);
+  EXPECT_EQ(c["eventlog_pcrs"], "0,7");
+  EXPECT_EQ(c["secure_boot"], "false");
+  q.pcr_digest_ok = false;
+  EXPECT_EQ(Claims(q, nullptr)["pcrs"], "{}");
+}
+
 }  // namespace
 }  // namespace twi::tpm
