@@ -246,6 +246,10 @@ absl::Status VerifyQuote(const AkKey& ak, ByteView attest, ByteView signature,
   }
   checks.Pass("quote.type", "TPM_ST_ATTEST_QUOTE");
   ByteView extra(a.extraData.buffer, a.extraData.size);
+  if (options.nonce.empty() && !options.allow_empty_nonce) {
+    return fail("quote.nonce", "the expected nonce is empty: the quote would prove no freshness "
+                               "(allow_empty_nonce not set)");
+  }
   if (!ConstantTimeEqual(extra, options.nonce)) {
     return fail("quote.nonce", StrCat("extraData ", ShortHex(extra), " (", extra.size(),
                                       " bytes), want ", ShortHex(options.nonce), " (",

@@ -51,8 +51,10 @@ struct AkKey {
 };
 
 struct VerifyOptions {
-  // The expected qualifying data (TPMS_ATTEST.extraData), compared byte for byte.
+  // The expected qualifying data (TPMS_ATTEST.extraData), compared byte for byte. An empty
+  // nonce proves no freshness and is refused unless allow_empty_nonce (old captured quotes).
   Bytes nonce;
+  bool allow_empty_nonce = false;
   // An AK known only as an SPKI has no attributes to check; that is refused unless the caller
   // vouches for the key another way and says so here.
   bool allow_ak_without_attributes = false;

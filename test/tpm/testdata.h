@@ -120,6 +120,7 @@ inline absl::Status Verify(const QuoteVector& v, VerifiedQuote* out, CheckList* 
   if (!ak.ok()) return ak.status();
   VerifyOptions o;
   o.nonce = v.nonce;
+  o.allow_empty_nonce = v.nonce.empty();  // P1 was quoted without qualifying data
   o.allow_ak_without_attributes = allow_spki;
   CheckList local;
   return VerifyQuote(*ak, v.attest, v.signature, v.pcrs, o, checks ? *checks : local, out);

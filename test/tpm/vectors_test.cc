@@ -63,6 +63,17 @@ TEST(TpmVectors, P1CreationAttestationIsSignedButNotAQuote) {
   EXPECT_EQ(Msg(testing::Verify(v, &out)), "quote.type: got 0x801a, want 0x8018 (TPM_ST_ATTEST_QUOTE)");
 }
 
+TEST(TpmVectors, EmptyExpectedNonceNeedsTheOptIn) {
+  QuoteVector v = testing::P1();
+  auto ak = AkKey::Parse(v.ak);
+  VerifyOptions o;
+  CheckList checks;
+  VerifiedQuote out;
+  EXPECT_EQ(Msg(VerifyQuote(*ak, v.attest, v.signature, v.pcrs, o, checks, &out)),
+            "quote.nonce: the expected nonce is empty: the quote would prove no freshness "
+            "(allow_empty_nonce not set)");
+}
+
 TEST(TpmVectors, P2SoftwareTpmQuoteWith64ByteNonceIsValid) {
   QuoteVector v = testing::P2();
   EXPECT_EQ(v.nonce.size(), 64u);
