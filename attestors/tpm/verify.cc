@@ -15,8 +15,6 @@ namespace {
 
 std::string Hex32(uint32_t v) { return absl::StrFormat("0x%08x", v); }
 
-absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
-
 // Names of the TPMA_OBJECT bits an AK needs, for messages.
 std::string MissingBits(uint32_t attrs) {
   std::vector<std::string> missing;
