@@ -18,6 +18,7 @@ constexpr int kPortRsassa = 23221;
 constexpr int kPortRsapss = 23223;
 constexpr int kPortEcdsa = 23225;
 constexpr int kPortTwoBanks = 23227;
+constexpr int kPortCertify = 23229;
 
 TPMS_PCR_SELECTION Bank(uint16_t hash, std::initializer_list<uint32_t> pcrs) {
   TPMS_PCR_SELECTION s{};
@@ -144,6 +145,61 @@ TEST(TpmSwtpmQuote, Sha1AndSha256Banks) {
   EXPECT_EQ(out.pcrs.at(TPM2_ALG_SHA1).size(), 2u);
   EXPECT_EQ(out.pcrs.at(TPM2_ALG_SHA256).size(), 4u);
   EXPECT_EQ(out.pcrs.at(TPM2_ALG_SHA1).at(7).size(), 20u);
+}
+
+// TPM2_Certify: the AK attests another loaded object; the TPMS_ATTEST (TPM_ST_ATTEST_CERTIFY)
+// parses, its signature verifies with the AK, it names the certified object exactly as
+// ComputeName does, and VerifyQuote refuses it as no quote.
+TEST(TpmSwtpmQuote, CertifyAttestationParsesAndVerifies) {
+  if (!testing::HaveSwtpm()) GTEST_SKIP() << "swtpm not installed";
+  Swtpm tpm(kPortCertify);
+  ASSERT_TRUE(tpm.ready());
+  Esys esys(tpm.tcti());
+  ASSERT_NE(esys.get(), nullptr);
+  ESYS_TR ak = ESYS_TR_NONE, key = ESYS_TR_NONE;
+  Public ak_pub, key_pub;
+  ASSERT_EQ(testing::CreatePrimary(esys.get(), ESYS_TR_RH_OWNER,
+                                   testing::AkTemplate(TPM2_ALG_ECDSA), &ak, &ak_pub),
+            TSS2_RC_SUCCESS);
+  ASSERT_EQ(testing::CreatePrimary(esys.get(), ESYS_TR_RH_ENDORSEMENT,
+                                   testing::AkTemplate(TPM2_ALG_RSASSA), &key, &key_pub),
+            TSS2_RC_SUCCESS);
+  TPM2B_DATA qualifying{};
+  qualifying.size = 8;
+  TPMT_SIG_SCHEME scheme{};
+  scheme.scheme = TPM2_ALG_NULL;
+  TPM2B_ATTEST* certify = nullptr;
+  TPMT_SIGNATURE* sig = nullptr;
+  ASSERT_EQ(Esys_Certify(esys.get(), key, ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                         &qualifying, &scheme, &certify, &sig), TSS2_RC_SUCCESS);
+  Bytes attest(certify->attestationData, certify->attestationData + certify->size);
+  TPMT_SIGNATURE signature = *sig;
+  Esys_Free(certify);
+  Esys_Free(sig);
+  Esys_FlushContext(esys.get(), key);
+  Esys_FlushContext(esys.get(), ak);
+
+  auto parsed = ParseAttest(attest);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->attest.type, TPM2_ST_ATTEST_CERTIFY);
+  const TPM2B_NAME& name = parsed->attest.attested.certify.name;
+  EXPECT_EQ(HexEncode(ByteView(name.name, name.size)), HexEncode(*ComputeName(key_pub)));
+  auto ak_key = AkKey::FromPublic(ak_pub);
+  ASSERT_TRUE(ak_key.ok());
+  EXPECT_TRUE(VerifyTpmSignature(*ak_key, attest, signature).ok());
+  // The certified key's signature check fails with the wrong key.
+  EXPECT_FALSE(VerifyTpmSignature(*AkKey::FromPublic(key_pub), attest, signature).ok());
+  Bytes sig_bytes(sizeof(TPMT_SIGNATURE));
+  size_t off = 0;
+  ASSERT_EQ(Tss2_MU_TPMT_SIGNATURE_Marshal(&signature, sig_bytes.data(), sig_bytes.size(), &off),
+            TSS2_RC_SUCCESS);
+  sig_bytes.resize(off);
+  VerifyOptions o;
+  o.nonce = Bytes(8, 0);
+  CheckList checks;
+  VerifiedQuote out;
+  EXPECT_EQ(std::string(VerifyQuote(*ak_key, attest, sig_bytes, {}, o, checks, &out).message()),
+            "quote.type: got 0x8017, want 0x8018 (TPM_ST_ATTEST_QUOTE)");
 }
 
 }  // namespace
