@@ -50,6 +50,7 @@ absl::StatusOr<std::vector<PcrRule>> ParsePcrRules(
     const std::map<std::string, std::vector<std::string>>& config) {
   std::vector<PcrRule> rules;
   std::vector<std::string> problems;
+  std::set<std::pair<uint16_t, uint32_t>> seen;
   for (const auto& [key, values] : config) {
     size_t colon = key.find(':');
     PcrRule r;
@@ -62,6 +63,10 @@ absl::StatusOr<std::vector<PcrRule>> ParsePcrRules(
       continue;
     }
     r.index = index;
+    if (!seen.insert({r.bank, r.index}).second) {
+      problems.push_back(StrCat(PcrKey(r.bank, r.index), " listed twice (as \"", EchoText(key, 32),
+                                "\")"));
+    }
     for (const std::string& v : values) {
       auto b = HexDecode(v);
       if (!b.ok()) {

@@ -5,13 +5,13 @@
 // the supplied PCR values for the quoted selection.
 //
 // What this does not check: whether the AK belongs to a genuine TPM (credential activation
-// against a trusted EK, or an AK certificate: credential.h, policy.h), whether the PCR values
+// against a trusted EK, or an AK certificate: credential.h, ek_trust.h), whether the PCR values
 // are acceptable (policy.h), clockInfo / firmwareVersion (obfuscated outside the endorsement
 // and platform hierarchies), or qualifiedSigner (hierarchy dependent, not the AK Name).
 //
 // Every check is recorded under a stable name:
 //   quote.structure  ak.attributes  quote.magic  quote.type  quote.nonce  quote.signature
-//   pcr.values  pcr.digest
+//   pcr.values  pcr.digest  (and eventlog.structure  eventlog.replay for VerifyEventLog)
 // in that order (spec 3.4): magic, type and nonce are read before the signature is checked only
 // to name the failure precisely; every path to OK passes all of them.
 // A failure returns INVALID_ARGUMENT "<check>: <detail>" (got/want in the detail).

@@ -30,13 +30,15 @@ TEST(TpmPolicy, ParsePcrRulesReportsEveryProblem) {
                           {"sha1:0", {std::string(64, 'a')}},
                           {"md5:1", {"00"}},
                           {"sha256:24", {std::string(64, 'b')}},
-                          {"sha256:x", {}}});
+                          {"sha256:x", {}},
+                          {"sha256:07", {std::string(64, 'c')}}});
   ASSERT_FALSE(r.ok());
   std::string m = Msg(r.status());
   EXPECT_THAT(m, HasSubstr("sha1:0: value of 32 bytes, want 20"));
   EXPECT_THAT(m, HasSubstr("pcrs key \"md5:1\" is not <sha1|sha256|sha384|sha512>:<index>"));
   EXPECT_THAT(m, HasSubstr("pcr index 24 is above 23"));
   EXPECT_THAT(m, HasSubstr("\"sha256:x\""));
+  EXPECT_THAT(m, HasSubstr("sha256:7 listed twice (as \"sha256:7\")"));
   auto ok = ParsePcrRules({{"sha256:7", {std::string(64, 'a'), std::string(64, 'B')}}});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->at(0).bank, TPM2_ALG_SHA256);
