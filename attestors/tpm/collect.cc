@@ -1,0 +1,689 @@
+#include "attestors/tpm/collect.h"
+
+#include <openssl/evp.h>
+#include <tss2/tss2_mu.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "attestors/core/file.h"
+#include "attestors/core/status.h"
+#include "attestors/tpm/esys.h"
+
+namespace twi::tpm {
+namespace {
+
+constexpr int kQuoteAttempts = 3;
+// Firmware logs are tens of KiB; the cap keeps a broken securityfs file out of the protocol.
+constexpr size_t kMaxEventLogBytes = 1 << 20;
+
+std::string Hex8(uint32_t v) { return absl::StrCat("0x", absl::Hex(v, absl::kZeroPad8)); }
+
+const EVP_MD* DigestFor(uint16_t alg) {
+  switch (alg) {
+    case TPM2_ALG_SHA1: return EVP_sha1();
+    case TPM2_ALG_SHA256: return EVP_sha256();
+    case TPM2_ALG_SHA384: return EVP_sha384();
+    case TPM2_ALG_SHA512: return EVP_sha512();
+    default: return nullptr;
+  }
+}
+
+// A loaded key's public area and Name, as the TPM reports them.
+struct PublicInfo {
+  TPMT_PUBLIC pub{};
+  Bytes public_area;
+  Bytes name;
+};
+
+absl::StatusOr<PublicInfo> ReadPublic(EsysConnection& c, ESYS_TR tr, std::string_view what) {
+  TPM2B_PUBLIC* pub_raw = nullptr;
+  TPM2B_NAME* name_raw = nullptr;
+  TPM2B_NAME* qualified_raw = nullptr;
+  TSS2_RC rc = Esys_ReadPublic(c.ctx(), tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub_raw,
+                               &name_raw, &qualified_raw);
+  EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
+  EsysPtr<TPM2B_NAME> name(name_raw);
+  EsysPtr<TPM2B_NAME> qualified(qualified_raw);
+  if (rc != TSS2_RC_SUCCESS) return c.Error(rc, twi::StrCat("ReadPublic(", what, ")"));
+  PublicInfo out;
+  out.pub = pub->publicArea;
+  TWI_ASSIGN_OR_RETURN(out.public_area, Marshal(pub->publicArea, Tss2_MU_TPMT_PUBLIC_Marshal, "TPMT_PUBLIC"));
+  out.name.assign(name->name, name->name + name->size);
+  return out;
+}
+
+// A transient object's saved context, or nothing (saving is an optimization only).
+std::optional<TPMS_CONTEXT> SaveContext(EsysConnection& c, ESYS_TR tr) {
+  TPMS_CONTEXT* raw = nullptr;
+  TSS2_RC rc = Esys_ContextSave(c.ctx(), tr, &raw);
+  EsysPtr<TPMS_CONTEXT> saved(raw);
+  if (rc != TSS2_RC_SUCCESS) return std::nullopt;
+  return *saved;
+}
+
+absl::StatusOr<TpmHandle> LoadContext(EsysConnection& c, const TPMS_CONTEXT& saved) {
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_ContextLoad(c.ctx(), &saved, &tr);
+  if (rc != TSS2_RC_SUCCESS) return c.Error(rc, "ContextLoad");
+  return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+}
+
+// The first DER element of `b`: vendors pad NV certificates (0xFF, zeros) to the index size.
+// Bytes that do not start with a DER SEQUENCE are returned unchanged for the verifier to judge.
+Bytes TrimDer(Bytes b) {
+  if (b.size() < 2 || b[0] != 0x30) return b;
+  size_t len = b[1], header = 2;
+  if (len & 0x80) {
+    size_t n = len & 0x7F;
+    if (n == 0 || n > 4 || b.size() < 2 + n) return b;
+    len = 0;
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | b[2 + i];
+    header += n;
+  }
+  if (header + len < b.size()) b.resize(header + len);
+  return b;
+}
+
+KeyAlg AlgOf(const TPMT_PUBLIC& pub) {
+  return pub.type == TPM2_ALG_ECC ? KeyAlg::kEccP256 : KeyAlg::kRsa2048;
+}
+
+// Validated selection as the TPM takes it; banks in request order.
+absl::StatusOr<TPML_PCR_SELECTION> ToTpmSelection(const std::vector<PcrBankSelection>& selection) {
+  if (selection.empty()) return absl::InvalidArgumentError("pcr selection: no banks");
+  if (selection.size() > TPM2_NUM_PCR_BANKS) {
+    return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", selection.size(),
+                                                   " banks, want at most ", TPM2_NUM_PCR_BANKS));
+  }
+  TPML_PCR_SELECTION out{};
+  out.count = static_cast<uint32_t>(selection.size());
+  for (size_t i = 0; i < selection.size(); ++i) {
+    const PcrBankSelection& bank = selection[i];
+    const std::string name = PcrBankName(bank.hash_alg);
+    if (DigestFor(bank.hash_alg) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("pcr selection: unsupported bank ", name));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (selection[j].hash_alg == bank.hash_alg) {
+        return absl::InvalidArgumentError(absl::StrCat("pcr selection: bank ", name, " twice"));
+      }
+    }
+    if (bank.pcrs.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("pcr selection: bank ", name, " has no pcrs"));
+    }
+    TPMS_PCR_SELECTION& s = out.pcrSelections[i];
+    s.hash = bank.hash_alg;
+    s.sizeofSelect = 3;  // PC Client TPMs have 24 PCRs and expect at least 3 bytes
+    for (uint32_t pcr : bank.pcrs) {
+      if (pcr >= TPM2_MAX_PCRS) {
+        return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", name, " pcr ", pcr,
+                                                       ", want 0-", TPM2_MAX_PCRS - 1));
+      }
+      uint8_t& byte = s.pcrSelect[pcr / 8];
+      const uint8_t bit = static_cast<uint8_t>(1u << (pcr % 8));
+      if (byte & bit) {
+        return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", name, " pcr ", pcr, " twice"));
+      }
+      byte |= bit;
+      s.sizeofSelect = std::max<uint8_t>(s.sizeofSelect, static_cast<uint8_t>(pcr / 8 + 1));
+    }
+  }
+  return out;
+}
+
+std::vector<uint32_t> SelectedPcrs(const TPMS_PCR_SELECTION& s) {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < s.sizeofSelect * 8u && i < TPM2_MAX_PCRS; ++i) {
+    if (s.pcrSelect[i / 8] & (1u << (i % 8))) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name) {
+  if (name == "sha1") return TPM2_ALG_SHA1;
+  if (name == "sha256") return TPM2_ALG_SHA256;
+  if (name == "sha384") return TPM2_ALG_SHA384;
+  if (name == "sha512") return TPM2_ALG_SHA512;
+  return absl::InvalidArgumentError(twi::StrCat(
+      "pcr bank \"", name.substr(0, 16), "\": want sha1, sha256, sha384 or sha512"));
+}
+
+std::string PcrBankName(uint16_t hash_alg) {
+  switch (hash_alg) {
+    case TPM2_ALG_SHA1: return "sha1";
+    case TPM2_ALG_SHA256: return "sha256";
+    case TPM2_ALG_SHA384: return "sha384";
+    case TPM2_ALG_SHA512: return "sha512";
+    default: return absl::StrCat("alg(0x", absl::Hex(hash_alg, absl::kZeroPad4), ")");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// What the collector keeps between calls: the EK and AK as reported, and the key blob of a
+// transient AK (loaded under the EK for each use, flushed after).
+// Saved contexts of the EK and a transient AK make later loads cheap: an RSA EK is derived
+// again from the seed by prime generation (0.1 s on swtpm, seconds on some hardware TPMs),
+// while a ContextLoad is a decryption. A TPM restart invalidates them; they are then dropped
+// and the keys made again.
+struct TpmCollector::Keys {
+  std::optional<TpmKeyInfo> ek;
+  std::optional<TpmKeyInfo> ak;
+  bool ak_transient = false;
+  TPM2B_PRIVATE ak_private{};
+  TPM2B_PUBLIC ak_public{};
+  std::optional<TPMS_CONTEXT> ek_context;
+  std::optional<TPMS_CONTEXT> ak_context;
+};
+
+TpmCollector::TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnection> conn)
+    : options_(std::move(options)), conn_(std::move(conn)), keys_(std::make_unique<Keys>()) {}
+
+TpmCollector::~TpmCollector() = default;
+
+absl::StatusOr<std::unique_ptr<TpmCollector>> TpmCollector::Open(TpmCollectOptions options) {
+  if (options.ak_handle != 0 &&
+      (options.ak_handle < TPM2_PERSISTENT_FIRST || options.ak_handle > TPM2_PERSISTENT_LAST)) {
+    return absl::InvalidArgumentError(absl::StrCat("tpm: ak_handle ", Hex8(options.ak_handle),
+                                                   ", want a persistent handle 0x81xxxxxx"));
+  }
+  TWI_ASSIGN_OR_RETURN(std::unique_ptr<EsysConnection> conn, EsysConnection::Open(options.tcti));
+  conn->set_endorsement_auth(options.endorsement_auth);
+  return std::unique_ptr<TpmCollector>(new TpmCollector(std::move(options), std::move(conn)));
+}
+
+namespace {
+
+// The EK, loaded: the persistent one, or created again from its template (a primary key is
+// derived from the endorsement seed, so this is the same key every time).
+absl::StatusOr<TpmHandle> CreateOrOpenEk(EsysConnection& c, const TpmCollectOptions& o) {
+  if (o.ek_handle != 0) {
+    absl::StatusOr<TpmHandle> h = c.FromTpmPublic(o.ek_handle);
+    if (!h.ok()) return Annotate(h.status(), "persistent EK");
+    return h;
+  }
+  TWI_RETURN_IF_ERROR(SetAuth(c.ctx(), ESYS_TR_RH_ENDORSEMENT, o.endorsement_auth, "endorsement"));
+  TPM2B_SENSITIVE_CREATE sensitive{};
+  TPM2B_PUBLIC tmpl = EkTemplate(o.ek_alg);
+  TPM2B_DATA outside{};
+  TPML_PCR_SELECTION creation_pcr{};
+  ESYS_TR tr = ESYS_TR_NONE;
+  TPM2B_PUBLIC* out_public = nullptr;
+  TPM2B_CREATION_DATA* creation_data = nullptr;
+  TPM2B_DIGEST* creation_hash = nullptr;
+  TPMT_TK_CREATION* creation_ticket = nullptr;
+  TSS2_RC rc = Esys_CreatePrimary(c.ctx(), ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr, &tr,
+                                  &out_public, &creation_data, &creation_hash, &creation_ticket);
+  Esys_Free(out_public);
+  Esys_Free(creation_data);
+  Esys_Free(creation_hash);
+  Esys_Free(creation_ticket);
+  if (rc != TSS2_RC_SUCCESS) {
+    return c.Error(rc, twi::StrCat("CreatePrimary(", KeyAlgName(o.ek_alg), " EK)"));
+  }
+  return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+}
+
+}  // namespace
+
+absl::StatusOr<TpmHandle> TpmCollector::LoadEk() {
+  if (options_.ek_handle != 0) return CreateOrOpenEk(*conn_, options_);
+  if (keys_->ek_context) {
+    absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ek_context);
+    if (h.ok()) return h;
+    keys_->ek_context.reset();
+  }
+  TWI_ASSIGN_OR_RETURN(TpmHandle ek, CreateOrOpenEk(*conn_, options_));
+  keys_->ek_context = SaveContext(*conn_, ek.get());
+  return ek;
+}
+
+absl::StatusOr<TpmKeyInfo> TpmCollector::Ek() {
+  if (keys_->ek) return *keys_->ek;
+  TpmKeyInfo info;
+  {
+    TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
+    TWI_ASSIGN_OR_RETURN(PublicInfo pub, ReadPublic(*conn_, ek.get(), "EK"));
+    info.alg = AlgOf(pub.pub);
+    info.public_area = std::move(pub.public_area);
+    info.name = std::move(pub.name);
+    info.persistent_handle = options_.ek_handle;
+  }
+  const uint32_t cert_index = options_.ek_cert_nv_index.value_or(EkCertNvIndex(info.alg));
+  if (cert_index != 0) {
+    absl::StatusOr<Bytes> cert = ReadNv(cert_index);
+    if (cert.ok()) {
+      info.certificate = TrimDer(*std::move(cert));
+    } else if (!absl::IsNotFound(cert.status()) || options_.ek_cert_nv_index.has_value()) {
+      return Annotate(cert.status(), "EK certificate");
+    }
+  }
+  keys_->ek = info;
+  return info;
+}
+
+namespace {
+
+// The AK loaded: the persistent one, or the transient key blob loaded under `ek`.
+absl::StatusOr<TpmHandle> LoadAkUnder(EsysConnection& c, const TPM2B_PRIVATE& priv,
+                                      const TPM2B_PUBLIC& pub, ESYS_TR ek) {
+  TWI_ASSIGN_OR_RETURN(TpmHandle session, c.EndorsementPolicySession());
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_Load(c.ctx(), ek, session.get(), ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &tr);
+  if (rc != TSS2_RC_SUCCESS) return c.Error(rc, "Load(AK)");
+  return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+}
+
+absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
+  const bool alg_ok = pub.type == TPM2_ALG_RSA || pub.type == TPM2_ALG_ECC;
+  if (!alg_ok || (pub.objectAttributes & kAkAttributes) != kAkAttributes ||
+      (pub.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tpm: persistent handle ", Hex8(handle), " holds a key of type 0x", absl::Hex(pub.type),
+        " with attributes ", Hex8(pub.objectAttributes), ", want an attestation key (attributes ",
+        Hex8(kAkAttributes), "); choose another ak_handle or evict it"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TpmHandle> TpmCollector::LoadAk(uint32_t ek) {
+  if (!keys_->ak_transient) return conn_->FromTpmPublic(options_.ak_handle);
+  if (keys_->ak_context) {
+    absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ak_context);
+    if (h.ok()) return h;
+    keys_->ak_context.reset();
+  }
+  TpmHandle own_ek;
+  if (ek == ESYS_TR_NONE) {
+    TWI_ASSIGN_OR_RETURN(own_ek, LoadEk());
+    ek = own_ek.get();
+  }
+  TWI_ASSIGN_OR_RETURN(TpmHandle ak,
+                       LoadAkUnder(*conn_, keys_->ak_private, keys_->ak_public, ek));
+  keys_->ak_context = SaveContext(*conn_, ak.get());
+  return ak;
+}
+
+absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
+  if (keys_->ak) return *keys_->ak;
+  TpmKeyInfo info;
+  bool have = false;
+  if (options_.ak_handle != 0) {
+    absl::StatusOr<TpmHandle> h = conn_->FromTpmPublic(options_.ak_handle);
+    if (h.ok()) {
+      TWI_ASSIGN_OR_RETURN(PublicInfo pub, ReadPublic(*conn_, h->get(), "AK"));
+      TWI_RETURN_IF_ERROR(CheckAttestationKey(pub.pub, options_.ak_handle));
+      info.alg = AlgOf(pub.pub);
+      info.public_area = std::move(pub.public_area);
+      info.name = std::move(pub.name);
+      info.persistent_handle = options_.ak_handle;
+      have = true;
+    } else if (!absl::IsNotFound(h.status())) {
+      return Annotate(h.status(), "persistent AK");
+    }
+  }
+  if (!have) {
+    TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
+    TPM2B_PRIVATE* priv_raw = nullptr;
+    TPM2B_PUBLIC* pub_raw = nullptr;
+    {
+      TWI_ASSIGN_OR_RETURN(TpmHandle session, conn_->EndorsementPolicySession());
+      TPM2B_SENSITIVE_CREATE sensitive{};
+      TPM2B_PUBLIC tmpl = AkTemplate(options_.ak_alg);
+      TPM2B_DATA outside{};
+      TPML_PCR_SELECTION creation_pcr{};
+      TPM2B_CREATION_DATA* creation_data = nullptr;
+      TPM2B_DIGEST* creation_hash = nullptr;
+      TPMT_TK_CREATION* creation_ticket = nullptr;
+      TSS2_RC rc = Esys_Create(conn_->ctx(), ek.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
+                               &sensitive, &tmpl, &outside, &creation_pcr, &priv_raw, &pub_raw,
+                               &creation_data, &creation_hash, &creation_ticket);
+      Esys_Free(creation_data);
+      Esys_Free(creation_hash);
+      Esys_Free(creation_ticket);
+      if (rc != TSS2_RC_SUCCESS) {
+        Esys_Free(priv_raw);
+        Esys_Free(pub_raw);
+        return conn_->Error(rc, twi::StrCat("Create(", KeyAlgName(options_.ak_alg), " AK)"));
+      }
+    }
+    EsysPtr<TPM2B_PRIVATE> priv(priv_raw);
+    EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
+    TWI_ASSIGN_OR_RETURN(TpmHandle ak, LoadAkUnder(*conn_, *priv, *pub, ek.get()));
+    ek.Reset();  // one slot is enough from here on
+    TWI_ASSIGN_OR_RETURN(PublicInfo loaded, ReadPublic(*conn_, ak.get(), "AK"));
+    info.alg = options_.ak_alg;
+    info.public_area = std::move(loaded.public_area);
+    info.name = std::move(loaded.name);
+    if (options_.ak_handle != 0) {
+      TWI_RETURN_IF_ERROR(SetAuth(conn_->ctx(), ESYS_TR_RH_OWNER, options_.owner_auth, "owner"));
+      ESYS_TR persisted = ESYS_TR_NONE;
+      TSS2_RC rc = Esys_EvictControl(conn_->ctx(), ESYS_TR_RH_OWNER, ak.get(), ESYS_TR_PASSWORD,
+                                     ESYS_TR_NONE, ESYS_TR_NONE, options_.ak_handle, &persisted);
+      if (rc != TSS2_RC_SUCCESS) {
+        return conn_->Error(rc, twi::StrCat("EvictControl(AK -> ", Hex8(options_.ak_handle), ")"));
+      }
+      TpmHandle closer(conn_->ctx(), persisted, TpmHandle::Kind::kClose);
+      info.persistent_handle = options_.ak_handle;
+    } else {
+      keys_->ak_transient = true;
+      keys_->ak_private = *priv;
+      keys_->ak_public = *pub;
+      keys_->ak_context = SaveContext(*conn_, ak.get());
+    }
+  }
+  if (options_.ak_cert_nv_index != 0) {
+    TWI_ASSIGN_OR_RETURN(Bytes cert, ReadNv(options_.ak_cert_nv_index));
+    info.certificate = TrimDer(std::move(cert));
+  }
+  keys_->ak = info;
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<Bytes> TpmCollector::ActivateCredential(ByteView credential_blob,
+                                                       ByteView encrypted_secret) {
+  TWI_ASSIGN_OR_RETURN(TPM2B_ID_OBJECT blob,
+                       UnmarshalExact<TPM2B_ID_OBJECT>(credential_blob,
+                                                       Tss2_MU_TPM2B_ID_OBJECT_Unmarshal,
+                                                       "credential blob (TPM2B_ID_OBJECT)"));
+  TWI_ASSIGN_OR_RETURN(TPM2B_ENCRYPTED_SECRET secret,
+                       UnmarshalExact<TPM2B_ENCRYPTED_SECRET>(
+                           encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal,
+                           "encrypted secret (TPM2B_ENCRYPTED_SECRET)"));
+  TWI_RETURN_IF_ERROR(Ak().status());
+  TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
+  TWI_ASSIGN_OR_RETURN(TpmHandle ak, LoadAk(ek.get()));
+  TWI_ASSIGN_OR_RETURN(TpmHandle session, conn_->EndorsementPolicySession());
+  TPM2B_DIGEST* cert_info_raw = nullptr;
+  // The AK is authorized by its (empty) authValue in the ADMIN role, the EK by the policy.
+  TSS2_RC rc = Esys_ActivateCredential(conn_->ctx(), ak.get(), ek.get(), ESYS_TR_PASSWORD,
+                                       session.get(), ESYS_TR_NONE, &blob, &secret,
+                                       &cert_info_raw);
+  EsysPtr<TPM2B_DIGEST> cert_info(cert_info_raw);
+  if (rc != TSS2_RC_SUCCESS) {
+    // Integrity / value / size failures mean the blob was not made for this EK and AK Name.
+    return conn_->Error(rc, "ActivateCredential", absl::StatusCode::kInvalidArgument);
+  }
+  return Bytes(cert_info->buffer, cert_info->buffer + cert_info->size);
+}
+
+absl::StatusOr<TpmCollector::Credential> TpmCollector::MakeCredential(ByteView ek_public,
+                                                                      ByteView object_name,
+                                                                      ByteView secret) {
+  TPM2B_PUBLIC pub{};
+  TWI_ASSIGN_OR_RETURN(pub.publicArea,
+                       UnmarshalExact<TPMT_PUBLIC>(ek_public, Tss2_MU_TPMT_PUBLIC_Unmarshal,
+                                                   "EK public (TPMT_PUBLIC)"));
+  TPM2B_DIGEST credential{};
+  TPM2B_NAME name{};
+  if (secret.size() > sizeof(credential.buffer) || object_name.size() > sizeof(name.name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "make credential: secret ", secret.size(), " bytes (want at most ",
+        sizeof(credential.buffer), "), name ", object_name.size(), " bytes (want at most ",
+        sizeof(name.name), ")"));
+  }
+  credential.size = static_cast<uint16_t>(secret.size());
+  std::memcpy(credential.buffer, secret.data(), secret.size());
+  name.size = static_cast<uint16_t>(object_name.size());
+  std::memcpy(name.name, object_name.data(), object_name.size());
+
+  ESYS_TR tr = ESYS_TR_NONE;
+  TSS2_RC rc = Esys_LoadExternal(conn_->ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, nullptr,
+                                 &pub, ESYS_TR_RH_NULL, &tr);
+  if (rc != TSS2_RC_SUCCESS) {
+    return conn_->Error(rc, "LoadExternal(EK public)", absl::StatusCode::kInvalidArgument);
+  }
+  TpmHandle ek(conn_->ctx(), tr, TpmHandle::Kind::kFlush);
+  TPM2B_ID_OBJECT* blob_raw = nullptr;
+  TPM2B_ENCRYPTED_SECRET* secret_raw = nullptr;
+  rc = Esys_MakeCredential(conn_->ctx(), ek.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                           &credential, &name, &blob_raw, &secret_raw);
+  EsysPtr<TPM2B_ID_OBJECT> blob(blob_raw);
+  EsysPtr<TPM2B_ENCRYPTED_SECRET> enc(secret_raw);
+  if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, "MakeCredential");
+  Credential out;
+  TWI_ASSIGN_OR_RETURN(out.credential_blob,
+                       Marshal(*blob, Tss2_MU_TPM2B_ID_OBJECT_Marshal, "TPM2B_ID_OBJECT"));
+  TWI_ASSIGN_OR_RETURN(out.encrypted_secret,
+                       Marshal(*enc, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal,
+                                    "TPM2B_ENCRYPTED_SECRET"));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<std::vector<PcrValue>> TpmCollector::ReadPcrs(
+    const std::vector<PcrBankSelection>& selection) {
+  TWI_ASSIGN_OR_RETURN(TPML_PCR_SELECTION remaining, ToTpmSelection(selection));
+  std::map<std::pair<uint16_t, uint32_t>, Bytes> values;
+  // The TPM answers at most 8 digests per call and says which ones in pcrSelectionOut.
+  for (;;) {
+    bool pending = false;
+    for (uint32_t i = 0; i < remaining.count; ++i) {
+      for (uint8_t byte : remaining.pcrSelections[i].pcrSelect) pending |= byte != 0;
+    }
+    if (!pending) break;
+    TPML_PCR_SELECTION* sel_raw = nullptr;
+    TPML_DIGEST* digests_raw = nullptr;
+    UINT32 update_counter = 0;
+    TSS2_RC rc = Esys_PCR_Read(conn_->ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &remaining,
+                               &update_counter, &sel_raw, &digests_raw);
+    EsysPtr<TPML_PCR_SELECTION> sel(sel_raw);
+    EsysPtr<TPML_DIGEST> digests(digests_raw);
+    if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, "PCR_Read");
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; ++i) {
+      const TPMS_PCR_SELECTION& got = sel->pcrSelections[i];
+      TPMS_PCR_SELECTION* want = nullptr;
+      for (uint32_t j = 0; j < remaining.count; ++j) {
+        if (remaining.pcrSelections[j].hash == got.hash) want = &remaining.pcrSelections[j];
+      }
+      for (uint32_t pcr : SelectedPcrs(got)) {
+        const uint8_t bit = static_cast<uint8_t>(1u << (pcr % 8));
+        if (want == nullptr || !(want->pcrSelect[pcr / 8] & bit) || k >= digests->count) {
+          return absl::InternalError(absl::StrCat("tpm (", options_.tcti, "): PCR_Read answered ",
+                                                  PcrBankName(got.hash), " pcr ", pcr,
+                                                  " unasked or without a digest"));
+        }
+        const TPM2B_DIGEST& d = digests->digests[k++];
+        values[{got.hash, pcr}] = Bytes(d.buffer, d.buffer + d.size);
+        want->pcrSelect[pcr / 8] &= static_cast<uint8_t>(~bit);
+      }
+    }
+    if (k == 0) {
+      // Nothing read: what is left is an inactive bank or a PCR the TPM does not have.
+      std::vector<std::string> left;
+      for (uint32_t i = 0; i < remaining.count; ++i) {
+        std::vector<uint32_t> pcrs = SelectedPcrs(remaining.pcrSelections[i]);
+        if (!pcrs.empty()) {
+          left.push_back(absl::StrCat(PcrBankName(remaining.pcrSelections[i].hash), " [",
+                                      absl::StrJoin(pcrs, ","), "]"));
+        }
+      }
+      std::vector<std::string> active;
+      absl::StatusOr<std::vector<uint16_t>> banks = conn_->ActiveBanks();
+      if (banks.ok()) for (uint16_t b : *banks) active.push_back(PcrBankName(b));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tpm (", options_.tcti, "): cannot read pcrs ", absl::StrJoin(left, " "),
+          " (active banks: ", banks.ok() ? absl::StrJoin(active, ",") : "unknown", ")"));
+    }
+  }
+  std::vector<PcrValue> out;
+  for (const PcrBankSelection& bank : selection) {
+    std::vector<uint32_t> pcrs = bank.pcrs;
+    std::sort(pcrs.begin(), pcrs.end());
+    for (uint32_t pcr : pcrs) out.push_back({bank.hash_alg, pcr, values[{bank.hash_alg, pcr}]});
+  }
+  return out;
+}
+
+absl::StatusOr<TpmQuote> TpmCollector::Quote(const std::vector<PcrBankSelection>& selection,
+                                             ByteView qualifying_data) {
+  TPM2B_DATA qualifying{};
+  if (qualifying_data.size() > sizeof(qualifying.buffer)) {
+    return absl::InvalidArgumentError(absl::StrCat("quote: qualifying data has ",
+                                                   qualifying_data.size(),
+                                                   " bytes, want at most ",
+                                                   sizeof(qualifying.buffer)));
+  }
+  qualifying.size = static_cast<uint16_t>(qualifying_data.size());
+  std::memcpy(qualifying.buffer, qualifying_data.data(), qualifying_data.size());
+  TWI_ASSIGN_OR_RETURN(TPML_PCR_SELECTION tpm_selection, ToTpmSelection(selection));
+  TWI_RETURN_IF_ERROR(Ak().status());
+
+  TWI_ASSIGN_OR_RETURN(TpmHandle ak, LoadAk(ESYS_TR_NONE));
+  TPMT_SIG_SCHEME scheme{};
+  scheme.scheme = TPM2_ALG_NULL;  // a restricted key signs with its own scheme
+  for (int attempt = 0; attempt < kQuoteAttempts; ++attempt) {
+    TWI_ASSIGN_OR_RETURN(std::vector<PcrValue> pcrs, ReadPcrs(selection));
+    TPM2B_ATTEST* quoted_raw = nullptr;
+    TPMT_SIGNATURE* sig_raw = nullptr;
+    TSS2_RC rc = Esys_Quote(conn_->ctx(), ak.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                            &qualifying, &scheme, &tpm_selection, &quoted_raw, &sig_raw);
+    EsysPtr<TPM2B_ATTEST> quoted(quoted_raw);
+    EsysPtr<TPMT_SIGNATURE> sig(sig_raw);
+    if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, "Quote");
+
+    // A PCR extended between the read and the quote makes the values disagree with the
+    // quote's pcrDigest; the verifier would refuse them, so read and quote again.
+    ByteView attest(quoted->attestationData, quoted->size);
+    TWI_ASSIGN_OR_RETURN(TPMS_ATTEST parsed,
+                         UnmarshalExact<TPMS_ATTEST>(attest, Tss2_MU_TPMS_ATTEST_Unmarshal,
+                                                     "quote (TPMS_ATTEST)"));
+    const EVP_MD* md = DigestFor(sig->signature.any.hashAlg);
+    if (md == nullptr) {
+      return absl::InternalError(absl::StrCat("quote: signature hash 0x",
+                                              absl::Hex(sig->signature.any.hashAlg),
+                                              " is not one this agent can check"));
+    }
+    Bytes concat;
+    for (const PcrValue& v : pcrs) concat.insert(concat.end(), v.digest.begin(), v.digest.end());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    if (!EVP_Digest(concat.data(), concat.size(), digest, &digest_len, md, nullptr)) {
+      return absl::InternalError("quote: hashing the pcr values failed");
+    }
+    const TPM2B_DIGEST& quoted_digest = parsed.attested.quote.pcrDigest;
+    if (quoted_digest.size != digest_len ||
+        std::memcmp(quoted_digest.buffer, digest, digest_len) != 0) {
+      continue;
+    }
+    TpmQuote out;
+    out.attest.assign(attest.begin(), attest.end());
+    TWI_ASSIGN_OR_RETURN(out.signature, Marshal(*sig, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE"));
+    out.pcrs = std::move(pcrs);
+    return out;
+  }
+  return absl::AbortedError(absl::StrCat("quote: pcr values changed between reading and quoting "
+                                         "them on all ", kQuoteAttempts, " attempts"));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<Bytes> TpmCollector::ReadNv(uint32_t nv_index) {
+  absl::StatusOr<TpmHandle> index = conn_->FromTpmPublic(nv_index);
+  if (!index.ok()) {
+    if (absl::IsNotFound(index.status())) {
+      return absl::NotFoundError(absl::StrCat("tpm (", options_.tcti, "): nv index ",
+                                              Hex8(nv_index), " is not defined"));
+    }
+    return index.status();
+  }
+  TPM2B_NV_PUBLIC* nv_pub_raw = nullptr;
+  TPM2B_NAME* nv_name_raw = nullptr;
+  TSS2_RC rc = Esys_NV_ReadPublic(conn_->ctx(), index->get(), ESYS_TR_NONE, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &nv_pub_raw, &nv_name_raw);
+  EsysPtr<TPM2B_NV_PUBLIC> nv_pub(nv_pub_raw);
+  EsysPtr<TPM2B_NAME> nv_name(nv_name_raw);
+  if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, absl::StrCat("NV_ReadPublic(", Hex8(nv_index), ")"));
+  const TPMA_NV attrs = nv_pub->nvPublic.attributes;
+  const uint16_t size = nv_pub->nvPublic.dataSize;
+  if (!(attrs & TPMA_NV_WRITTEN)) {
+    return absl::NotFoundError(absl::StrCat("tpm (", options_.tcti, "): nv index ",
+                                            Hex8(nv_index), " is defined but was never written"));
+  }
+  // EK and AK certificate indices are readable with their own (empty) authValue; fall back to
+  // the owner hierarchy for indices that allow only that.
+  ESYS_TR auth = index->get();
+  if (!(attrs & TPMA_NV_AUTHREAD)) {
+    if (!(attrs & TPMA_NV_OWNERREAD)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "tpm: nv index ", Hex8(nv_index), " is readable neither with its auth nor by the owner",
+          " (attributes ", Hex8(attrs), ")"));
+    }
+    auth = ESYS_TR_RH_OWNER;
+    TWI_RETURN_IF_ERROR(SetAuth(conn_->ctx(), auth, options_.owner_auth, "owner"));
+  }
+  uint32_t chunk = options_.nv_chunk_size;
+  if (chunk == 0) {
+    TWI_ASSIGN_OR_RETURN(chunk, conn_->Property(TPM2_PT_NV_BUFFER_MAX, 512));
+  }
+  chunk = std::clamp<uint32_t>(chunk, 1, TPM2_MAX_NV_BUFFER_SIZE);
+  Bytes out;
+  out.reserve(size);
+  while (out.size() < size) {
+    const uint16_t offset = static_cast<uint16_t>(out.size());
+    const uint16_t want = static_cast<uint16_t>(std::min<uint32_t>(chunk, size - offset));
+    TPM2B_MAX_NV_BUFFER* data_raw = nullptr;
+    rc = Esys_NV_Read(conn_->ctx(), auth, index->get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                      ESYS_TR_NONE, want, offset, &data_raw);
+    EsysPtr<TPM2B_MAX_NV_BUFFER> data(data_raw);
+    if (rc != TSS2_RC_SUCCESS) {
+      return conn_->Error(rc, absl::StrCat("NV_Read(", Hex8(nv_index), ", offset ", offset, ")"));
+    }
+    if (data->size != want) {
+      return absl::InternalError(absl::StrCat("tpm: NV_Read(", Hex8(nv_index), ") returned ",
+                                              data->size, " bytes, want ", want));
+    }
+    out.insert(out.end(), data->buffer, data->buffer + data->size);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint32_t>> TpmCollector::TransientHandles() {
+  return conn_->Handles(TPM2_TRANSIENT_FIRST, TPM2_TRANSIENT_LAST - TPM2_TRANSIENT_FIRST + 1);
+}
+
+absl::StatusOr<std::vector<uint32_t>> TpmCollector::PersistentHandles() {
+  return conn_->Handles(TPM2_PERSISTENT_FIRST, TPM2_PERSISTENT_LAST - TPM2_PERSISTENT_FIRST + 1);
+}
+
+absl::StatusOr<std::vector<uint16_t>> TpmCollector::ActiveBanks() { return conn_->ActiveBanks(); }
+
+absl::StatusOr<std::string> TpmCollector::Manufacturer() {
+  TWI_ASSIGN_OR_RETURN(uint32_t v, conn_->Property(TPM2_PT_MANUFACTURER, 0));
+  // Four ASCII characters, NUL- or space-padded ("IBM\0", "MSFT", "INTC").
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    char ch = static_cast<char>((v >> shift) & 0xFF);
+    if (ch == '\0') break;
+    out.push_back(ch >= 0x20 && ch < 0x7F ? ch : '?');
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+absl::StatusOr<Bytes> ReadEventLog(const std::string& path) {
+  absl::StatusOr<Bytes> log = ReadFileBytes(path);
+  if (absl::IsNotFound(log.status())) return Bytes{};
+  if (!log.ok()) return Annotate(log.status(), "tpm event log");
+  if (log->size() > kMaxEventLogBytes) {
+    return absl::FailedPreconditionError(absl::StrCat("tpm event log \"", path, "\" has ",
+                                                      log->size(), " bytes, want at most ",
+                                                      kMaxEventLogBytes));
+  }
+  return log;
+}
+
+}  // namespace twi::tpm

@@ -1,0 +1,204 @@
+// A real software TPM for tests: swtpm_setup manufactures a fresh TPM state (EK certificates
+// from a throwaway local CA, platform certificate) in a temporary directory, then `swtpm socket`
+// serves it on 127.0.0.1:port (control channel on port + 1) until the fixture is torn down.
+//
+// Ports: each test passes its own (ctest runs test cases in parallel, one process each). The
+// agent-side TPM tests use 24210 upward, the verifier-side ones 23210-23299.
+//
+// Usage:
+//   class MyTest : public SwtpmTest {};
+//   TEST_F(MyTest, Foo) {
+//     TWI_START_SWTPM(24210);               // skips the test when swtpm is not installed
+//     auto tpm = TpmCollector::Open({.tcti = swtpm().tcti()});
+//   }
+#pragma once
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace twi::testing {
+
+class Swtpm {
+ public:
+  struct Options {
+    std::string pcr_banks = "sha256";  // swtpm_setup --pcr-banks: "sha1,sha256", ...
+  };
+
+  Swtpm() = default;
+  Swtpm(const Swtpm&) = delete;
+  Swtpm& operator=(const Swtpm&) = delete;
+  ~Swtpm() { Stop(); }
+
+  static bool Installed() {
+    return !Which("swtpm").empty() && !Which("swtpm_setup").empty() &&
+           !Which("swtpm_localca").empty();
+  }
+
+  // Manufactures a TPM and starts serving it; "" on success, else what failed (with the tool's
+  // output).
+  std::string Start(int port, const Options& options) {
+    port_ = port;
+    char tmpl[] = "/tmp/twi-swtpm-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
+    dir_ = tmpl;
+    const std::string state = dir_ + "/state", ca = dir_ + "/ca";
+    std::filesystem::create_directories(state);
+    std::filesystem::create_directories(ca);
+    // A private local CA, so tests neither need nor touch /var/lib/swtpm-localca.
+    WriteFile(dir_ + "/localca.conf", "statedir = " + ca + "\nsigningkey = " + ca +
+                                          "/signkey.pem\nissuercert = " + ca +
+                                          "/issuercert.pem\ncertserial = " + ca + "/certserial\n");
+    WriteFile(dir_ + "/localca.options",
+              "--platform-manufacturer twi\n--platform-version 2.1\n--platform-model swtpm\n");
+    WriteFile(dir_ + "/swtpm_setup.conf",
+              "create_certs_tool = " + Which("swtpm_localca") + "\ncreate_certs_tool_config = " + dir_ +
+                  "/localca.conf\ncreate_certs_tool_options = " + dir_ + "/localca.options\n");
+    const std::string setup_log = dir_ + "/setup.log";
+    int rc = Run({"swtpm_setup", "--tpm2", "--tpmstate", state, "--create-ek-cert",
+                  "--create-platform-cert", "--pcr-banks", options.pcr_banks, "--config",
+                  dir_ + "/swtpm_setup.conf", "--overwrite"},
+                 setup_log, /*wait=*/true);
+    if (rc != 0) return "swtpm_setup failed: " + ReadFile(setup_log);
+
+    const std::string log = dir_ + "/swtpm.log";
+    pid_ = Run({"swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state, "--server",
+                "type=tcp,port=" + std::to_string(port) + ",bindaddr=127.0.0.1", "--ctrl",
+                "type=tcp,port=" + std::to_string(port + 1) + ",bindaddr=127.0.0.1", "--flags",
+                "not-need-init,startup-clear", "--log", "file=" + log + ",level=1"},
+               log + ".out", /*wait=*/false);
+    if (pid_ <= 0) return "cannot start swtpm";
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return "swtpm exited (port " + std::to_string(port) + " in use?): " + ReadFile(log) +
+               ReadFile(log + ".out");
+      }
+      if (Connectable(port) && Connectable(port + 1)) return "";
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return "swtpm did not listen on port " + std::to_string(port) + " within 5 s";
+  }
+
+  void Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      dir_.clear();
+    }
+  }
+
+  std::string tcti() const { return "swtpm:port=" + std::to_string(port_); }
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  static std::string Which(const std::string& tool) {
+    const char* path = std::getenv("PATH");
+    std::stringstream ss(path ? path : "/usr/bin:/bin");
+    for (std::string d; std::getline(ss, d, ':');) {
+      std::string candidate = d + "/" + tool;
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return "";
+  }
+
+  static bool Connectable(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    return ok;
+  }
+
+  static void WriteFile(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+  }
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // fork + execvp with stdout/stderr to `log`; waits and returns the exit status when `wait`,
+  // else returns the child's pid.
+  static int Run(const std::vector<std::string>& args, const std::string& log, bool wait) {
+    // Everything the child needs is prepared before fork: it only calls async-signal-safe
+    // functions until exec.
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    if (!wait) return pid;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::string dir_;
+};
+
+class SwtpmTest : public ::testing::Test {
+ protected:
+  void TearDown() override { swtpm_.Stop(); }
+  Swtpm& swtpm() { return swtpm_; }
+
+ private:
+  Swtpm swtpm_;
+};
+
+}  // namespace twi::testing
+
+// Starts the fixture's swtpm on `port` (and port + 1); skips the test when swtpm is not
+// installed, fails it when swtpm does not come up.
+#define TWI_START_SWTPM(port, ...)                                                   \
+  do {                                                                              \
+    if (!::twi::testing::Swtpm::Installed()) GTEST_SKIP() << "swtpm not installed"; \
+    std::string twi_swtpm_error_ =                                                  \
+        swtpm().Start((port), ::twi::testing::Swtpm::Options{__VA_ARGS__});          \
+    ASSERT_EQ(twi_swtpm_error_, "");                                                \
+  } while (0)
