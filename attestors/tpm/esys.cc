@@ -3,6 +3,7 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,13 +40,19 @@ bool IsConnectionBaseCode(uint32_t base) {
          base == TSS2_BASE_RC_NOT_PERMITTED;
 }
 
-// The TSS says only "IO failure" (details go to its stderr log); for a device, say why.
+// The TSS says only "IO failure" (its details go to its stderr log); for a device, say why:
+// missing, not permitted, or busy (/dev/tpm0 opens exclusively: EBUSY while another process,
+// e.g. a resource manager daemon, holds it).
 std::string TctiHint(const std::string& tcti) {
   constexpr std::string_view kDevice = "device:";
   if (tcti.rfind(kDevice, 0) != 0) return "";
   std::string path = tcti.substr(kDevice.size());
   if (path.empty()) path = "/dev/tpm0";  // the device TCTI's own default
-  if (access(path.c_str(), R_OK | W_OK) == 0) return "";
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return "";
+  }
   return absl::StrCat("; ", path, ": ", std::strerror(errno));
 }
 
