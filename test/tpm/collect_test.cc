@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "attestors/core/crypto.h"
+#include "attestors/tpm/esys.h"
 #include "test/tpm/quote_check.h"
 #include "test/tpm/swtpm_fixture.h"
 
@@ -351,6 +352,62 @@ TEST_F(TpmCollectTest, BadSelectionsAndQualifyingData) {
   absl::StatusOr<TpmQuote> q = tpm->Quote({{TPM2_ALG_SHA256, {0}}}, Bytes(64, 7));
   EXPECT_TRUE(q.ok()) << q.status();
   ExpectNoTransients(*tpm);
+}
+
+TEST_F(TpmCollectTest, FullObjectSlotsAreUnavailableUntilFreed) {
+  TWI_START_SWTPM(24236);
+  auto tpm = OpenOrDie({.tcti = swtpm().tcti()});
+  ASSERT_NE(tpm, nullptr);
+  absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
+  ASSERT_TRUE(ek.ok()) << ek.status();
+  absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
+  ASSERT_TRUE(ak.ok()) << ak.status();
+
+  // Another client fills every object slot of this TPM (no resource manager in between).
+  absl::StatusOr<std::unique_ptr<EsysConnection>> other = EsysConnection::Open(swtpm().tcti());
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<TpmHandle> held;
+  TPM2B_PUBLIC pub{};
+  pub.publicArea = ParsePublic(ek->public_area);
+  for (int i = 0; i < 8; ++i) {
+    ESYS_TR tr = ESYS_TR_NONE;
+    if (Esys_LoadExternal((*other)->ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, nullptr,
+                          &pub, ESYS_TR_RH_NULL, &tr) != TSS2_RC_SUCCESS) {
+      break;
+    }
+    held.emplace_back((*other)->ctx(), tr, TpmHandle::Kind::kFlush);
+  }
+  ASSERT_GE(held.size(), 3u);
+  std::vector<PcrBankSelection> sel = {{TPM2_ALG_SHA256, {0}}};
+  absl::StatusOr<TpmQuote> busy = tpm->Quote(sel, Nonce(9));
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable) << busy.status();
+  EXPECT_THAT(busy.status().message(), HasSubstr("out of memory for object contexts"));
+  EXPECT_THAT(busy.status().message(), HasSubstr(swtpm().tcti()));
+
+  held.clear();  // the other client flushes its objects
+  absl::StatusOr<TpmQuote> quote = tpm->Quote(sel, Nonce(9));
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  ExpectQuoteVerifies(*quote, *ak);
+  ExpectNoTransients(*tpm);
+}
+
+TEST(TpmCollectNoServerTest, TssCodesMapToStatusCodes) {
+  auto code = [](uint32_t rc) { return TssStatus(rc, "op").code(); };
+  EXPECT_EQ(code(TPM2_RC_RETRY), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(code(TPM2_RC_OBJECT_MEMORY), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(code(TPM2_RC_TESTING), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(code(TSS2_TCTI_RC_IO_ERROR), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(code(TSS2_RESMGR_RC_LAYER | TSS2_BASE_RC_NO_CONNECTION), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(code(TPM2_RC_HANDLE | TPM2_RC_1), absl::StatusCode::kNotFound);
+  EXPECT_EQ(code(TPM2_RC_BAD_AUTH | TPM2_RC_S | TPM2_RC_1), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(TPM2_RC_LOCKOUT), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(TPM2_RC_INTEGRITY | TPM2_RC_P | TPM2_RC_2), absl::StatusCode::kInternal);
+  EXPECT_EQ(TssStatus(TPM2_RC_INTEGRITY | TPM2_RC_P | TPM2_RC_2, "op",
+                      absl::StatusCode::kInvalidArgument).code(),
+            absl::StatusCode::kInvalidArgument);
+  // The TSS's own text and the code, for searching.
+  EXPECT_THAT(TssStatus(TPM2_RC_RETRY, "Quote").message(), HasSubstr("Quote: tpm:"));
+  EXPECT_THAT(TssStatus(TPM2_RC_RETRY, "Quote").message(), HasSubstr("(0x922)"));
 }
 
 TEST(TpmCollectNoServerTest, AbsentTpmIsUnavailableAndNamesTheTcti) {
