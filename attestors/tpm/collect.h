@@ -82,6 +82,8 @@ struct TpmQuote {
 absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name);
 std::string PcrBankName(uint16_t hash_alg);
 
+// One TPM connection and the keys made on it. Not thread-safe (neither is an ESYS context):
+// callers serialize, e.g. the agent plugin holds one behind a mutex.
 class TpmCollector {
  public:
   // Opens the TCTI (UNAVAILABLE naming it when the TPM is absent or busy). Keys are made on

@@ -121,6 +121,69 @@ TEST_F(TpmCollectTest, NvReadsInChunksOfAnySize) {
   EXPECT_EQ(small->ReadNv(0x01C0FFFF).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Defines `index` (owner hierarchy, empty auth) with `attributes` and writes `data` into it in
+// 512-byte pieces.
+void DefineAndWriteNv(const std::string& tcti, uint32_t index, TPMA_NV attributes,
+                      const Bytes& data) {
+  absl::StatusOr<std::unique_ptr<EsysConnection>> c = EsysConnection::Open(tcti);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ESYS_CONTEXT* ctx = (*c)->ctx();
+  TPM2B_NV_PUBLIC pub{};
+  pub.nvPublic.nvIndex = index;
+  pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
+  pub.nvPublic.attributes = attributes | TPMA_NV_OWNERWRITE | TPMA_NV_NO_DA;
+  pub.nvPublic.dataSize = static_cast<uint16_t>(data.size());
+  TPM2B_AUTH auth{};
+  ESYS_TR tr = ESYS_TR_NONE;
+  ASSERT_EQ(Esys_NV_DefineSpace(ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                ESYS_TR_NONE, &auth, &pub, &tr),
+            TSS2_RC_SUCCESS);
+  TpmHandle handle(ctx, tr, TpmHandle::Kind::kClose);
+  for (size_t off = 0; off < data.size(); off += 512) {
+    TPM2B_MAX_NV_BUFFER piece{};
+    piece.size = static_cast<uint16_t>(std::min<size_t>(512, data.size() - off));
+    std::copy(data.begin() + off, data.begin() + off + piece.size, piece.buffer);
+    ASSERT_EQ(Esys_NV_Write(ctx, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                            ESYS_TR_NONE, &piece, static_cast<uint16_t>(off)),
+              TSS2_RC_SUCCESS);
+  }
+}
+
+TEST_F(TpmCollectTest, AkCertificateFromAConfiguredNvIndexWithoutItsPadding) {
+  TWI_START_SWTPM(24238);
+  std::string tcti = swtpm().tcti();
+  auto tpm = OpenOrDie({.tcti = tcti});
+  ASSERT_NE(tpm, nullptr);
+  absl::StatusOr<Bytes> der = tpm->ReadNv(kEkCertNvRsa2048);  // any DER certificate will do
+  ASSERT_TRUE(der.ok()) << der.status();
+  // Vendors pad certificate indices (GCE: AK certificate at 0x01C10000); only the DER counts.
+  Bytes padded = *der;
+  padded.resize(der->size() + 100, 0xFF);
+  ASSERT_NO_FATAL_FAILURE(DefineAndWriteNv(tcti, 0x01C10000, TPMA_NV_AUTHREAD, padded));
+  // Readable only through the owner hierarchy: the reader falls back to it.
+  ASSERT_NO_FATAL_FAILURE(DefineAndWriteNv(tcti, 0x01C10010, TPMA_NV_OWNERREAD, Bytes{1, 2, 3}));
+
+  auto with_cert = OpenOrDie({.tcti = tcti, .ak_cert_nv_index = 0x01C10000});
+  ASSERT_NE(with_cert, nullptr);
+  absl::StatusOr<TpmKeyInfo> ak = with_cert->Ak();
+  ASSERT_TRUE(ak.ok()) << ak.status();
+  EXPECT_EQ(ak->certificate, *der);
+  absl::StatusOr<Bytes> raw = with_cert->ReadNv(0x01C10000);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(*raw, padded);
+  absl::StatusOr<Bytes> owner_only = with_cert->ReadNv(0x01C10010);
+  ASSERT_TRUE(owner_only.ok()) << owner_only.status();
+  EXPECT_EQ(*owner_only, (Bytes{1, 2, 3}));
+  ExpectNoTransients(*with_cert);
+
+  // Configured but absent: an error naming the index, not an AK without its certificate.
+  auto missing = OpenOrDie({.tcti = tcti, .ak_cert_nv_index = 0x01C10002});
+  ASSERT_NE(missing, nullptr);
+  absl::StatusOr<TpmKeyInfo> none = missing->Ak();
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(none.status().message(), HasSubstr("0x01c10002"));
+}
+
 // ---- AK and quotes ----
 
 TEST_F(TpmCollectTest, TransientRsaAkQuotesANonceThatVerifies) {
