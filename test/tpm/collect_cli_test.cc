@@ -65,7 +65,7 @@ TEST_F(TpmCollectCliTest, WritesAQuoteOverTheNonceWithItsPcrsAndKeys) {
 
   Bytes quote = Read("quote.bin");
   tpm::ExpectQuoteVerifies(quote, Read("signature.bin"), Read("ak_pub.bin"));
-  TPMS_ATTEST attest = tpm::ParseAttest(quote);
+  TPMS_ATTEST attest = tpm::MuAttest(quote);
   EXPECT_EQ(Bytes(attest.extraData.buffer, attest.extraData.buffer + attest.extraData.size),
             request_.nonce);
 
@@ -90,7 +90,7 @@ TEST_F(TpmCollectCliTest, WritesAQuoteOverTheNonceWithItsPcrsAndKeys) {
   EXPECT_EQ(Bytes(d.buffer, d.buffer + d.size), Sha256(concat));
   // The EK certificate from NV is for the EK public written beside it.
   EXPECT_FALSE(Read("ek_cert.der").empty());
-  EXPECT_EQ(tpm::ParsePublic(Read("ek_pub.bin")).type, TPM2_ALG_RSA);
+  EXPECT_EQ(tpm::MuPublic(Read("ek_pub.bin")).type, TPM2_ALG_RSA);
 }
 
 TEST_F(TpmCollectCliTest, CopiesTheEventLogAndPassesItToVerify) {

@@ -48,7 +48,7 @@ TEST_F(TpmCollectTest, RsaEkFromTemplateMatchesItsCertificateAndThePersistentEk)
   ASSERT_NE(tpm, nullptr);
   absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
   ASSERT_TRUE(ek.ok()) << ek.status();
-  TPMT_PUBLIC pub = ParsePublic(ek->public_area);
+  TPMT_PUBLIC pub = MuPublic(ek->public_area);
   EXPECT_EQ(pub.type, TPM2_ALG_RSA);
   EXPECT_EQ(pub.objectAttributes, kEkAttributes);
   EXPECT_EQ(pub.parameters.rsaDetail.keyBits, 2048);
@@ -65,7 +65,7 @@ TEST_F(TpmCollectTest, RsaEkFromTemplateMatchesItsCertificateAndThePersistentEk)
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(ek->certificate.size())));
   ASSERT_NE(cert, nullptr);
   EXPECT_EQ(p, ek->certificate.data() + ek->certificate.size());
-  EvpPkeyPtr key = PublicKey(pub);
+  EvpPkeyPtr key = OpenSslKey(pub);
   EXPECT_EQ(Spki(X509_get0_pubkey(cert.get())), Spki(key.get()));
   ExpectNoTransients(*tpm);
 
@@ -86,7 +86,7 @@ TEST_F(TpmCollectTest, EccEkFromTemplateL2) {
   absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
   ASSERT_TRUE(ek.ok()) << ek.status();
   EXPECT_EQ(ek->alg, KeyAlg::kEccP256);
-  TPMT_PUBLIC pub = ParsePublic(ek->public_area);
+  TPMT_PUBLIC pub = MuPublic(ek->public_area);
   EXPECT_EQ(pub.type, TPM2_ALG_ECC);
   EXPECT_EQ(pub.parameters.eccDetail.curveID, TPM2_ECC_NIST_P256);
   EXPECT_EQ(pub.objectAttributes, kEkAttributes);
@@ -192,7 +192,7 @@ TEST_F(TpmCollectTest, TransientRsaAkQuotesANonceThatVerifies) {
   ASSERT_NE(tpm, nullptr);
   absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
   ASSERT_TRUE(ak.ok()) << ak.status();
-  TPMT_PUBLIC pub = ParsePublic(ak->public_area);
+  TPMT_PUBLIC pub = MuPublic(ak->public_area);
   EXPECT_EQ(pub.type, TPM2_ALG_RSA);
   EXPECT_EQ(pub.objectAttributes, kAkAttributes);
   EXPECT_EQ(pub.parameters.rsaDetail.scheme.scheme, TPM2_ALG_RSASSA);
@@ -203,7 +203,7 @@ TEST_F(TpmCollectTest, TransientRsaAkQuotesANonceThatVerifies) {
   absl::StatusOr<TpmQuote> quote = tpm->Quote(sel, Nonce(0x5A));
   ASSERT_TRUE(quote.ok()) << quote.status();
   ExpectQuoteVerifies(*quote, *ak);
-  TPMS_ATTEST attest = ParseAttest(quote->attest);
+  TPMS_ATTEST attest = MuAttest(quote->attest);
   EXPECT_EQ(attest.magic, TPM2_GENERATED_VALUE);
   EXPECT_EQ(attest.type, TPM2_ST_ATTEST_QUOTE);
   EXPECT_EQ(Bytes(attest.extraData.buffer, attest.extraData.buffer + attest.extraData.size),
@@ -235,7 +235,7 @@ TEST_F(TpmCollectTest, EccAkUnderEccEkQuotesWithEcdsa) {
   ASSERT_NE(tpm, nullptr);
   absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
   ASSERT_TRUE(ak.ok()) << ak.status();
-  EXPECT_EQ(ParsePublic(ak->public_area).parameters.eccDetail.scheme.scheme, TPM2_ALG_ECDSA);
+  EXPECT_EQ(MuPublic(ak->public_area).parameters.eccDetail.scheme.scheme, TPM2_ALG_ECDSA);
   absl::StatusOr<TpmQuote> quote = tpm->Quote({{TPM2_ALG_SHA256, {0, 1, 2, 3, 4, 5, 6, 7}}},
                                               Nonce(1));
   ASSERT_TRUE(quote.ok()) << quote.status();
@@ -265,7 +265,7 @@ TEST_F(TpmCollectTest, QuoteCoversTwoBanksReadInBatchesOfEight) {
   EXPECT_EQ(quote->pcrs[24].hash_alg, TPM2_ALG_SHA1);
   EXPECT_EQ(quote->pcrs[24].digest.size(), 20u);
   ExpectQuoteVerifies(*quote, *ak);
-  TPMS_ATTEST attest = ParseAttest(quote->attest);
+  TPMS_ATTEST attest = MuAttest(quote->attest);
   ASSERT_EQ(attest.attested.quote.pcrSelect.count, 2u);
   EXPECT_EQ(attest.attested.quote.pcrSelect.pcrSelections[0].hash, TPM2_ALG_SHA256);
 
@@ -431,7 +431,7 @@ TEST_F(TpmCollectTest, FullObjectSlotsAreUnavailableUntilFreed) {
   ASSERT_TRUE(other.ok()) << other.status();
   std::vector<TpmHandle> held;
   TPM2B_PUBLIC pub{};
-  pub.publicArea = ParsePublic(ek->public_area);
+  pub.publicArea = MuPublic(ek->public_area);
   for (int i = 0; i < 8; ++i) {
     ESYS_TR tr = ESYS_TR_NONE;
     if (Esys_LoadExternal((*other)->ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, nullptr,

@@ -15,18 +15,18 @@
 namespace twi::tpm {
 
 template <typename T, typename Fn>
-inline T Parse(const Bytes& b, Fn unmarshal) {
+inline T MuParse(const Bytes& b, Fn unmarshal) {
   T out{};
   size_t offset = 0;
   EXPECT_EQ(unmarshal(b.data(), b.size(), &offset, &out), TSS2_RC_SUCCESS);
   EXPECT_EQ(offset, b.size());
   return out;
 }
-inline TPMT_PUBLIC ParsePublic(const Bytes& b) { return Parse<TPMT_PUBLIC>(b, Tss2_MU_TPMT_PUBLIC_Unmarshal); }
-inline TPMS_ATTEST ParseAttest(const Bytes& b) { return Parse<TPMS_ATTEST>(b, Tss2_MU_TPMS_ATTEST_Unmarshal); }
+inline TPMT_PUBLIC MuPublic(const Bytes& b) { return MuParse<TPMT_PUBLIC>(b, Tss2_MU_TPMT_PUBLIC_Unmarshal); }
+inline TPMS_ATTEST MuAttest(const Bytes& b) { return MuParse<TPMS_ATTEST>(b, Tss2_MU_TPMS_ATTEST_Unmarshal); }
 
 // An OpenSSL key from a TPMT_PUBLIC (RSA or P-256): just enough for the checks here.
-inline EvpPkeyPtr PublicKey(const TPMT_PUBLIC& pub) {
+inline EvpPkeyPtr OpenSslKey(const TPMT_PUBLIC& pub) {
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   BIGNUM* n = nullptr;
   BIGNUM* e = nullptr;
@@ -67,8 +67,8 @@ inline Bytes Spki(EVP_PKEY* key) {
 
 // The AK's signature over the TPMS_ATTEST, checked with OpenSSL (RSASSA or ECDSA, SHA-256).
 inline void ExpectQuoteVerifies(ByteView attest, ByteView signature, const Bytes& ak_public) {
-  TPMT_SIGNATURE sig = Parse<TPMT_SIGNATURE>(Bytes(signature.begin(), signature.end()), Tss2_MU_TPMT_SIGNATURE_Unmarshal);
-  EvpPkeyPtr key = PublicKey(ParsePublic(ak_public));
+  TPMT_SIGNATURE sig = MuParse<TPMT_SIGNATURE>(Bytes(signature.begin(), signature.end()), Tss2_MU_TPMT_SIGNATURE_Unmarshal);
+  EvpPkeyPtr key = OpenSslKey(MuPublic(ak_public));
   Bytes der;
   if (sig.sigAlg == TPM2_ALG_RSASSA) {
     EXPECT_EQ(sig.signature.rsassa.hash, TPM2_ALG_SHA256);
