@@ -1,6 +1,7 @@
-// A real software TPM for tests: swtpm_setup manufactures a fresh TPM state (EK certificates
-// from a throwaway local CA, platform certificate) in a temporary directory, then `swtpm socket`
-// serves it on 127.0.0.1:port (control channel on port + 1) until the fixture is torn down.
+// A real software TPM for tests: swtpm_setup manufactures a TPM state (EK certificates from a
+// throwaway local CA, platform certificate; cached per PCR bank list in the build's test cache),
+// each test gets a fresh copy of it in a temporary directory, and `swtpm socket` serves that on
+// 127.0.0.1:port (control channel on port + 1) until the fixture is torn down.
 //
 // Ports: each test passes its own (ctest runs test cases in parallel, one process each). The
 // agent-side TPM tests use 24210 upward, the verifier-side ones 23210-23299.
@@ -16,10 +17,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -56,24 +59,37 @@ class Swtpm {
     char tmpl[] = "/tmp/twi-swtpm-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
     dir_ = tmpl;
-    const std::string state = dir_ + "/state", ca = dir_ + "/ca";
+    const std::string state = dir_ + "/state";
     std::filesystem::create_directories(state);
-    std::filesystem::create_directories(ca);
-    // A private local CA, so tests neither need nor touch /var/lib/swtpm-localca.
-    WriteFile(dir_ + "/localca.conf", "statedir = " + ca + "\nsigningkey = " + ca +
-                                          "/signkey.pem\nissuercert = " + ca +
-                                          "/issuercert.pem\ncertserial = " + ca + "/certserial\n");
-    WriteFile(dir_ + "/localca.options",
-              "--platform-manufacturer twi\n--platform-version 2.1\n--platform-model swtpm\n");
-    WriteFile(dir_ + "/swtpm_setup.conf",
-              "create_certs_tool = " + Which("swtpm_localca") + "\ncreate_certs_tool_config = " + dir_ +
-                  "/localca.conf\ncreate_certs_tool_options = " + dir_ + "/localca.options\n");
-    const std::string setup_log = dir_ + "/setup.log";
-    int rc = Run({"swtpm_setup", "--tpm2", "--tpmstate", state, "--create-ek-cert",
-                  "--create-platform-cert", "--pcr-banks", options.pcr_banks, "--config",
-                  dir_ + "/swtpm_setup.conf", "--overwrite"},
-                 setup_log, /*wait=*/true);
-    if (rc != 0) return "swtpm_setup failed: " + ReadFile(setup_log);
+#ifdef TWI_TEST_CACHE_DIR
+    // swtpm_setup takes about a second, most of a test's time: manufacture once per bank list
+    // (under a lock, parallel tests wait for the first) and give every test its own copy.
+    std::string banks = options.pcr_banks;
+    std::replace(banks.begin(), banks.end(), ',', '-');  // swtpm splits its options at commas
+    const std::string cache = std::string(TWI_TEST_CACHE_DIR) + "/swtpm-" + banks;
+    std::filesystem::create_directories(TWI_TEST_CACHE_DIR);
+    int lock = open((cache + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0) return "cannot open " + cache + ".lock";
+    if (flock(lock, LOCK_EX) != 0) {
+      close(lock);
+      return "cannot lock " + cache + ".lock";
+    }
+    std::string error;
+    if (!std::filesystem::exists(cache + "/state/tpm2-00.permall")) {
+      std::error_code ec;
+      std::filesystem::remove_all(cache + ".tmp", ec);
+      std::filesystem::remove_all(cache, ec);  // a partial one from an interrupted run
+      error = Manufacture(cache + ".tmp", options);
+      if (error.empty()) std::filesystem::rename(cache + ".tmp", cache, ec);
+      if (error.empty() && ec) error = "cannot rename " + cache + ".tmp: " + ec.message();
+    }
+    close(lock);  // releases the lock
+    if (!error.empty()) return error;
+    std::filesystem::copy_file(cache + "/state/tpm2-00.permall", state + "/tpm2-00.permall");
+#else
+    std::string error = Manufacture(dir_, options);
+    if (!error.empty()) return error;
+#endif
 
     const std::string log = dir_ + "/swtpm.log";
     pid_ = Run({"swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state, "--server",
@@ -120,6 +136,29 @@ class Swtpm {
   const std::string& dir() const { return dir_; }
 
  private:
+  // swtpm_setup into DIR/state with a private local CA in DIR/ca (so tests neither need nor
+  // touch /var/lib/swtpm-localca); "" or what failed with the tool's output.
+  static std::string Manufacture(const std::string& dir, const Options& options) {
+    const std::string state = dir + "/state", ca = dir + "/ca";
+    std::filesystem::create_directories(state);
+    std::filesystem::create_directories(ca);
+    WriteFile(dir + "/localca.conf", "statedir = " + ca + "\nsigningkey = " + ca +
+                                         "/signkey.pem\nissuercert = " + ca +
+                                         "/issuercert.pem\ncertserial = " + ca + "/certserial\n");
+    WriteFile(dir + "/localca.options",
+              "--platform-manufacturer twi\n--platform-version 2.1\n--platform-model swtpm\n");
+    WriteFile(dir + "/swtpm_setup.conf",
+              "create_certs_tool = " + Which("swtpm_localca") + "\ncreate_certs_tool_config = " +
+                  dir + "/localca.conf\ncreate_certs_tool_options = " + dir + "/localca.options\n");
+    const std::string setup_log = dir + "/setup.log";
+    int rc = Run({"swtpm_setup", "--tpm2", "--tpmstate", state, "--create-ek-cert",
+                  "--create-platform-cert", "--pcr-banks", options.pcr_banks, "--config",
+                  dir + "/swtpm_setup.conf", "--overwrite"},
+                 setup_log, /*wait=*/true);
+    if (rc != 0) return "swtpm_setup failed: " + ReadFile(setup_log);
+    return "";
+  }
+
   static std::string Which(const std::string& tool) {
     const char* path = std::getenv("PATH");
     std::stringstream ss(path ? path : "/usr/bin:/bin");
