@@ -237,7 +237,8 @@ absl::StatusOr<TpmHandle> TpmCollector::LoadEk() {
   if (options_.ek_handle != 0) return CreateOrOpenEk(*conn_, options_);
   if (keys_->ek_context) {
     absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ek_context);
-    if (h.ok()) return h;
+    // Busy (no free slot) says nothing about the context; anything else means a TPM reset.
+    if (h.ok() || absl::IsUnavailable(h.status())) return h;
     keys_->ek_context.reset();
   }
   TWI_ASSIGN_OR_RETURN(TpmHandle ek, CreateOrOpenEk(*conn_, options_));
@@ -299,7 +300,7 @@ absl::StatusOr<TpmHandle> TpmCollector::LoadAk(uint32_t ek) {
   if (!keys_->ak_transient) return conn_->FromTpmPublic(options_.ak_handle);
   if (keys_->ak_context) {
     absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ak_context);
-    if (h.ok()) return h;
+    if (h.ok() || absl::IsUnavailable(h.status())) return h;
     keys_->ak_context.reset();
   }
   TpmHandle own_ek;

@@ -454,6 +454,33 @@ TEST_F(TpmCollectTest, FullObjectSlotsAreUnavailableUntilFreed) {
   ExpectNoTransients(*tpm);
 }
 
+TEST_F(TpmCollectTest, KeysComeBackAfterATpmReset) {
+  TWI_START_SWTPM(24244);
+  auto tpm = OpenOrDie({.tcti = swtpm().tcti()});
+  ASSERT_NE(tpm, nullptr);
+  absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
+  ASSERT_TRUE(ek.ok()) << ek.status();
+  absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
+  ASSERT_TRUE(ak.ok()) << ak.status();
+  std::vector<PcrBankSelection> sel = {{TPM2_ALG_SHA256, {0}}};
+  ASSERT_TRUE(tpm->Quote(sel, Nonce(1)).ok());
+
+  // The saved EK and AK contexts die with the reset; the EK is derived again from the same
+  // seed and the AK blob loads under it, so the collector carries on with the same keys.
+  ASSERT_EQ(swtpm().PowerCycle(), "");
+  absl::StatusOr<TpmQuote> quote = tpm->Quote(sel, Nonce(2));
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  ExpectQuoteVerifies(*quote, *ak);
+  absl::StatusOr<TpmCollector::Credential> cred =
+      tpm->MakeCredential(ek->public_area, ak->name, Bytes(16, 0x42));
+  ASSERT_TRUE(cred.ok()) << cred.status();
+  ASSERT_EQ(swtpm().PowerCycle(), "");
+  absl::StatusOr<Bytes> secret = tpm->ActivateCredential(cred->credential_blob, cred->encrypted_secret);
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_EQ(*secret, Bytes(16, 0x42));
+  ExpectNoTransients(*tpm);
+}
+
 TEST(TpmCollectNoServerTest, TssCodesMapToStatusCodes) {
   auto code = [](uint32_t rc) { return TssStatus(rc, "op").code(); };
   EXPECT_EQ(code(TPM2_RC_RETRY), absl::StatusCode::kUnavailable);

@@ -131,6 +131,19 @@ class Swtpm {
     }
   }
 
+  // A TPM Reset, as at a reboot: swtpm's CMD_INIT on the control channel, then
+  // TPM2_Startup(CLEAR). Loaded objects and saved object contexts are gone afterwards, the
+  // persistent state (seeds, NV, persistent keys) stays. "" or what failed.
+  std::string PowerCycle() {
+    const std::string init("\x00\x00\x00\x02\x00\x00\x00\x00", 8);  // CMD_INIT, flags 0
+    std::string r = Exchange(port_ + 1, init, 4);
+    if (r != std::string(4, '\0')) return "CMD_INIT failed";
+    const std::string startup("\x80\x01\x00\x00\x00\x0c\x00\x00\x01\x44\x00\x00", 12);
+    r = Exchange(port_, startup, 10);
+    if (r.size() != 10 || r.substr(6, 4) != std::string(4, '\0')) return "TPM2_Startup failed";
+    return "";
+  }
+
   std::string tcti() const { return "swtpm:port=" + std::to_string(port_); }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -169,16 +182,42 @@ class Swtpm {
     return "";
   }
 
-  static bool Connectable(int port) {
+  // A connected socket to 127.0.0.1:port, or -1.
+  static int Connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
+    if (fd < 0) return -1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  static bool Connectable(int port) {
+    int fd = Connect(port);
+    if (fd >= 0) close(fd);
+    return fd >= 0;
+  }
+
+  // Sends `request` on a fresh connection to `port` and reads `response_size` bytes back.
+  static std::string Exchange(int port, const std::string& request, size_t response_size) {
+    int fd = Connect(port);
+    if (fd < 0) return "";
+    std::string response;
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[64];
+      while (response.size() < response_size) {
+        ssize_t n = read(fd, buf, std::min(sizeof(buf), response_size - response.size()));
+        if (n <= 0) break;
+        response.append(buf, static_cast<size_t>(n));
+      }
+    }
     close(fd);
-    return ok;
+    return response;
   }
 
   static void WriteFile(const std::string& path, const std::string& text) {
