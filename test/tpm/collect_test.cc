@@ -38,7 +38,28 @@ std::unique_ptr<TpmCollector> OpenOrDie(TpmCollectOptions options) {
 
 Bytes Nonce(uint8_t fill) { return Bytes(32, fill); }
 
-class TpmCollectTest : public SwtpmTest {};
+class TpmCollectTest : public SwtpmTest {
+ protected:
+  // A collector on this test's swtpm with its EK and AK made.
+  void OpenWithKeys(TpmCollectOptions options = {}) {
+    options.tcti = swtpm().tcti();
+    tpm_ = OpenOrDie(std::move(options));
+    ASSERT_NE(tpm_, nullptr);
+    absl::StatusOr<TpmKeyInfo> ek = tpm_->Ek();
+    ASSERT_TRUE(ek.ok()) << ek.status();
+    absl::StatusOr<TpmKeyInfo> ak = tpm_->Ak();
+    ASSERT_TRUE(ak.ok()) << ak.status();
+    ek_ = *ek;
+    ak_ = *ak;
+  }
+  void TearDown() override {
+    tpm_.reset();
+    SwtpmTest::TearDown();
+  }
+
+  std::unique_ptr<TpmCollector> tpm_;
+  TpmKeyInfo ek_, ak_;
+};
 
 // ---- EK ----
 
@@ -419,12 +440,10 @@ TEST_F(TpmCollectTest, BadSelectionsAndQualifyingData) {
 
 TEST_F(TpmCollectTest, FullObjectSlotsAreUnavailableUntilFreed) {
   TWI_START_SWTPM(24236);
-  auto tpm = OpenOrDie({.tcti = swtpm().tcti()});
-  ASSERT_NE(tpm, nullptr);
-  absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
-  ASSERT_TRUE(ek.ok()) << ek.status();
-  absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
-  ASSERT_TRUE(ak.ok()) << ak.status();
+  ASSERT_NO_FATAL_FAILURE(OpenWithKeys());
+  TpmCollector* tpm = tpm_.get();
+  const TpmKeyInfo* ek = &ek_;
+  const TpmKeyInfo* ak = &ak_;
 
   // Another client fills every object slot of this TPM (no resource manager in between).
   absl::StatusOr<std::unique_ptr<EsysConnection>> other = EsysConnection::Open(swtpm().tcti());
@@ -456,12 +475,10 @@ TEST_F(TpmCollectTest, FullObjectSlotsAreUnavailableUntilFreed) {
 
 TEST_F(TpmCollectTest, KeysComeBackAfterATpmReset) {
   TWI_START_SWTPM(24244);
-  auto tpm = OpenOrDie({.tcti = swtpm().tcti()});
-  ASSERT_NE(tpm, nullptr);
-  absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
-  ASSERT_TRUE(ek.ok()) << ek.status();
-  absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
-  ASSERT_TRUE(ak.ok()) << ak.status();
+  ASSERT_NO_FATAL_FAILURE(OpenWithKeys());
+  TpmCollector* tpm = tpm_.get();
+  const TpmKeyInfo* ek = &ek_;
+  const TpmKeyInfo* ak = &ak_;
   std::vector<PcrBankSelection> sel = {{TPM2_ALG_SHA256, {0}}};
   ASSERT_TRUE(tpm->Quote(sel, Nonce(1)).ok());
 
