@@ -180,6 +180,7 @@ struct TpmCollector::Keys {
   TPM2B_PUBLIC ak_public{};
   std::optional<TPMS_CONTEXT> ek_context;
   std::optional<TPMS_CONTEXT> ak_context;
+  TPMT_PUBLIC ek_public{};
 };
 
 TpmCollector::TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnection> conn)
@@ -249,6 +250,7 @@ absl::StatusOr<TpmHandle> TpmCollector::LoadEk() {
 absl::StatusOr<TpmKeyInfo> TpmCollector::Ek() {
   if (keys_->ek) return *keys_->ek;
   TpmKeyInfo info;
+  uint32_t cert_index = 0;
   {
     TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
     TWI_ASSIGN_OR_RETURN(PublicInfo pub, ReadPublic(*conn_, ek.get(), "EK"));
@@ -256,8 +258,9 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ek() {
     info.public_area = std::move(pub.public_area);
     info.name = std::move(pub.name);
     info.persistent_handle = options_.ek_handle;
+    cert_index = options_.ek_cert_nv_index.value_or(EkCertNvIndexFor(pub.pub));
+    keys_->ek_public = pub.pub;
   }
-  const uint32_t cert_index = options_.ek_cert_nv_index.value_or(EkCertNvIndex(info.alg));
   if (cert_index != 0) {
     absl::StatusOr<Bytes> cert = ReadNv(cert_index);
     if (cert.ok()) {
@@ -280,6 +283,21 @@ absl::StatusOr<TpmHandle> LoadAkUnder(EsysConnection& c, const TPM2B_PRIVATE& pr
   TSS2_RC rc = Esys_Load(c.ctx(), ek, session.get(), ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &tr);
   if (rc != TSS2_RC_SUCCESS) return c.Error(rc, "Load(AK)");
   return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+}
+
+// The agent satisfies the low-range templates' EK policy only: PolicySecret(TPM_RH_ENDORSEMENT)
+// in a SHA-256 session. A persistent EK from a high-range template (PolicyOR over SHA-384
+// branches, as swtpm_setup's P-384 EK) still gives its public area and certificate, but cannot
+// be the AK's parent or activate a credential; say so instead of "policy check failed".
+absl::Status CheckEkPolicy(const TPMT_PUBLIC& ek, uint32_t handle) {
+  ByteView policy(ek.authPolicy.buffer, ek.authPolicy.size);
+  if (ek.nameAlg == TPM2_ALG_SHA256 && ConstantTimeEqual(policy, kEkAuthPolicy)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "tpm: the EK at ", Hex8(handle), " has authPolicy ", ShortHex(policy), " (name alg 0x",
+      absl::Hex(ek.nameAlg), "), want PolicySecret(endorsement) ", ShortHex(kEkAuthPolicy),
+      " of the low-range templates; configure an RSA-2048 or P-256 EK (ek_handle 0 creates one)"));
 }
 
 absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
@@ -333,6 +351,8 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
     }
   }
   if (!have) {
+    TWI_RETURN_IF_ERROR(Ek().status());
+    TWI_RETURN_IF_ERROR(CheckEkPolicy(keys_->ek_public, options_.ek_handle));
     TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
     TPM2B_PRIVATE* priv_raw = nullptr;
     TPM2B_PUBLIC* pub_raw = nullptr;
@@ -403,6 +423,8 @@ absl::StatusOr<Bytes> TpmCollector::ActivateCredential(ByteView credential_blob,
                            encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal,
                            "encrypted secret (TPM2B_ENCRYPTED_SECRET)"));
   TWI_RETURN_IF_ERROR(Ak().status());
+  TWI_RETURN_IF_ERROR(Ek().status());
+  TWI_RETURN_IF_ERROR(CheckEkPolicy(keys_->ek_public, options_.ek_handle));
   TWI_ASSIGN_OR_RETURN(TpmHandle ek, LoadEk());
   TWI_ASSIGN_OR_RETURN(TpmHandle ak, LoadAk(ek.get()));
   TWI_ASSIGN_OR_RETURN(TpmHandle session, conn_->EndorsementPolicySession());

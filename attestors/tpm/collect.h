@@ -37,8 +37,8 @@ struct TpmCollectOptions {
   // A persistent EK (conventionally 0x81010001 RSA, 0x81010002 ECC); 0: created from the
   // profile template of ek_alg (the same key, derived again from the endorsement seed).
   uint32_t ek_handle = 0;
-  // Where the EK certificate is; unset: the profile's index for ek_alg (absent is fine there);
-  // 0: do not read one. A configured index that is absent is an error.
+  // Where the EK certificate is; unset: the profile's index for the EK's type and size (absent
+  // is fine there); 0: do not read one. A configured index that is absent is an error.
   std::optional<uint32_t> ek_cert_nv_index = std::nullopt;
   KeyAlg ak_alg = KeyAlg::kRsa2048;
   // Persist the AK at this handle (0x81000000-0x817FFFFF) and reuse it on later starts;
@@ -53,7 +53,7 @@ struct TpmCollectOptions {
 };
 
 struct TpmKeyInfo {
-  KeyAlg alg = KeyAlg::kRsa2048;
+  KeyAlg alg = KeyAlg::kRsa2048;  // the family; public_area has the size or curve
   Bytes public_area;              // TPMT_PUBLIC, MU-marshalled
   Bytes name;                     // nameAlg (u16 BE) || H_nameAlg(public_area)
   uint32_t persistent_handle = 0; // 0: transient

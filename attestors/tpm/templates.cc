@@ -22,6 +22,26 @@ uint32_t EkCertNvIndex(KeyAlg alg) {
   return alg == KeyAlg::kRsa2048 ? kEkCertNvRsa2048 : kEkCertNvEccP256;
 }
 
+uint32_t EkCertNvIndexFor(const TPMT_PUBLIC& ek) {
+  if (ek.type == TPM2_ALG_RSA) {
+    switch (ek.parameters.rsaDetail.keyBits) {
+      case 2048: return kEkCertNvRsa2048;
+      case 3072: return 0x01C0001C;
+      case 4096: return 0x01C0001E;
+      default: return 0;
+    }
+  }
+  if (ek.type == TPM2_ALG_ECC) {
+    switch (ek.parameters.eccDetail.curveID) {
+      case TPM2_ECC_NIST_P256: return kEkCertNvEccP256;
+      case TPM2_ECC_NIST_P384: return 0x01C00016;
+      case TPM2_ECC_NIST_P521: return 0x01C00018;
+      default: return 0;
+    }
+  }
+  return 0;
+}
+
 TPM2B_PUBLIC EkTemplate(KeyAlg alg) {
   TPM2B_PUBLIC t{};
   TPMT_PUBLIC& p = t.publicArea;

@@ -36,6 +36,11 @@ inline constexpr uint32_t kAkAttributes = 0x00050072;
 inline constexpr uint32_t kEkCertNvRsa2048 = 0x01C00002;
 inline constexpr uint32_t kEkCertNvEccP256 = 0x01C0000A;
 uint32_t EkCertNvIndex(KeyAlg alg);
+// The profile's certificate index for an EK of this type and size, so a persistent EK made from
+// another template (swtpm_setup persists an ECC P-384 EK, certified at 0x01C00016) finds its
+// own: RSA 2048/3072/4096 -> 0x01C00002/1C/1E, ECC P-256/384/521 -> 0x01C0000A/16/18; 0 when the
+// profile has none.
+uint32_t EkCertNvIndexFor(const TPMT_PUBLIC& ek);
 
 // TCG template L-1 / L-2: SHA-256 name, AES-128-CFB symmetric, no scheme, zero-filled unique
 // (256 bytes for RSA, 32 + 32 for ECC).

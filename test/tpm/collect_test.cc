@@ -127,6 +127,31 @@ TEST_F(TpmCollectTest, EccEkFromTemplateL2) {
   EXPECT_THAT(none.status().message(), HasSubstr("0x01c0000a is not defined"));
 }
 
+TEST_F(TpmCollectTest, PersistentEccP384EkFindsItsOwnCertificate) {
+  TWI_START_SWTPM(24246);
+  // swtpm_setup persists an ECC P-384 EK (high-range template) and certifies it at 0x01C00016.
+  auto tpm = OpenOrDie({.tcti = swtpm().tcti(), .ek_handle = 0x81010016});
+  ASSERT_NE(tpm, nullptr);
+  absl::StatusOr<TpmKeyInfo> ek = tpm->Ek();
+  ASSERT_TRUE(ek.ok()) << ek.status();
+  TPMT_PUBLIC pub = MuPublic(ek->public_area);
+  EXPECT_EQ(pub.parameters.eccDetail.curveID, TPM2_ECC_NIST_P384);
+  EXPECT_EQ(EkCertNvIndexFor(pub), 0x01C00016u);
+  ASSERT_FALSE(ek->certificate.empty());
+  const uint8_t* p = ek->certificate.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(ek->certificate.size())));
+  ASSERT_NE(cert, nullptr);
+  EvpPkeyPtr key = OpenSslKey(pub);
+  EXPECT_EQ(Spki(X509_get0_pubkey(cert.get())), Spki(key.get()));
+
+  // Its policy is the high-range PolicyOR, which the agent does not satisfy: a clear refusal
+  // instead of the TPM's "policy check failed".
+  absl::StatusOr<TpmKeyInfo> ak = tpm->Ak();
+  EXPECT_EQ(ak.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(ak.status().message(), HasSubstr("the EK at 0x81010016 has authPolicy"));
+  ExpectNoTransients(*tpm);
+}
+
 TEST_F(TpmCollectTest, NvReadsInChunksOfAnySize) {
   TWI_START_SWTPM(24214);
   auto tpm = OpenOrDie({.tcti = swtpm().tcti()});

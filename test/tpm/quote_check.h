@@ -25,7 +25,7 @@ inline T MuParse(const Bytes& b, Fn unmarshal) {
 inline TPMT_PUBLIC MuPublic(const Bytes& b) { return MuParse<TPMT_PUBLIC>(b, Tss2_MU_TPMT_PUBLIC_Unmarshal); }
 inline TPMS_ATTEST MuAttest(const Bytes& b) { return MuParse<TPMS_ATTEST>(b, Tss2_MU_TPMS_ATTEST_Unmarshal); }
 
-// An OpenSSL key from a TPMT_PUBLIC (RSA or P-256): just enough for the checks here.
+// An OpenSSL key from a TPMT_PUBLIC (RSA, P-256 or P-384): just enough for the checks here.
 inline EvpPkeyPtr OpenSslKey(const TPMT_PUBLIC& pub) {
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   BIGNUM* n = nullptr;
@@ -43,7 +43,9 @@ inline EvpPkeyPtr OpenSslKey(const TPMT_PUBLIC& pub) {
     point.push_back(0x04);
     point.insert(point.end(), pub.unique.ecc.x.buffer, pub.unique.ecc.x.buffer + pub.unique.ecc.x.size);
     point.insert(point.end(), pub.unique.ecc.y.buffer, pub.unique.ecc.y.buffer + pub.unique.ecc.y.size);
-    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+    const char* group = pub.parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "secp384r1"
+                                                                               : "prime256v1";
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
   }
   OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
