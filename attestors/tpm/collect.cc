@@ -1,14 +1,11 @@
 #include "attestors/tpm/collect.h"
 
-#include <openssl/evp.h>
 #include <tss2/tss2_mu.h>
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "attestors/core/file.h"
 #include "attestors/core/status.h"
 #include "attestors/tpm/esys.h"
@@ -16,21 +13,8 @@
 namespace twi::tpm {
 namespace {
 
-constexpr int kQuoteAttempts = 3;
 // Firmware logs are tens of KiB; the cap keeps a broken securityfs file out of the protocol.
 constexpr size_t kMaxEventLogBytes = 1 << 20;
-
-std::string Hex8(uint32_t v) { return absl::StrCat("0x", absl::Hex(v, absl::kZeroPad8)); }
-
-const EVP_MD* DigestFor(uint16_t alg) {
-  switch (alg) {
-    case TPM2_ALG_SHA1: return EVP_sha1();
-    case TPM2_ALG_SHA256: return EVP_sha256();
-    case TPM2_ALG_SHA384: return EVP_sha384();
-    case TPM2_ALG_SHA512: return EVP_sha512();
-    default: return nullptr;
-  }
-}
 
 // A loaded key's public area and Name, as the TPM reports them.
 struct PublicInfo {
@@ -92,77 +76,7 @@ KeyAlg AlgOf(const TPMT_PUBLIC& pub) {
   return pub.type == TPM2_ALG_ECC ? KeyAlg::kEccP256 : KeyAlg::kRsa2048;
 }
 
-// Validated selection as the TPM takes it; banks in request order.
-absl::StatusOr<TPML_PCR_SELECTION> ToTpmSelection(const std::vector<PcrBankSelection>& selection) {
-  if (selection.empty()) return absl::InvalidArgumentError("pcr selection: no banks");
-  if (selection.size() > TPM2_NUM_PCR_BANKS) {
-    return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", selection.size(),
-                                                   " banks, want at most ", TPM2_NUM_PCR_BANKS));
-  }
-  TPML_PCR_SELECTION out{};
-  out.count = static_cast<uint32_t>(selection.size());
-  for (size_t i = 0; i < selection.size(); ++i) {
-    const PcrBankSelection& bank = selection[i];
-    const std::string name = PcrBankName(bank.hash_alg);
-    if (DigestFor(bank.hash_alg) == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("pcr selection: unsupported bank ", name));
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (selection[j].hash_alg == bank.hash_alg) {
-        return absl::InvalidArgumentError(absl::StrCat("pcr selection: bank ", name, " twice"));
-      }
-    }
-    if (bank.pcrs.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("pcr selection: bank ", name, " has no pcrs"));
-    }
-    TPMS_PCR_SELECTION& s = out.pcrSelections[i];
-    s.hash = bank.hash_alg;
-    s.sizeofSelect = 3;  // PC Client TPMs have 24 PCRs and expect at least 3 bytes
-    for (uint32_t pcr : bank.pcrs) {
-      if (pcr >= TPM2_MAX_PCRS) {
-        return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", name, " pcr ", pcr,
-                                                       ", want 0-", TPM2_MAX_PCRS - 1));
-      }
-      uint8_t& byte = s.pcrSelect[pcr / 8];
-      const uint8_t bit = static_cast<uint8_t>(1u << (pcr % 8));
-      if (byte & bit) {
-        return absl::InvalidArgumentError(absl::StrCat("pcr selection: ", name, " pcr ", pcr, " twice"));
-      }
-      byte |= bit;
-      s.sizeofSelect = std::max<uint8_t>(s.sizeofSelect, static_cast<uint8_t>(pcr / 8 + 1));
-    }
-  }
-  return out;
-}
-
-std::vector<uint32_t> SelectedPcrs(const TPMS_PCR_SELECTION& s) {
-  std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < s.sizeofSelect * 8u && i < TPM2_MAX_PCRS; ++i) {
-    if (s.pcrSelect[i / 8] & (1u << (i % 8))) out.push_back(i);
-  }
-  return out;
-}
-
 }  // namespace
-
-absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name) {
-  if (name == "sha1") return TPM2_ALG_SHA1;
-  if (name == "sha256") return TPM2_ALG_SHA256;
-  if (name == "sha384") return TPM2_ALG_SHA384;
-  if (name == "sha512") return TPM2_ALG_SHA512;
-  return absl::InvalidArgumentError(twi::StrCat(
-      "pcr bank \"", name.substr(0, 16), "\": want sha1, sha256, sha384 or sha512"));
-}
-
-std::string PcrBankName(uint16_t hash_alg) {
-  switch (hash_alg) {
-    case TPM2_ALG_SHA1: return "sha1";
-    case TPM2_ALG_SHA256: return "sha256";
-    case TPM2_ALG_SHA384: return "sha384";
-    case TPM2_ALG_SHA512: return "sha512";
-    default: return absl::StrCat("alg(0x", absl::Hex(hash_alg, absl::kZeroPad4), ")");
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -191,7 +105,7 @@ TpmCollector::~TpmCollector() = default;
 absl::StatusOr<std::unique_ptr<TpmCollector>> TpmCollector::Open(TpmCollectOptions options) {
   if (options.ak_handle != 0 &&
       (options.ak_handle < TPM2_PERSISTENT_FIRST || options.ak_handle > TPM2_PERSISTENT_LAST)) {
-    return absl::InvalidArgumentError(absl::StrCat("tpm: ak_handle ", Hex8(options.ak_handle),
+    return absl::InvalidArgumentError(absl::StrCat("tpm: ak_handle ", HandleHex(options.ak_handle),
                                                    ", want a persistent handle 0x81xxxxxx"));
   }
   TWI_ASSIGN_OR_RETURN(std::unique_ptr<EsysConnection> conn, EsysConnection::Open(options.tcti));
@@ -295,7 +209,7 @@ absl::Status CheckEkPolicy(const TPMT_PUBLIC& ek, uint32_t handle) {
     return absl::OkStatus();
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "tpm: the EK at ", Hex8(handle), " has authPolicy ", ShortHex(policy), " (name alg 0x",
+      "tpm: the EK at ", HandleHex(handle), " has authPolicy ", ShortHex(policy), " (name alg 0x",
       absl::Hex(ek.nameAlg), "), want PolicySecret(endorsement) ", ShortHex(kEkAuthPolicy),
       " of the low-range templates; configure an RSA-2048 or P-256 EK (ek_handle 0 creates one)"));
 }
@@ -305,9 +219,9 @@ absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
   if (!alg_ok || (pub.objectAttributes & kAkAttributes) != kAkAttributes ||
       (pub.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "tpm: persistent handle ", Hex8(handle), " holds a key of type 0x", absl::Hex(pub.type),
-        " with attributes ", Hex8(pub.objectAttributes), ", want an attestation key (attributes ",
-        Hex8(kAkAttributes), "); choose another ak_handle or evict it"));
+        "tpm: persistent handle ", HandleHex(handle), " holds a key of type 0x", absl::Hex(pub.type),
+        " with attributes ", HandleHex(pub.objectAttributes), ", want an attestation key (attributes ",
+        HandleHex(kAkAttributes), "); choose another ak_handle or evict it"));
   }
   return absl::OkStatus();
 }
@@ -391,7 +305,7 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
       TSS2_RC rc = Esys_EvictControl(conn_->ctx(), ESYS_TR_RH_OWNER, ak.get(), ESYS_TR_PASSWORD,
                                      ESYS_TR_NONE, ESYS_TR_NONE, options_.ak_handle, &persisted);
       if (rc != TSS2_RC_SUCCESS) {
-        return conn_->Error(rc, twi::StrCat("EvictControl(AK -> ", Hex8(options_.ak_handle), ")"));
+        return conn_->Error(rc, twi::StrCat("EvictControl(AK -> ", HandleHex(options_.ak_handle), ")"));
       }
       TpmHandle closer(conn_->ctx(), persisted, TpmHandle::Kind::kClose);
       info.persistent_handle = options_.ak_handle;
@@ -486,140 +400,12 @@ absl::StatusOr<TpmCollector::Credential> TpmCollector::MakeCredential(ByteView e
 
 // ---------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::vector<PcrValue>> TpmCollector::ReadPcrs(
-    const std::vector<PcrBankSelection>& selection) {
-  TWI_ASSIGN_OR_RETURN(TPML_PCR_SELECTION remaining, ToTpmSelection(selection));
-  std::map<std::pair<uint16_t, uint32_t>, Bytes> values;
-  // The TPM answers at most 8 digests per call and says which ones in pcrSelectionOut.
-  for (;;) {
-    bool pending = false;
-    for (uint32_t i = 0; i < remaining.count; ++i) {
-      for (uint8_t byte : remaining.pcrSelections[i].pcrSelect) pending |= byte != 0;
-    }
-    if (!pending) break;
-    TPML_PCR_SELECTION* sel_raw = nullptr;
-    TPML_DIGEST* digests_raw = nullptr;
-    UINT32 update_counter = 0;
-    TSS2_RC rc = Esys_PCR_Read(conn_->ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &remaining,
-                               &update_counter, &sel_raw, &digests_raw);
-    EsysPtr<TPML_PCR_SELECTION> sel(sel_raw);
-    EsysPtr<TPML_DIGEST> digests(digests_raw);
-    if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, "PCR_Read");
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; ++i) {
-      const TPMS_PCR_SELECTION& got = sel->pcrSelections[i];
-      TPMS_PCR_SELECTION* want = nullptr;
-      for (uint32_t j = 0; j < remaining.count; ++j) {
-        if (remaining.pcrSelections[j].hash == got.hash) want = &remaining.pcrSelections[j];
-      }
-      for (uint32_t pcr : SelectedPcrs(got)) {
-        const uint8_t bit = static_cast<uint8_t>(1u << (pcr % 8));
-        if (want == nullptr || !(want->pcrSelect[pcr / 8] & bit) || k >= digests->count) {
-          return absl::InternalError(absl::StrCat("tpm (", options_.tcti, "): PCR_Read answered ",
-                                                  PcrBankName(got.hash), " pcr ", pcr,
-                                                  " unasked or without a digest"));
-        }
-        const TPM2B_DIGEST& d = digests->digests[k++];
-        values[{got.hash, pcr}] = Bytes(d.buffer, d.buffer + d.size);
-        want->pcrSelect[pcr / 8] &= static_cast<uint8_t>(~bit);
-      }
-    }
-    if (k == 0) {
-      // Nothing read: what is left is an inactive bank or a PCR the TPM does not have.
-      std::vector<std::string> left;
-      for (uint32_t i = 0; i < remaining.count; ++i) {
-        std::vector<uint32_t> pcrs = SelectedPcrs(remaining.pcrSelections[i]);
-        if (!pcrs.empty()) {
-          left.push_back(absl::StrCat(PcrBankName(remaining.pcrSelections[i].hash), " [",
-                                      absl::StrJoin(pcrs, ","), "]"));
-        }
-      }
-      std::vector<std::string> active;
-      absl::StatusOr<std::vector<uint16_t>> banks = conn_->ActiveBanks();
-      if (banks.ok()) for (uint16_t b : *banks) active.push_back(PcrBankName(b));
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tpm (", options_.tcti, "): cannot read pcrs ", absl::StrJoin(left, " "),
-          " (active banks: ", banks.ok() ? absl::StrJoin(active, ",") : "unknown", ")"));
-    }
-  }
-  std::vector<PcrValue> out;
-  for (const PcrBankSelection& bank : selection) {
-    std::vector<uint32_t> pcrs = bank.pcrs;
-    std::sort(pcrs.begin(), pcrs.end());
-    for (uint32_t pcr : pcrs) out.push_back({bank.hash_alg, pcr, values[{bank.hash_alg, pcr}]});
-  }
-  return out;
-}
-
-absl::StatusOr<TpmQuote> TpmCollector::Quote(const std::vector<PcrBankSelection>& selection,
-                                             ByteView qualifying_data) {
-  TPM2B_DATA qualifying{};
-  if (qualifying_data.size() > sizeof(qualifying.buffer)) {
-    return absl::InvalidArgumentError(absl::StrCat("quote: qualifying data has ",
-                                                   qualifying_data.size(),
-                                                   " bytes, want at most ",
-                                                   sizeof(qualifying.buffer)));
-  }
-  qualifying.size = static_cast<uint16_t>(qualifying_data.size());
-  std::memcpy(qualifying.buffer, qualifying_data.data(), qualifying_data.size());
-  TWI_ASSIGN_OR_RETURN(TPML_PCR_SELECTION tpm_selection, ToTpmSelection(selection));
-  TWI_RETURN_IF_ERROR(Ak().status());
-
-  TWI_ASSIGN_OR_RETURN(TpmHandle ak, LoadAk(ESYS_TR_NONE));
-  TPMT_SIG_SCHEME scheme{};
-  scheme.scheme = TPM2_ALG_NULL;  // a restricted key signs with its own scheme
-  for (int attempt = 0; attempt < kQuoteAttempts; ++attempt) {
-    TWI_ASSIGN_OR_RETURN(std::vector<PcrValue> pcrs, ReadPcrs(selection));
-    TPM2B_ATTEST* quoted_raw = nullptr;
-    TPMT_SIGNATURE* sig_raw = nullptr;
-    TSS2_RC rc = Esys_Quote(conn_->ctx(), ak.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                            &qualifying, &scheme, &tpm_selection, &quoted_raw, &sig_raw);
-    EsysPtr<TPM2B_ATTEST> quoted(quoted_raw);
-    EsysPtr<TPMT_SIGNATURE> sig(sig_raw);
-    if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, "Quote");
-
-    // A PCR extended between the read and the quote makes the values disagree with the
-    // quote's pcrDigest; the verifier would refuse them, so read and quote again.
-    ByteView attest(quoted->attestationData, quoted->size);
-    TWI_ASSIGN_OR_RETURN(TPMS_ATTEST parsed,
-                         UnmarshalExact<TPMS_ATTEST>(attest, Tss2_MU_TPMS_ATTEST_Unmarshal,
-                                                     "quote (TPMS_ATTEST)"));
-    const EVP_MD* md = DigestFor(sig->signature.any.hashAlg);
-    if (md == nullptr) {
-      return absl::InternalError(absl::StrCat("quote: signature hash 0x",
-                                              absl::Hex(sig->signature.any.hashAlg),
-                                              " is not one this agent can check"));
-    }
-    Bytes concat;
-    for (const PcrValue& v : pcrs) concat.insert(concat.end(), v.digest.begin(), v.digest.end());
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
-    if (!EVP_Digest(concat.data(), concat.size(), digest, &digest_len, md, nullptr)) {
-      return absl::InternalError("quote: hashing the pcr values failed");
-    }
-    const TPM2B_DIGEST& quoted_digest = parsed.attested.quote.pcrDigest;
-    if (quoted_digest.size != digest_len ||
-        std::memcmp(quoted_digest.buffer, digest, digest_len) != 0) {
-      continue;
-    }
-    TpmQuote out;
-    out.attest.assign(attest.begin(), attest.end());
-    TWI_ASSIGN_OR_RETURN(out.signature, Marshal(*sig, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE"));
-    out.pcrs = std::move(pcrs);
-    return out;
-  }
-  return absl::AbortedError(absl::StrCat("quote: pcr values changed between reading and quoting "
-                                         "them on all ", kQuoteAttempts, " attempts"));
-}
-
-// ---------------------------------------------------------------------------------------------
-
 absl::StatusOr<Bytes> TpmCollector::ReadNv(uint32_t nv_index) {
   absl::StatusOr<TpmHandle> index = conn_->FromTpmPublic(nv_index);
   if (!index.ok()) {
     if (absl::IsNotFound(index.status())) {
       return absl::NotFoundError(absl::StrCat("tpm (", options_.tcti, "): nv index ",
-                                              Hex8(nv_index), " is not defined"));
+                                              HandleHex(nv_index), " is not defined"));
     }
     return index.status();
   }
@@ -629,12 +415,12 @@ absl::StatusOr<Bytes> TpmCollector::ReadNv(uint32_t nv_index) {
                                   ESYS_TR_NONE, &nv_pub_raw, &nv_name_raw);
   EsysPtr<TPM2B_NV_PUBLIC> nv_pub(nv_pub_raw);
   EsysPtr<TPM2B_NAME> nv_name(nv_name_raw);
-  if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, absl::StrCat("NV_ReadPublic(", Hex8(nv_index), ")"));
+  if (rc != TSS2_RC_SUCCESS) return conn_->Error(rc, absl::StrCat("NV_ReadPublic(", HandleHex(nv_index), ")"));
   const TPMA_NV attrs = nv_pub->nvPublic.attributes;
   const uint16_t size = nv_pub->nvPublic.dataSize;
   if (!(attrs & TPMA_NV_WRITTEN)) {
     return absl::NotFoundError(absl::StrCat("tpm (", options_.tcti, "): nv index ",
-                                            Hex8(nv_index), " is defined but was never written"));
+                                            HandleHex(nv_index), " is defined but was never written"));
   }
   // EK and AK certificate indices are readable with their own (empty) authValue; fall back to
   // the owner hierarchy for indices that allow only that.
@@ -642,8 +428,8 @@ absl::StatusOr<Bytes> TpmCollector::ReadNv(uint32_t nv_index) {
   if (!(attrs & TPMA_NV_AUTHREAD)) {
     if (!(attrs & TPMA_NV_OWNERREAD)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "tpm: nv index ", Hex8(nv_index), " is readable neither with its auth nor by the owner",
-          " (attributes ", Hex8(attrs), ")"));
+          "tpm: nv index ", HandleHex(nv_index), " is readable neither with its auth nor by the owner",
+          " (attributes ", HandleHex(attrs), ")"));
     }
     auth = ESYS_TR_RH_OWNER;
     TWI_RETURN_IF_ERROR(SetAuth(conn_->ctx(), auth, options_.owner_auth, "owner"));
@@ -663,10 +449,10 @@ absl::StatusOr<Bytes> TpmCollector::ReadNv(uint32_t nv_index) {
                       ESYS_TR_NONE, want, offset, &data_raw);
     EsysPtr<TPM2B_MAX_NV_BUFFER> data(data_raw);
     if (rc != TSS2_RC_SUCCESS) {
-      return conn_->Error(rc, absl::StrCat("NV_Read(", Hex8(nv_index), ", offset ", offset, ")"));
+      return conn_->Error(rc, absl::StrCat("NV_Read(", HandleHex(nv_index), ", offset ", offset, ")"));
     }
     if (data->size != want) {
-      return absl::InternalError(absl::StrCat("tpm: NV_Read(", Hex8(nv_index), ") returned ",
+      return absl::InternalError(absl::StrCat("tpm: NV_Read(", HandleHex(nv_index), ") returned ",
                                               data->size, " bytes, want ", want));
     }
     out.insert(out.end(), data->buffer, data->buffer + data->size);

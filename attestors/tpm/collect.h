@@ -1,4 +1,5 @@
-// Agent-side TPM 2.0 access through tpm2-tss ESAPI: the endorsement key (EK) and its
+// Agent-side TPM 2.0 access through tpm2-tss ESAPI (collect.cc; PCR reads and quotes in
+// quote.cc, the ESAPI wrappers in esys.h): the endorsement key (EK) and its
 // certificate, an attestation key (AK) under the EK, credential activation and PCR quotes,
 // plus the firmware's TCG event log. Evidence formats: spec/evidence-formats.md section 3.
 //

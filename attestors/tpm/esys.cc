@@ -145,15 +145,14 @@ absl::Status EsysConnection::Error(uint32_t rc, std::string_view what,
 absl::StatusOr<TpmHandle> EsysConnection::FromTpmPublic(uint32_t tpm_handle) {
   TWI_ASSIGN_OR_RETURN(std::vector<uint32_t> present, Handles(tpm_handle, 1));
   if (present.empty()) {
-    return absl::NotFoundError(absl::StrCat("tpm (", tcti_, "): handle 0x",
-                                            absl::Hex(tpm_handle, absl::kZeroPad8),
+    return absl::NotFoundError(absl::StrCat("tpm (", tcti_, "): handle ", HandleHex(tpm_handle),
                                             " is not present"));
   }
   ESYS_TR tr = ESYS_TR_NONE;
   TSS2_RC rc = Esys_TR_FromTPMPublic(esys_, tpm_handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                      &tr);
   if (rc != TSS2_RC_SUCCESS) {
-    return Error(rc, absl::StrCat("handle 0x", absl::Hex(tpm_handle, absl::kZeroPad8)));
+    return Error(rc, absl::StrCat("handle ", HandleHex(tpm_handle)));
   }
   return TpmHandle(esys_, tr, TpmHandle::Kind::kClose);
 }

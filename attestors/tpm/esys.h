@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "attestors/core/bytes.h"
 #include "attestors/core/str.h"
 
@@ -27,6 +28,11 @@ struct EsysFreeDeleter {
 };
 template <typename T>
 using EsysPtr = std::unique_ptr<T, EsysFreeDeleter>;
+
+// "0x81010001": TPM handles and NV indices in messages.
+inline std::string HandleHex(uint32_t handle) {
+  return absl::StrCat("0x", absl::Hex(handle, absl::kZeroPad8));
+}
 
 // A TSS2_RC as a status "<what>: <Tss2_RC_Decode text> (0x<rc>)". Connection failures and the
 // TPM's "busy, try again" warnings become UNAVAILABLE, a handle the TPM does not have NOT_FOUND,
