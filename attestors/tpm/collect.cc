@@ -95,6 +95,10 @@ struct TpmCollector::Keys {
   std::optional<TPMS_CONTEXT> ek_context;
   std::optional<TPMS_CONTEXT> ak_context;
   TPMT_PUBLIC ek_public{};
+  // ESYS_TRs of a persistent EK / AK, opened once: they take no TPM slot, and reopening costs
+  // two commands per use.
+  TpmHandle ek_persistent;
+  TpmHandle ak_persistent;
 };
 
 TpmCollector::TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnection> conn)
@@ -149,7 +153,12 @@ absl::StatusOr<TpmHandle> CreateOrOpenEk(EsysConnection& c, const TpmCollectOpti
 }  // namespace
 
 absl::StatusOr<TpmHandle> TpmCollector::LoadEk() {
-  if (options_.ek_handle != 0) return CreateOrOpenEk(*conn_, options_);
+  if (options_.ek_handle != 0) {
+    if (!keys_->ek_persistent) {
+      TWI_ASSIGN_OR_RETURN(keys_->ek_persistent, CreateOrOpenEk(*conn_, options_));
+    }
+    return keys_->ek_persistent.Borrow();
+  }
   if (keys_->ek_context) {
     absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ek_context);
     // Busy (no free slot) says nothing about the context; anything else means a TPM reset.
@@ -229,7 +238,12 @@ absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
 }  // namespace
 
 absl::StatusOr<TpmHandle> TpmCollector::LoadAk(uint32_t ek) {
-  if (!keys_->ak_transient) return conn_->FromTpmPublic(options_.ak_handle);
+  if (!keys_->ak_transient) {
+    if (!keys_->ak_persistent) {
+      TWI_ASSIGN_OR_RETURN(keys_->ak_persistent, conn_->FromTpmPublic(options_.ak_handle));
+    }
+    return keys_->ak_persistent.Borrow();
+  }
   if (keys_->ak_context) {
     absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ak_context);
     if (h.ok() || absl::IsUnavailable(h.status())) return h;
@@ -259,6 +273,7 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
       info.public_area = std::move(pub.public_area);
       info.name = std::move(pub.name);
       info.persistent_handle = options_.ak_handle;
+      keys_->ak_persistent = *std::move(h);
       have = true;
     } else if (!absl::IsNotFound(h.status())) {
       return Annotate(h.status(), "persistent AK");
@@ -307,7 +322,7 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
       if (rc != TSS2_RC_SUCCESS) {
         return conn_->Error(rc, twi::StrCat("EvictControl(AK -> ", HandleHex(options_.ak_handle), ")"));
       }
-      TpmHandle closer(conn_->ctx(), persisted, TpmHandle::Kind::kClose);
+      keys_->ak_persistent = TpmHandle(conn_->ctx(), persisted, TpmHandle::Kind::kClose);
       info.persistent_handle = options_.ak_handle;
     } else {
       keys_->ak_transient = true;

@@ -93,7 +93,10 @@ TpmHandle& TpmHandle::operator=(TpmHandle&& other) noexcept {
 }
 
 void TpmHandle::Reset() {
-  if (tr_ == ESYS_TR_NONE || ctx_ == nullptr) return;
+  if (tr_ == ESYS_TR_NONE || ctx_ == nullptr || kind_ == Kind::kBorrowed) {
+    tr_ = ESYS_TR_NONE;
+    return;
+  }
   // Best effort: a failed flush (TPM gone) leaves nothing we could do better here.
   if (kind_ == Kind::kFlush) {
     if (Esys_FlushContext(ctx_, tr_) != TSS2_RC_SUCCESS) Esys_TR_Close(ctx_, &tr_);

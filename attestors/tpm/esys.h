@@ -41,10 +41,11 @@ absl::Status TssStatus(uint32_t rc, std::string_view what,
                        absl::StatusCode otherwise = absl::StatusCode::kInternal);
 
 // One ESYS_TR. kFlush: transient objects and sessions (Esys_FlushContext frees the TPM's slot);
-// kClose: persistent objects and NV indices (Esys_TR_Close forgets the ESAPI metadata only).
+// kClose: persistent objects and NV indices (Esys_TR_Close forgets the ESAPI metadata only);
+// kBorrowed: someone else's handle, left alone.
 class TpmHandle {
  public:
-  enum class Kind { kFlush, kClose };
+  enum class Kind { kFlush, kClose, kBorrowed };
   TpmHandle() = default;
   TpmHandle(ESYS_CONTEXT* ctx, ESYS_TR tr, Kind kind) : ctx_(ctx), tr_(tr), kind_(kind) {}
   TpmHandle(TpmHandle&& other) noexcept { *this = std::move(other); }
@@ -54,6 +55,8 @@ class TpmHandle {
   ~TpmHandle() { Reset(); }
 
   ESYS_TR get() const { return tr_; }
+  // A kBorrowed handle to the same ESYS_TR (valid while this one lives).
+  TpmHandle Borrow() const { return TpmHandle(ctx_, tr_, Kind::kBorrowed); }
   explicit operator bool() const { return tr_ != ESYS_TR_NONE; }
   void Reset();
 
