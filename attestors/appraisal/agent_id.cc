@@ -11,14 +11,16 @@
 namespace twi::appraisal {
 namespace {
 
-constexpr std::array<std::string_view, 5> kPlaceholders = {
+constexpr std::array<std::string_view, 6> kPlaceholders = {
     "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
-    "sev_snp.report_id"};
+    "sev_snp.report_id", "tpm.ek_hash"};
 
 // The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
 // firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
-constexpr std::array<std::string_view, 2> kPerInstance = {"instance_key_hash",
-                                                          "sev_snp.report_id"};
+// The EK hash names one TPM, hence one machine: credential activation proves the agent holds
+// that EK, and it is set only when a configured route trusts the EK.
+constexpr std::array<std::string_view, 3> kPerInstance = {"instance_key_hash",
+                                                          "sev_snp.report_id", "tpm.ek_hash"};
 
 bool PathChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -96,8 +98,8 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   if (!s.ok()) return s;
   if (!per_instance) {
     return absl::InvalidArgumentError(twi::StrCat(
-        "\"", tmpl, "\" has no per-instance field; add {instance_key_hash} or "
-        "{sev_snp.report_id}. {sev_snp.chip_id}, {sev_snp.measurement} and {sev_snp.host_data} "
+        "\"", tmpl, "\" has no per-instance field; add {instance_key_hash}, "
+        "{sev_snp.report_id} or {tpm.ek_hash}. {sev_snp.chip_id}, {sev_snp.measurement} and {sev_snp.host_data} "
         "are shared by every VM on a chip, of an image or of a host's choosing, so with them "
         "alone two agents would get one ID and a malicious host could take over another "
         "agent's ID and its workload entries"));

@@ -10,13 +10,13 @@ namespace {
 
 constexpr std::string_view kSnp = "SEV-SNP evidence";
 constexpr std::string_view kTdx = "TDX evidence (declared; the TDX appraiser is not built yet)";
-constexpr std::string_view kTpm = "TPM evidence (declared; the TPM appraiser is not built yet)";
+constexpr std::string_view kTpm = "TPM evidence";
 constexpr std::string_view kAzure = "Azure evidence (declared; not built yet)";
 constexpr std::string_view kGcp = "GCP evidence (declared; not built yet)";
 constexpr std::string_view kTee = "every TEE evidence kind";
 
 constexpr std::array kVocabulary = {
-    ClaimDoc{"tee", ClaimType::kString, 0, kTee, "which TEE produced the evidence: sev-snp (later tdx)"},
+    ClaimDoc{"tee", ClaimType::kString, 0, kTee, "which TEE produced the evidence: sev-snp, tdx; tpm when a TPM quote is the only evidence"},
     ClaimDoc{"platform", ClaimType::kString, 0, kTee, "CPU product line: milan, genoa, turin (SEV-SNP)"},
     ClaimDoc{"debug", ClaimType::kBool, 0, kTee, "the guest allows debugging (the host can read its memory)"},
     ClaimDoc{"simulated", ClaimType::kBool, 0, kTee, "the evidence came from the software simulator"},
@@ -44,12 +44,20 @@ constexpr std::array kVocabulary = {
     ClaimDoc{"tdx_mrconfigid", ClaimType::kHex, 48, kTdx, "MRCONFIGID set by the host at launch"},
     ClaimDoc{"tdx_tcb_status", ClaimType::kString, 0, kTdx, "TCB status from Intel collateral, e.g. UpToDate"},
     ClaimDoc{"tpm_pcr_sha256_<n>", ClaimType::kHex, 32, kTpm, "SHA-256 PCR n (0-23) from a verified quote"},
+    ClaimDoc{"tpm_pcr_sha1_<n>", ClaimType::kHex, 20, kTpm, "SHA-1 PCR n (0-23) from a verified quote"},
+    ClaimDoc{"tpm_pcr_sha384_<n>", ClaimType::kHex, 48, kTpm, "SHA-384 PCR n (0-23) from a verified quote"},
+    ClaimDoc{"tpm_pcr_sha512_<n>", ClaimType::kHex, 64, kTpm, "SHA-512 PCR n (0-23) from a verified quote"},
+    ClaimDoc{"tpm_ek_hash", ClaimType::kHex, 32, kTpm, "SHA-256 of the trusted EK's SubjectPublicKeyInfo (EK routes)"},
+    ClaimDoc{"tpm_manufacturer", ClaimType::kString, 0, kTpm, "TPM manufacturer from the EK certificate, e.g. id:49424D00"},
+    ClaimDoc{"tpm_trust_route", ClaimType::kString, 0, kTpm, "ek_certificate, ek_hash or ak_certificate"},
+    ClaimDoc{"tpm_ak_pub_sha256", ClaimType::kHex, 32, kTpm, "SHA-256 of the attestation key's SubjectPublicKeyInfo"},
+    ClaimDoc{"tpm_secure_boot", ClaimType::kBool, 0, kTpm, "SecureBoot as measured into PCR 7 (replayed event log)"},
     ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure VM ID"},
     ClaimDoc{"gcp_project_id", ClaimType::kString, 0, kGcp, "GCP project ID"},
     ClaimDoc{"gcp_zone", ClaimType::kString, 0, kGcp, "GCP zone, e.g. europe-west4-a"},
 };
 
-constexpr std::string_view kPcrPrefix = "tpm_pcr_sha256_";
+constexpr std::array<std::string_view, 4> kPcrBanks = {"sha1", "sha256", "sha384", "sha512"};
 
 }  // namespace
 
@@ -67,17 +75,24 @@ std::span<const ClaimDoc> Vocabulary() { return kVocabulary; }
 
 std::string_view TeeOf(std::string_view name) {
   if (name.substr(0, 8) == "sev_snp_") return "sev-snp";
+  // tpm_* claims have no TEE of their own: a TPM quote may accompany SEV-SNP or TDX evidence,
+  // and its fields apply whichever TEE the attestation names.
   if (name.substr(0, 4) == "tdx_") return "tdx";
   return "";
 }
 
 const ClaimDoc* FindClaim(std::string_view name) {
-  if (name.substr(0, kPcrPrefix.size()) == kPcrPrefix) {
-    std::string_view n = name.substr(kPcrPrefix.size());
+  std::string pattern;  // tpm_pcr_<bank>_<n> is looked up as its pattern
+  for (std::string_view bank : kPcrBanks) {
+    const std::string prefix = twi::StrCat("tpm_pcr_", bank, "_");
+    if (name.substr(0, prefix.size()) != prefix) continue;
+    std::string_view n = name.substr(prefix.size());
     bool ok = !n.empty() && n.size() <= 2 && std::isdigit(static_cast<unsigned char>(n[0])) &&
               (n.size() == 1 || (n[0] != '0' && std::isdigit(static_cast<unsigned char>(n[1]))));
     if (!ok || std::stoi(std::string(n)) > 23) return nullptr;
-    name = "tpm_pcr_sha256_<n>";
+    pattern = prefix + "<n>";
+    name = pattern;
+    break;
   }
   for (const auto& d : kVocabulary) {
     if (d.name == name) return &d;

@@ -19,6 +19,12 @@ constexpr std::array kNode = {
     SelectorDoc{"sev-snp:guest-svn:<n>", "GUEST_SVN from the ID block (0 without one)"},
     SelectorDoc{"sev-snp:root:<kind>", "amd when a built-in AMD root verified the report, extra for a configured extra root (the simulator's pinned ark.pem included)"},
     SelectorDoc{"sev-snp:simulated:true", "the report came from the software simulator (only with insecure_simulation_roots)"},
+    SelectorDoc{"tee:tpm", "the agent's TPM activated this attestation's credential and quoted its PCRs (server tpm block)"},
+    SelectorDoc{"tpm:ek-hash:<hex>", "SHA-256 of the trusted EK's SubjectPublicKeyInfo (EK certificate or ek_hashes route)"},
+    SelectorDoc{"tpm:manufacturer:<id>", "TPM manufacturer from the EK certificate, e.g. id:49424D00"},
+    SelectorDoc{"tpm:trust-route:<route>", "ek_certificate, ek_hash or ak_certificate: what vouched for the TPM"},
+    SelectorDoc{"tpm:pcr:<bank>:<index>:<hex>", "a quoted PCR value, for PCRs named in tpm.pcrs or tpm.selector_pcrs"},
+    SelectorDoc{"tpm:secure-boot:<bool>", "SecureBoot as measured into PCR 7, from an event log that replayed to the quote"},
     SelectorDoc{"claim:<name>", "emitted by a claims_mapper rule (see Claims below); never a digest or a version"},
 };
 

@@ -1,6 +1,9 @@
 #include "plugin/agent/collectors.h"
 
 #include "attestors/sevsnp/node.h"
+#include "attestors/tpm/node.h"
+#include "attestors/core/crypto.h"
+#include "attestors/core/status.h"
 #include "plugin/runtime/log.h"
 
 namespace twi::agent {
@@ -26,7 +29,46 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
     log::Info("no TEE device found (tried configfs-tsm and /dev/sev-guest)",
               {{"configfs_path", cfg.snp_configfs_path}, {"device_path", cfg.snp_device_path}});
   }
+  auto tpm = MakeTpmCollector(cfg.tpm);
+  if (!tpm.ok()) return tpm.status();
+  if (*tpm) out.push_back(*std::move(tpm));
   return out;
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
+    const config::TpmAgentSettings& s) {
+  if (s.tcti.empty()) return nullptr;
+  tpm::TpmCollectOptions o;
+  o.tcti = s.tcti;
+  o.ek_alg = s.ek_alg == "ecc" ? tpm::KeyAlg::kEccP256 : tpm::KeyAlg::kRsa2048;
+  o.ek_handle = s.ek_handle;
+  o.ak_handle = s.ak_handle;
+  o.ak_cert_nv_index = s.ak_cert_nv_index;
+  auto collector = tpm::TpmCollector::Open(o);
+  if (absl::IsUnavailable(collector.status()) || absl::IsNotFound(collector.status())) {
+    log::Info("no TPM answers; TPM evidence not offered",
+              {{"tcti", s.tcti}, {"why", std::string(collector.status().message())}});
+    return nullptr;
+  }
+  if (!collector.ok()) return collector.status();
+  // The EK and the AK are made now, not in the first attestation: a TPM that cannot make
+  // them fails Configure with the reason, and attestations do not pay for key creation.
+  auto ek = (*collector)->Ek();
+  if (!ek.ok()) return Annotate(ek.status(), "tpm: endorsement key");
+  auto ak = (*collector)->Ak();
+  if (!ak.ok()) return Annotate(ak.status(), "tpm: attestation key");
+  tpm::TpmNodeCollectOptions no;
+  for (const std::string& bank : s.pcr_banks) {
+    tpm::PcrBankSelection sel;
+    sel.hash_alg = tpm::HashAlgFromName(bank);
+    sel.pcrs = s.pcrs;
+    no.banks.push_back(std::move(sel));
+  }
+  no.event_log_path = s.event_log_path;
+  log::Info("TPM evidence available", {{"tcti", s.tcti},
+                                       {"ek", HexEncode(Sha256((*ek).public_area)).substr(0, 16)}});
+  return std::unique_ptr<appraisal::EvidenceCollector>(
+      std::make_unique<tpm::TpmNodeCollector>(*std::move(collector), std::move(no)));
 }
 
 }  // namespace twi::agent

@@ -13,4 +13,9 @@ namespace twi::agent {
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
     const config::AgentConfig& cfg);
 
+// The TPM collector when the configured TCTI answers (its EK and AK made), nullptr when no TPM
+// answers or the tcti is "".
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
+    const config::TpmAgentSettings& settings);
+
 }  // namespace twi::agent

@@ -1,5 +1,7 @@
 // twi-agent-nodeattestor: SPIRE agent NodeAttestor plugin. A thin adapter between SPIRE's
 // AidAttestation stream and attestors/appraisal's NodeAttester; it parses no evidence.
+#include <cstdlib>
+
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -82,6 +84,10 @@ class AgentPlugin final : public runtime::Configurable, public pb::NodeAttestor:
 }  // namespace twi
 
 int main(int argc, char** argv) {
+  // tpm2-tss logs its own errors to stderr, which SPIRE reads as hclog lines; the TPM code
+  // returns every error it needs as a status. Set before any thread starts (setenv is not
+  // thread-safe); an operator's own TSS2_LOG wins.
+  setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   twi::AgentPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-agent-nodeattestor", "NodeAttestor",
                                 twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};

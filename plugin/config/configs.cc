@@ -113,6 +113,8 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
       if (c.simulate != "sev-snp") c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\"");
     }
   }
+  Reader tpm = r.Block("tpm");
+  ReadTpmAgentSettings(tpm, &c.tpm);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -196,6 +198,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   if (auto v = r.Bool("insecure_simulation_roots")) c.insecure_simulation_roots = *v;
   Reader snp = r.Block("sev_snp");
   ReadSnpSettings(snp, &c.sev_snp);
+  Reader tpm = r.Block("tpm");
+  ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
+#include "plugin/config/tpm_config.h"
 #include "plugin/hcl/hcl.h"
 
 namespace twi::config {
@@ -29,6 +30,7 @@ struct AgentConfig : Common {
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
   std::string snp_device_path = "/dev/sev-guest";
   int snp_vmpl = 0;
+  TpmAgentSettings tpm;
 };
 
 struct ServerConfig : Common {
@@ -36,6 +38,7 @@ struct ServerConfig : Common {
   bool insecure_allow_no_tee = false;
   bool insecure_simulation_roots = false;
   SnpSettings sev_snp;
+  TpmServerSettings tpm;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };
 

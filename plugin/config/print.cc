@@ -27,6 +27,12 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path},
                     {"device_path", c->snp_device_path},
                     {"vmpl", c->snp_vmpl}};
+    const auto& t = c->tpm;
+    j["tpm"] = {{"tcti", t.tcti},           {"pcr_banks", t.pcr_banks},
+                {"pcrs", t.pcrs},           {"ek_alg", t.ek_alg},
+                {"ek_handle", t.ek_handle}, {"ak_handle", t.ak_handle},
+                {"ak_cert_nv_index", t.ak_cert_nv_index},
+                {"event_log_path", t.event_log_path}};
     warnings = c->warnings;
   } else if (side == "server") {
     auto c = BuildServerConfig(hcl, td);
@@ -69,6 +75,19 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
         {"kds_base_url", c->sev_snp.kds_base_url},
         {"kds_cache_dir", c->sev_snp.kds_cache_dir},
         {"kds_offline_dir", c->sev_snp.kds_offline_dir}};
+    if (c->tpm.enabled) {
+      const auto& t = c->tpm;
+      nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
+      for (const auto& rule : t.policy.pcrs) pcrs[tpm::PcrKey(rule.bank, rule.index)] = hexes(rule.values);
+      j["tpm"] = {{"ek_ca_files", t.ek_ca_files},
+                  {"ek_hashes", hexes(t.ek_hashes)},
+                  {"ak_ca_files", t.ak_ca_files},
+                  {"pcrs", pcrs},
+                  {"require_secure_boot", t.policy.require_secure_boot},
+                  {"boot_loader_digests", hexes(t.policy.boot_loader_digests)},
+                  {"allow_sha1_signatures", t.policy.allow_sha1_signatures},
+                  {"selector_pcrs", t.selector_pcrs}};
+    }
     AddClaimsSettingsJson(c->claims, &j);
     warnings = c->warnings;
   } else if (side == "workload") {

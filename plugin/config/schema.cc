@@ -36,6 +36,27 @@ constexpr std::array kAgent = {
     kSnpConfigfs,
     kSnpDevice,
     KeyDoc{"sev_snp.vmpl", "integer", "0", "0", "VMPL requested for the report (0-3)."},
+    KeyDoc{"tpm.tcti", "string", "\"device:/dev/tpmrm0\"", "\"device:/dev/tpmrm0\"",
+           "TPM 2.0 access (tpm2-tss TCTI): device:/dev/tpmrm0 (kernel resource manager), "
+           "device:/dev/tpm0, swtpm:port=P (tests). TPM evidence is offered, beside SEV-SNP, when it "
+           "answers; \"\" never offers it."},
+    KeyDoc{"tpm.pcr_banks", "list of strings", "[\"sha256\"]", "[\"sha1\", \"sha256\"]",
+           "PCR banks to quote, one quote each: sha1, sha256, sha384, sha512."},
+    KeyDoc{"tpm.pcrs", "list of integers", "[0, 1, 2, 3, 4, 5, 6, 7]", "[0, 2, 4, 7]",
+           "PCR indices (0-23) quoted in every bank."},
+    KeyDoc{"tpm.ek_alg", "string", "\"rsa\"", "\"ecc\"",
+           "Endorsement key of the TCG EK profile: rsa (RSA-2048) or ecc (NIST P-256)."},
+    KeyDoc{"tpm.ek_handle", "integer", "0", "2164326401",
+           "A persistent EK (0x81000000-0x81FFFFFF, e.g. 0x81010001 = 2164326401); 0 derives the "
+           "profile EK from the endorsement seed."},
+    KeyDoc{"tpm.ak_handle", "integer", "0", "2164260865",
+           "Persist the attestation key at this handle (0x81000000-0x817FFFFF) and reuse it; 0 "
+           "creates a fresh AK under the EK at each start."},
+    KeyDoc{"tpm.ak_cert_nv_index", "integer", "0", "29425664",
+           "NV index of an AK certificate to send (GCE: 0x01C10000 = 29425664); 0 = none."},
+    KeyDoc{"tpm.event_log_path", "string", "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "TCG boot event log sent with the quotes when the file exists; \"\" never sends one."},
 };
 
 constexpr std::array kServer = {
@@ -44,8 +65,9 @@ constexpr std::array kServer = {
            "\"{instance_key_hash}\"",
            "Suffix of the agent ID after spiffe://<trust domain>/spire/agent/twi/. Placeholders: "
            "{instance_key_hash}, {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, "
-           "{sev_snp.report_id}. Must contain {instance_key_hash} or {sev_snp.report_id}: the "
-           "others are shared between VMs or chosen by the host."},
+           "{sev_snp.report_id}, {tpm.ek_hash}. Must contain {instance_key_hash}, "
+           "{sev_snp.report_id} or {tpm.ek_hash} (one TPM, one machine: a stable per-machine ID): "
+           "the others are shared between VMs or chosen by the host."},
     KeyDoc{"insecure_allow_no_tee", "bool", "false", "false",
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
@@ -101,6 +123,26 @@ constexpr std::array kServer = {
     KeyDoc{"sev_snp.kds_offline_dir", "string", "\"\"", "\"/etc/twi-attestor/kds\"",
            "Air-gapped mode: read collateral only from this directory (the cache layout), never "
            "the network."},
+    KeyDoc{"tpm.ek_ca_files", "list of strings", "", "[\"/etc/twi/tpm-ek-ca.pem\"]",
+           "PEM files of TPM manufacturer CAs: self-issued certificates are roots, the others "
+           "intermediates; an EK certificate chaining to a root trusts the TPM. Setting any tpm key "
+           "enables TPM verification; at least one of ek_ca_files, ek_hashes, ak_ca_files is required."},
+    KeyDoc{"tpm.ek_hashes", "list of strings", "", "[" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "]",
+           "SHA-256 (64 hex digits) of trusted EKs' SubjectPublicKeyInfo (cloud vTPMs without EK "
+           "certificates; `twi tpm info` prints it)."},
+    KeyDoc{"tpm.ak_ca_files", "list of strings", "", "[\"/etc/twi/gce-ak-ca.pem\"]",
+           "PEM files of CAs that certify attestation keys directly (e.g. GCE's AK CA)."},
+    KeyDoc{"tpm.pcrs", "object", "", "{ \"sha256:7\" = [" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "] }",
+           "PCR allow-lists: \"<bank>:<index>\" = [hex values]; a listed PCR must be quoted and "
+           "hold one of its values. Unset accepts any PCR values (Configure warns)."},
+    KeyDoc{"tpm.require_secure_boot", "bool", "false", "true",
+           "Require an event log whose replay matches PCR 7 and measures SecureBoot enabled."},
+    KeyDoc{"tpm.boot_loader_digests", "list of strings", "", "[" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "]",
+           "Allowed digests of the first boot application in PCR 4 (from a replayed event log)."},
+    KeyDoc{"tpm.allow_sha1_signatures", "bool", "false", "false",
+           "Accept quotes signed over SHA-1 (older AKs)."},
+    KeyDoc{"tpm.selector_pcrs", "list of integers", "[]", "[7]",
+           "PCRs reported as tpm:pcr:<bank>:<index>:<hex> selectors besides those tpm.pcrs names."},
 };
 
 constexpr std::array kWorkload = {

@@ -7,6 +7,8 @@
 #include "attestors/core/x509.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/core/file.h"
+#include "attestors/core/status.h"
+#include "attestors/tpm/node.h"
 
 namespace twi::server {
 namespace {
@@ -98,7 +100,49 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
   auto snp = MakeSnpAppraiser(cfg.sev_snp, cfg.insecure_simulation_roots);
   if (!snp.ok()) return snp.status();
   out.push_back(*std::move(snp));
+  if (cfg.tpm.enabled) {
+    auto tpm = MakeTpmAppraiser(cfg.tpm);
+    if (!tpm.ok()) return tpm.status();
+    out.push_back(*std::move(tpm));
+  }
   return out;
+}
+
+namespace {
+
+// Certificates of the PEM files under `key`: self-issued ones are roots, the rest a pool of
+// intermediates.
+absl::Status ReadCaFiles(std::string_view key, const std::vector<std::string>& files,
+                         std::vector<Certificate>* roots, std::vector<Certificate>* intermediates) {
+  for (const std::string& f : files) {
+    auto pem = ReadFileToString(f);
+    if (!pem.ok()) return absl::InvalidArgumentError(twi::StrCat(key, ": ", pem.status().message()));
+    auto certs = ParseCertificates(AsBytes(*pem));
+    if (!certs.ok()) {
+      return absl::InvalidArgumentError(twi::StrCat(key, ": \"", f, "\": ", certs.status().message()));
+    }
+    for (Certificate& c : *certs) (c.IsSelfIssued() ? roots : intermediates)->push_back(std::move(c));
+  }
+  if (!files.empty() && roots->empty()) {
+    return absl::InvalidArgumentError(twi::StrCat(
+        key, ": no self-issued root certificate in the files; intermediates alone anchor nothing"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
+    const config::TpmServerSettings& s) {
+  tpm::TpmAppraiserOptions o;
+  TWI_RETURN_IF_ERROR(ReadCaFiles("tpm.ek_ca_files", s.ek_ca_files, &o.anchors.ek_roots,
+                                  &o.anchors.ek_intermediates));
+  TWI_RETURN_IF_ERROR(ReadCaFiles("tpm.ak_ca_files", s.ak_ca_files, &o.anchors.ak_roots,
+                                  &o.anchors.ak_intermediates));
+  o.anchors.ek_spki_sha256 = s.ek_hashes;
+  o.policy = s.policy;
+  o.selector_pcrs = s.selector_pcrs;
+  return std::make_unique<tpm::TpmAppraiser>(std::move(o));
 }
 
 }  // namespace twi::server

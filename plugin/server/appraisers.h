@@ -22,6 +22,10 @@ absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const confi
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
     const config::SnpSettings& settings, bool allow_simulation);
 
+// The TPM appraiser for the tpm block (reads the CA files).
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
+    const config::TpmServerSettings& settings);
+
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
 
