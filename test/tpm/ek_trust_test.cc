@@ -6,6 +6,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "attestors/core/file.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509_mint.h"
 #include "gmock/gmock.h"
@@ -203,6 +204,44 @@ TEST(TpmEkTrust, AkCertificateRoute) {
   anchors.ak_roots.clear();
   EXPECT_EQ(Msg(VerifyAkCertificate(ak_leaf.cert, {}, *ak, anchors, Now(), checks, &id)),
             "ak.certificate: no roots configured for this route");
+}
+
+Certificate GoogleCa(const std::string& name) {
+  auto b = ReadFileBytes(std::string(TWI_TESTDATA) + "/tpm/go-tpm-tools/" + name);
+  EXPECT_TRUE(b.ok()) << name;
+  auto c = Certificate::Parse(*b);
+  EXPECT_TRUE(c.ok()) << name << ": " << c.status();
+  return *c;
+}
+
+// Google Cloud's vTPM CAs (vector index, section 1) work as configured anchors: each
+// intermediate builds a path to its root with every CA flag, validity window and critical
+// extension accepted. (No Google EK or AK certificate is in the vector set, so the
+// intermediates stand in for the leaf, certifying their own key.)
+TEST(TpmEkTrust, GoogleCloudCaHierarchiesAreUsableAnchors) {
+  const TimePoint at = *ParseRfc3339("2026-01-01T00:00:00Z");
+  struct Case {
+    const char* root;
+    const char* intermediate;
+  };
+  for (const Case& c : {Case{"tpm_ek_root_1.cer", "tpm_ek_intermediate_2.crt"},
+                        Case{"tpm_ek_root_1.cer", "tpm_ek_intermediate_3.crt"},
+                        Case{"gcp_ek_ak_ca_root.crt", "gcp_ek_ak_ca_intermediate_v3.crt"}}) {
+    Certificate inter = GoogleCa(c.intermediate);
+    TrustAnchors anchors;
+    anchors.ak_roots = {GoogleCa(c.root)};
+    auto key = AkKey::FromSpki(*PublicKeyToSpki(inter.public_key()));
+    ASSERT_TRUE(key.ok()) << key.status();
+    CheckList checks;
+    TpmIdentity id;
+    absl::Status s = VerifyAkCertificate(inter, {}, *key, anchors, at, checks, &id);
+    EXPECT_TRUE(s.ok()) << c.intermediate << ": " << s;
+    // The other hierarchy's root does not issue it.
+    anchors.ak_roots = {GoogleCa(std::string(c.root) == "tpm_ek_root_1.cer" ? "gcp_ek_ak_ca_root.crt"
+                                                                           : "tpm_ek_root_1.cer")};
+    EXPECT_THAT(Msg(VerifyAkCertificate(inter, {}, *key, anchors, at, checks, &id)),
+                HasSubstr("no configured root or intermediate issued"));
+  }
 }
 
 }  // namespace
