@@ -1,16 +1,18 @@
 // twi tpm info [--tcti T] [--ek rsa|ecc] [--ek-handle H] [--ak-handle H] [--json]
 //
 // What an operator on the VM needs to know about its TPM before configuring the plugins: the
-// manufacturer, the active PCR banks, the EK the agent would use (public area, Name, the
-// certificate from NV) and the persistent handles in use. Reads only: it creates no AK and
+// manufacturer, the active PCR banks, the EK the agent would use (public area, Name, the hash
+// the server's ek_hashes allow-list takes, the certificate from NV) and the persistent handles in use. Reads only: it creates no AK and
 // persists nothing. Exit 0, 1 when the TPM cannot be opened or read, 2 usage.
 #include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "attestors/core/crypto.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
+#include "attestors/tpm/abi.h"
 #include "attestors/tpm/collect.h"
 #include "cli/commands.h"
 #include "nlohmann/json.hpp"
@@ -74,12 +76,17 @@ int Tpm(const std::vector<std::string>& args) {
   out["tcti"] = options.tcti;
   out["manufacturer"] = *manufacturer;
   std::vector<std::string> bank_names;
-  for (uint16_t b : *banks) bank_names.push_back(tpm::PcrBankName(b));
+  for (uint16_t b : *banks) bank_names.push_back(tpm::AlgName(b));
   out["pcr_banks"] = bank_names;
   nlohmann::ordered_json e;
   e["type"] = std::string(tpm::KeyAlgName(ek->alg));
   e["handle"] = ek->persistent_handle ? Handle(ek->persistent_handle) : "transient";
   e["name"] = HexEncode(ek->name);
+  // What the server's ek_hashes allow-list and the tpm:ek-hash selector take.
+  auto ek_pub = tpm::ParsePublic(ek->public_area);
+  auto spki = ek_pub.ok() ? tpm::PublicSpki(*ek_pub) : absl::StatusOr<Bytes>(ek_pub.status());
+  if (!spki.ok()) return fail(spki.status());
+  e["ek_hash"] = HexEncode(Sha256(*spki));
   e["public_area"] = HexEncode(ek->public_area);
   if (!ek->certificate.empty()) {
     auto cert = Certificate::FromDer(ek->certificate);
@@ -114,6 +121,8 @@ int Tpm(const std::vector<std::string>& args) {
   std::printf("pcr banks    %s\n", absl::StrJoin(bank_names, ", ").c_str());
   std::printf("ek           %s, %s, name %s\n", e["type"].get<std::string>().c_str(),
               e["handle"].get<std::string>().c_str(), HexEncode(ek->name).c_str());
+  std::printf("ek hash      %s (sha256 of the EK SPKI: server ek_hashes, tpm:ek-hash)\n",
+              e["ek_hash"].get<std::string>().c_str());
   if (ek->certificate.empty()) {
     std::printf("ek cert      none in NV\n");
   } else {

@@ -79,9 +79,9 @@ struct TpmQuote {
   std::vector<PcrValue> pcrs;  // selections in request order, indices ascending
 };
 
-// "sha1", "sha256", "sha384", "sha512" <-> algorithm ids; INVALID_ARGUMENT otherwise.
+// "sha1", "sha256", "sha384", "sha512" -> algorithm id; INVALID_ARGUMENT otherwise (the
+// other way: AlgName in abi.h).
 absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name);
-std::string PcrBankName(uint16_t hash_alg);
 
 // One TPM connection and the keys made on it. Not thread-safe (neither is an ESYS context):
 // callers serialize, e.g. the agent plugin holds one behind a mutex.

@@ -116,6 +116,10 @@ TEST_F(TpmCollectCliTest, TpmInfoShowsTheEkBanksAndHandles) {
   EXPECT_EQ(j["ek"]["type"], "rsa");
   EXPECT_EQ(j["ek"]["handle"], "transient");
   EXPECT_EQ(j["ek"]["name"].get<std::string>().substr(0, 4), "000b");
+  // The EK hash is the SHA-256 of the SPKI of the certificate's key (the same key).
+  absl::StatusOr<Bytes> ek_pub = HexDecode(j["ek"]["public_area"].get<std::string>());
+  ASSERT_TRUE(ek_pub.ok());
+  EXPECT_EQ(j["ek"]["ek_hash"], HexEncode(Sha256(tpm::Spki(tpm::OpenSslKey(tpm::MuPublic(*ek_pub)).get()))));
   EXPECT_GT(j["ek"]["certificate_bytes"].get<int>(), 500);
   EXPECT_EQ(j["ak"], "none at 0x81000100");  // info persists nothing
   EXPECT_THAT(j["persistent_handles"].dump(), HasSubstr("0x81010001"));
