@@ -12,6 +12,7 @@
 // server proves it by credential activation, which needs the server's challenge).
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
+#include "attestors/tpm/abi.h"
 #include "cli/collect.h"
 #include "nlohmann/json.hpp"
 
@@ -40,7 +41,7 @@ absl::StatusOr<Collected> CollectTpm(const CollectRequest& r) {
   TWI_RETURN_IF_ERROR(write("signature.bin", quote.signature));
   nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();  // indices ascending
   for (const tpm::PcrValue& v : quote.pcrs) {
-    pcrs[tpm::PcrBankName(v.hash_alg)][std::to_string(v.index)] = HexEncode(v.digest);
+    pcrs[tpm::AlgName(v.hash_alg)][std::to_string(v.index)] = HexEncode(v.digest);
   }
   TWI_RETURN_IF_ERROR(write("pcrs.json", AsBytes(pcrs.dump(2) + "\n")));
   TWI_RETURN_IF_ERROR(write("ak_pub.bin", ak.public_area));

@@ -79,9 +79,9 @@ struct TpmQuote {
   std::vector<PcrValue> pcrs;  // selections in request order, indices ascending
 };
 
-// "sha1", "sha256", "sha384", "sha512" <-> algorithm ids; INVALID_ARGUMENT otherwise.
+// "sha1", "sha256", "sha384", "sha512" -> algorithm id; INVALID_ARGUMENT otherwise (the
+// other way: AlgName in abi.h).
 absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name);
-std::string PcrBankName(uint16_t hash_alg);
 
 // One TPM connection and the keys made on it. Not thread-safe (neither is an ESYS context):
 // callers serialize, e.g. the agent plugin holds one behind a mutex.
@@ -108,7 +108,10 @@ class TpmCollector {
   absl::StatusOr<Bytes> ActivateCredential(ByteView credential_blob, ByteView encrypted_secret);
 
   // TPM2_Quote with the AK over `selection` and `qualifying_data` (at most 64 bytes; the TPM
-  // accepts no more than its largest digest), with the PCR values it covers.
+  // accepts no more than its largest digest), with the PCR values it covers. twi/v1 sends one
+  // quote per bank (TpmQuote.hash_alg): call this once per bank with
+  // appraisal::TpmQualifyingData(nonce, instance key). ABORTED when PCRs kept changing between
+  // the read and the quote.
   absl::StatusOr<TpmQuote> Quote(const std::vector<PcrBankSelection>& selection,
                                  ByteView qualifying_data);
   // The PCR values, read in as many TPM2_PCR_Read calls as the TPM needs (it answers at most
@@ -131,14 +134,15 @@ class TpmCollector {
   // Handles the TPM has loaded: transient objects (0x80xxxxxx) and persistent ones (0x81xxxxxx).
   absl::StatusOr<std::vector<uint32_t>> TransientHandles();
   absl::StatusOr<std::vector<uint32_t>> PersistentHandles();
-  // Banks with PCRs allocated; TPM_PT_MANUFACTURER as its 4 ASCII characters ("IBM ", "MSFT").
+  // Banks with PCRs allocated; TPM_PT_MANUFACTURER as ASCII, padding dropped ("IBM", "MSFT").
   absl::StatusOr<std::vector<uint16_t>> ActiveBanks();
   absl::StatusOr<std::string> Manufacturer();
 
  private:
   struct Keys;
   explicit TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnection> conn);
-  // The EK / AK loaded for one operation (flushed by the returned handle).
+  // The EK / AK for one operation: a transient one is flushed by the returned handle, a
+  // persistent one is borrowed from Keys.
   absl::StatusOr<TpmHandle> LoadEk();
   // `ek`: an EK already loaded for the same operation, or ESYS_TR_NONE (0xfff).
   absl::StatusOr<TpmHandle> LoadAk(uint32_t ek);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -202,7 +203,10 @@ absl::StatusOr<std::vector<uint32_t>> EsysConnection::Handles(uint32_t first, ui
     TPMI_YES_NO more = 0;
     TPMS_CAPABILITY_DATA* raw = nullptr;
     TSS2_RC rc = Esys_GetCapability(esys_, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                    TPM2_CAP_HANDLES, next, TPM2_MAX_CAP_HANDLES, &more, &raw);
+                                    TPM2_CAP_HANDLES, next,
+                                    static_cast<uint32_t>(std::min<uint64_t>(
+                                        end - next, TPM2_MAX_CAP_HANDLES)),
+                                    &more, &raw);
     EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
     if (rc != TSS2_RC_SUCCESS) return Error(rc, "GetCapability(HANDLES)");
     const TPML_HANDLE& handles = data->data.handles;

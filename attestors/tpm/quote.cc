@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "attestors/core/status.h"
+#include "attestors/tpm/abi.h"
 #include "attestors/tpm/collect.h"
 #include "attestors/tpm/esys.h"
 
@@ -16,16 +17,6 @@ namespace twi::tpm {
 namespace {
 
 constexpr int kQuoteAttempts = 3;
-
-const EVP_MD* DigestFor(uint16_t alg) {
-  switch (alg) {
-    case TPM2_ALG_SHA1: return EVP_sha1();
-    case TPM2_ALG_SHA256: return EVP_sha256();
-    case TPM2_ALG_SHA384: return EVP_sha384();
-    case TPM2_ALG_SHA512: return EVP_sha512();
-    default: return nullptr;
-  }
-}
 
 // Validated selection as the TPM takes it; banks in request order.
 absl::StatusOr<TPML_PCR_SELECTION> ToTpmSelection(const std::vector<PcrBankSelection>& selection) {
@@ -38,8 +29,8 @@ absl::StatusOr<TPML_PCR_SELECTION> ToTpmSelection(const std::vector<PcrBankSelec
   out.count = static_cast<uint32_t>(selection.size());
   for (size_t i = 0; i < selection.size(); ++i) {
     const PcrBankSelection& bank = selection[i];
-    const std::string name = PcrBankName(bank.hash_alg);
-    if (DigestFor(bank.hash_alg) == nullptr) {
+    const std::string name = AlgName(bank.hash_alg);
+    if (HashMd(bank.hash_alg) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("pcr selection: unsupported bank ", name));
     }
     for (size_t j = 0; j < i; ++j) {
@@ -70,32 +61,13 @@ absl::StatusOr<TPML_PCR_SELECTION> ToTpmSelection(const std::vector<PcrBankSelec
   return out;
 }
 
-std::vector<uint32_t> SelectedPcrs(const TPMS_PCR_SELECTION& s) {
-  std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < s.sizeofSelect * 8u && i < TPM2_MAX_PCRS; ++i) {
-    if (s.pcrSelect[i / 8] & (1u << (i % 8))) out.push_back(i);
-  }
-  return out;
-}
 }  // namespace
 
 absl::StatusOr<uint16_t> PcrBankFromName(std::string_view name) {
-  if (name == "sha1") return TPM2_ALG_SHA1;
-  if (name == "sha256") return TPM2_ALG_SHA256;
-  if (name == "sha384") return TPM2_ALG_SHA384;
-  if (name == "sha512") return TPM2_ALG_SHA512;
+  uint16_t alg = HashAlgFromName(name);
+  if (alg != 0) return alg;
   return absl::InvalidArgumentError(twi::StrCat(
       "pcr bank \"", name.substr(0, 16), "\": want sha1, sha256, sha384 or sha512"));
-}
-
-std::string PcrBankName(uint16_t hash_alg) {
-  switch (hash_alg) {
-    case TPM2_ALG_SHA1: return "sha1";
-    case TPM2_ALG_SHA256: return "sha256";
-    case TPM2_ALG_SHA384: return "sha384";
-    case TPM2_ALG_SHA512: return "sha512";
-    default: return absl::StrCat("alg(0x", absl::Hex(hash_alg, absl::kZeroPad4), ")");
-  }
 }
 
 absl::StatusOr<std::vector<PcrValue>> TpmCollector::ReadPcrs(
@@ -128,7 +100,7 @@ absl::StatusOr<std::vector<PcrValue>> TpmCollector::ReadPcrs(
         const uint8_t bit = static_cast<uint8_t>(1u << (pcr % 8));
         if (want == nullptr || !(want->pcrSelect[pcr / 8] & bit) || k >= digests->count) {
           return absl::InternalError(absl::StrCat("tpm (", options_.tcti, "): PCR_Read answered ",
-                                                  PcrBankName(got.hash), " pcr ", pcr,
+                                                  AlgName(got.hash), " pcr ", pcr,
                                                   " unasked or without a digest"));
         }
         const TPM2B_DIGEST& d = digests->digests[k++];
@@ -142,13 +114,13 @@ absl::StatusOr<std::vector<PcrValue>> TpmCollector::ReadPcrs(
       for (uint32_t i = 0; i < remaining.count; ++i) {
         std::vector<uint32_t> pcrs = SelectedPcrs(remaining.pcrSelections[i]);
         if (!pcrs.empty()) {
-          left.push_back(absl::StrCat(PcrBankName(remaining.pcrSelections[i].hash), " [",
+          left.push_back(absl::StrCat(AlgName(remaining.pcrSelections[i].hash), " [",
                                       absl::StrJoin(pcrs, ","), "]"));
         }
       }
       std::vector<std::string> active;
       absl::StatusOr<std::vector<uint16_t>> banks = conn_->ActiveBanks();
-      if (banks.ok()) for (uint16_t b : *banks) active.push_back(PcrBankName(b));
+      if (banks.ok()) for (uint16_t b : *banks) active.push_back(AlgName(b));
       return absl::InvalidArgumentError(absl::StrCat(
           "tpm (", options_.tcti, "): cannot read pcrs ", absl::StrJoin(left, " "),
           " (active banks: ", banks.ok() ? absl::StrJoin(active, ",") : "unknown", ")"));
@@ -196,7 +168,7 @@ absl::StatusOr<TpmQuote> TpmCollector::Quote(const std::vector<PcrBankSelection>
     TWI_ASSIGN_OR_RETURN(TPMS_ATTEST parsed,
                          UnmarshalExact<TPMS_ATTEST>(attest, Tss2_MU_TPMS_ATTEST_Unmarshal,
                                                      "quote (TPMS_ATTEST)"));
-    const EVP_MD* md = DigestFor(sig->signature.any.hashAlg);
+    const EVP_MD* md = HashMd(sig->signature.any.hashAlg);
     if (md == nullptr) {
       return absl::InternalError(absl::StrCat("quote: signature hash 0x",
                                               absl::Hex(sig->signature.any.hashAlg),

@@ -105,6 +105,35 @@ TEST_F(TpmCollectCliTest, CopiesTheEventLogAndPassesItToVerify) {
   EXPECT_THAT(*script, HasSubstr("'--event-log' 'event_log.bin' \"$@\""));
 }
 
+TEST_F(TpmCollectCliTest, TpmInfoShowsTheEkBanksAndHandles) {
+  TWI_START_SWTPM(24248);
+  const std::string info = testing::Twi() + " tpm info --tcti " + swtpm().tcti();
+  testing::Run r = testing::Sh(info + " --ak-handle 0x81000100 --json", /*stderr_too=*/false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["manufacturer"], "IBM");
+  EXPECT_EQ(j["pcr_banks"], nlohmann::json::array({"sha256"}));
+  EXPECT_EQ(j["ek"]["type"], "rsa");
+  EXPECT_EQ(j["ek"]["handle"], "transient");
+  EXPECT_EQ(j["ek"]["name"].get<std::string>().substr(0, 4), "000b");
+  // The EK hash is the SHA-256 of the SPKI of the certificate's key (the same key).
+  absl::StatusOr<Bytes> ek_pub = HexDecode(j["ek"]["public_area"].get<std::string>());
+  ASSERT_TRUE(ek_pub.ok());
+  EXPECT_EQ(j["ek"]["ek_hash"], HexEncode(Sha256(tpm::Spki(tpm::OpenSslKey(tpm::MuPublic(*ek_pub)).get()))));
+  EXPECT_GT(j["ek"]["certificate_bytes"].get<int>(), 500);
+  EXPECT_EQ(j["ak"], "none at 0x81000100");  // info persists nothing
+  EXPECT_THAT(j["persistent_handles"].dump(), HasSubstr("0x81010001"));
+
+  r = testing::Sh(info + " --ek-handle 81010016");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("ek           ecc, 0x81010016, name 000c"));
+  EXPECT_EQ(testing::Sh(info + " --ek dsa").code, 2);
+  EXPECT_EQ(testing::Sh(testing::Twi() + " tpm").code, 2);
+  r = testing::Sh(testing::Twi() + " tpm info --tcti swtpm:port=24299");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("tpm (swtpm:port=24299)"));
+}
+
 TEST(TpmCollectCliNoServerTest, AbsentTpmAndBadFlagsAreClearErrors) {
   char tmpl[] = "/tmp/twi-tpm-collect-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);

@@ -1,15 +1,14 @@
 // Test-side checks of what the TPM produced: MU parsing, an OpenSSL key from a TPMT_PUBLIC
-// and the AK's quote signature. Just enough for the agent-side tests; the verifier proper is
-// attestors/tpm/verify.*.
+// and the AK's quote signature, checked with OpenSSL directly (the verifier proper,
+// attestors/tpm/verify.h, is tested on its own).
 #pragma once
 
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
 #include <tss2/tss2_mu.h>
 
 #include <gtest/gtest.h>
 
 #include "attestors/core/crypto.h"
+#include "attestors/tpm/abi.h"
 #include "attestors/tpm/collect.h"
 
 namespace twi::tpm {
@@ -25,40 +24,14 @@ inline T MuParse(const Bytes& b, Fn unmarshal) {
 inline TPMT_PUBLIC MuPublic(const Bytes& b) { return MuParse<TPMT_PUBLIC>(b, Tss2_MU_TPMT_PUBLIC_Unmarshal); }
 inline TPMS_ATTEST MuAttest(const Bytes& b) { return MuParse<TPMS_ATTEST>(b, Tss2_MU_TPMS_ATTEST_Unmarshal); }
 
-// An OpenSSL key from a TPMT_PUBLIC (RSA, P-256 or P-384): just enough for the checks here.
-inline EvpPkeyPtr OpenSslKey(const TPMT_PUBLIC& pub) {
-  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
-  BIGNUM* n = nullptr;
-  BIGNUM* e = nullptr;
-  Bytes point;
-  const char* type = "RSA";
-  if (pub.type == TPM2_ALG_RSA) {
-    n = BN_bin2bn(pub.unique.rsa.buffer, pub.unique.rsa.size, nullptr);
-    e = BN_new();
-    BN_set_word(e, pub.parameters.rsaDetail.exponent ? pub.parameters.rsaDetail.exponent : 65537);
-    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
-    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
-  } else {
-    type = "EC";
-    point.push_back(0x04);
-    point.insert(point.end(), pub.unique.ecc.x.buffer, pub.unique.ecc.x.buffer + pub.unique.ecc.x.size);
-    point.insert(point.end(), pub.unique.ecc.y.buffer, pub.unique.ecc.y.buffer + pub.unique.ecc.y.size);
-    const char* group = pub.parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "secp384r1"
-                                                                               : "prime256v1";
-    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
-  }
-  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
-  EVP_PKEY* key = nullptr;
-  EXPECT_EQ(EVP_PKEY_fromdata_init(ctx), 1);
-  EXPECT_EQ(EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
-  EVP_PKEY_CTX_free(ctx);
-  OSSL_PARAM_free(params);
-  OSSL_PARAM_BLD_free(bld);
-  BN_free(n);
-  BN_free(e);
-  return EvpPkeyPtr(key);
+// An OpenSSL key from a TPMT_PUBLIC, through the verifier's abi (attestors/tpm/abi.h).
+inline EvpPkeyPtr OpenSslKey(const TPMT_PUBLIC& area) {
+  absl::StatusOr<Public> pub = PublicFromArea(area);
+  EXPECT_TRUE(pub.ok()) << pub.status();
+  if (!pub.ok()) return nullptr;
+  absl::StatusOr<EvpPkeyPtr> key = PublicKey(*pub);
+  EXPECT_TRUE(key.ok()) << key.status();
+  return key.ok() ? std::move(*key) : nullptr;
 }
 
 inline Bytes Spki(EVP_PKEY* key) {
