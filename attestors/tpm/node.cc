@@ -69,7 +69,7 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
   tpm->set_activated_secret(std::string(AsString(*secret)));
   for (const PcrBankSelection& bank : options_.banks) {
     auto q = tpm_->Quote({bank}, qd);
-    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", PcrBankName(bank.hash_alg)));
+    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", AlgName(bank.hash_alg)));
     auto* out = tpm->add_quotes();
     out->set_attest(std::string(AsString(q->attest)));
     out->set_signature(std::string(AsString(q->signature)));
