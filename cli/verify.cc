@@ -18,6 +18,7 @@
 #include "cli/outcome.h"
 #include "cli/input.h"
 #include "cli/verify_tdx.h"
+#include "cli/verify_tpm.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
@@ -39,6 +40,7 @@ int VerifyUsage(const std::string& why) {
 int Verify(const std::vector<std::string>& args) {
   for (size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--type" && args[i + 1] == "tdx") return VerifyTdx(args);
+    if (args[i] == "--type" && args[i + 1] == "tpm-quote") return VerifyTpmQuote(args);
   }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;
@@ -55,7 +57,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp or tdx");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx or tpm-quote");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;
