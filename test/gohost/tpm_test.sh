@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ctest: the go-plugin host (gohost) loads both node attestor plugins with a TPM: the agent on
+# a swtpm this script starts (port 25260, fresh state, no EK certificate), the server trusting
+# that TPM's EK by hash (read with `twi tpm info`). Checks the TPM selectors and the agent ID
+# built from the EK hash.
+set -euo pipefail
+BIN_DIR="$1"
+GOHOST="$2"
+PORT=25260
+command -v swtpm >/dev/null || { echo "swtpm not installed: skipped"; exit 0; }
+TMP="$(mktemp -d)"
+SWTPM_PID=""
+cleanup() {
+  if [ -n "$SWTPM_PID" ]; then kill "$SWTPM_PID" 2>/dev/null || true; wait "$SWTPM_PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+mkdir "$TMP/tpm"
+swtpm socket --tpm2 --tpmstate dir="$TMP/tpm" \
+  --server type=tcp,port=$PORT,bindaddr=127.0.0.1 --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
+  --flags not-need-init,startup-clear > "$TMP/swtpm.log" 2>&1 &
+SWTPM_PID=$!
+TCTI="swtpm:port=$PORT"
+fail() { echo "FAIL: $*"; cat "$TMP/err" 2>/dev/null || true; exit 1; }
+for _ in $(seq 100); do
+  if TSS2_LOG=all+NONE "$BIN_DIR/twi" tpm info --tcti "$TCTI" --json > "$TMP/info.json" 2>/dev/null; then break; fi
+  sleep 0.05
+done
+EK_HASH="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ek"]["ek_hash"])' "$TMP/info.json")" \
+  || fail "twi tpm info did not answer"
+printf 'state_dir = "%s/agent"\ntpm {\n  tcti = "%s"\n  event_log_path = ""\n}\n' "$TMP" "$TCTI" > "$TMP/agent.hcl"
+printf 'agent_path_template = "tpm/{tpm.ek_hash}"\ntpm {\n  ek_hashes = ["%s"]\n  selector_pcrs = [0]\n}\n' \
+  "$EK_HASH" > "$TMP/server.hcl"
+"$GOHOST" "$BIN_DIR/twi-agent-nodeattestor" "$TMP/agent.hcl" \
+          "$BIN_DIR/twi-server-nodeattestor" "$TMP/server.hcl" > "$TMP/out" 2> "$TMP/err" || fail "gohost failed"
+cat "$TMP/out"
+grep -q "^agent ID: spiffe://example.org/spire/agent/twi/tpm/$EK_HASH\$" "$TMP/out" || fail "no agent ID from the EK hash"
+grep -q '^selector: twi:tee:tpm$' "$TMP/out" || fail "no tee:tpm selector"
+grep -q "^selector: twi:tpm:ek-hash:$EK_HASH\$" "$TMP/out" || fail "no ek-hash selector"
+grep -q '^selector: twi:tpm:trust-route:ek_hash$' "$TMP/out" || fail "no trust-route selector"
+grep -q '^selector: twi:tpm:pcr:sha256:0:0\{64\}$' "$TMP/out" || fail "no PCR 0 selector"
+grep -q '^ok$' "$TMP/out" || fail "attestation did not complete"
+echo "go-plugin host with TPM: passed"
