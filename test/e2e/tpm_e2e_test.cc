@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/e2e/e2e_util.h"
+#include "test/e2e/snp_pair.h"
 #include "test/tpm/event_log_builder.h"
 #include "test/tpm/swtpm_fixture.h"
 #include "twi/v1/attestation.pb.h"
@@ -267,6 +268,25 @@ TEST_F(TpmE2eTest, ReplayedActivationSecretRefused) {
   auto r = Attest(replay);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(Msg(r), StartsWith("nodeattestor(twi): tpm: tpm.credential: "));
+}
+
+TEST_F(TpmE2eTest, SevSnpAndTpmInOneAttestation) {
+  // One agent with both: the server asks for and verifies every kind it has a block for.
+  StartTpm(25234);
+  std::filesystem::create_directories(dir_.path() + "/agent");
+  std::filesystem::copy(SimHierarchyDir(), dir_.path() + "/agent/sim-amd",
+                        std::filesystem::copy_options::recursive);
+  StartBoth(SimServerHcl() + EkCaHcl(), "simulate = \"sev-snp\"\n" + AgentTpm());
+  auto r = Attest();
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.selectors, Contains("twi:tee:sev-snp"));
+  EXPECT_THAT(r.selectors, Contains("twi:tee:tpm"));
+  // A refused TPM part refuses the attestation, whatever the SEV-SNP report says.
+  host::RelayHooks hooks;
+  hooks.challenge_response = EditTpm([](twi::v1::TpmEvidence* e) { e->set_activated_secret("x"); });
+  auto refused = Attest(hooks);
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Msg(refused), StartsWith("nodeattestor(twi): tpm: tpm.credential: "));
 }
 
 TEST_F(TpmE2eTest, TrustRouteRequiredAtConfigure) {
