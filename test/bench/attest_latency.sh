@@ -10,24 +10,17 @@ BUILD_DIR="${1:-build}"
 N="${2:-100}"
 MODE="${3:-sim}"
 STATE="$(mktemp -d)"
-SWTPM_PID=""
+# shellcheck source=../tpm/swtpm.sh
+. test/tpm/swtpm.sh
 cleanup() {
-  if [ -n "$SWTPM_PID" ]; then kill "$SWTPM_PID" 2>/dev/null || true; wait "$SWTPM_PID" 2>/dev/null || true; fi
+  swtpm_stop
   rm -rf "$STATE"
 }
 trap cleanup EXIT
 if [ "$MODE" = tpm ]; then
   PORT=25270
-  mkdir "$STATE/tpm"
-  swtpm socket --tpm2 --tpmstate dir="$STATE/tpm" \
-    --server type=tcp,port=$PORT,bindaddr=127.0.0.1 --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --flags not-need-init,startup-clear > "$STATE/swtpm.log" 2>&1 &
-  SWTPM_PID=$!
-  for _ in $(seq 100); do
-    if TSS2_LOG=all+NONE "$BUILD_DIR/bin/twi" tpm info --tcti "swtpm:port=$PORT" --json > "$STATE/info.json" 2>/dev/null; then break; fi
-    sleep 0.05
-  done
-  EK_HASH="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ek"]["ek_hash"])' "$STATE/info.json")"
+  swtpm_start "$STATE" "$PORT"
+  EK_HASH="$(swtpm_ek_hash "$BUILD_DIR/bin/twi" "swtpm:port=$PORT")"
   printf 'state_dir = "%s/agent"\ntpm {\n  tcti = "swtpm:port=%s"\n  event_log_path = ""\n}\n' "$STATE" "$PORT" > "$STATE/agent.hcl"
   printf 'tpm {\n  ek_hashes = ["%s"]\n}\n' "$EK_HASH" > "$STATE/server.hcl"
 elif [ "$MODE" = sim ]; then

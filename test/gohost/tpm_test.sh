@@ -9,25 +9,17 @@ GOHOST="$2"
 PORT=25260
 command -v swtpm >/dev/null || { echo "swtpm not installed: skipped"; exit 0; }
 TMP="$(mktemp -d)"
-SWTPM_PID=""
+# shellcheck source=../tpm/swtpm.sh
+. "$(dirname "$0")/../tpm/swtpm.sh"
 cleanup() {
-  if [ -n "$SWTPM_PID" ]; then kill "$SWTPM_PID" 2>/dev/null || true; wait "$SWTPM_PID" 2>/dev/null || true; fi
+  swtpm_stop
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-mkdir "$TMP/tpm"
-swtpm socket --tpm2 --tpmstate dir="$TMP/tpm" \
-  --server type=tcp,port=$PORT,bindaddr=127.0.0.1 --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-  --flags not-need-init,startup-clear > "$TMP/swtpm.log" 2>&1 &
-SWTPM_PID=$!
+swtpm_start "$TMP" "$PORT"
 TCTI="swtpm:port=$PORT"
 fail() { echo "FAIL: $*"; cat "$TMP/err" 2>/dev/null || true; exit 1; }
-for _ in $(seq 100); do
-  if TSS2_LOG=all+NONE "$BIN_DIR/twi" tpm info --tcti "$TCTI" --json > "$TMP/info.json" 2>/dev/null; then break; fi
-  sleep 0.05
-done
-EK_HASH="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ek"]["ek_hash"])' "$TMP/info.json")" \
-  || fail "twi tpm info did not answer"
+EK_HASH="$(swtpm_ek_hash "$BIN_DIR/twi" "$TCTI")" || fail "twi tpm info did not answer"
 printf 'state_dir = "%s/agent"\ntpm {\n  tcti = "%s"\n  event_log_path = ""\n}\n' "$TMP" "$TCTI" > "$TMP/agent.hcl"
 printf 'agent_path_template = "tpm/{tpm.ek_hash}"\ntpm {\n  ek_hashes = ["%s"]\n  selector_pcrs = [0]\n}\n' \
   "$EK_HASH" > "$TMP/server.hcl"
