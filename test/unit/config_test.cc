@@ -268,3 +268,56 @@ TEST(ConfigTest, EffectiveConfigJson) {
 
 }  // namespace
 }  // namespace twi::config
+
+namespace twi::config {
+namespace {
+
+TEST(TpmConfigTest, AgentBlockDefaultsAndErrorsNameTheKey) {
+  auto d = BuildAgentConfig("", "example.org");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->tpm.tcti, "device:/dev/tpmrm0");
+  EXPECT_EQ(d->tpm.pcr_banks, std::vector<std::string>{"sha256"});
+  EXPECT_EQ(d->tpm.pcrs.size(), 8u);
+  auto c = BuildAgentConfig(
+      "tpm {\n  tcti = \"swtpm:port=1\"\n  pcr_banks = [\"sha1\", \"sha256\"]\n  pcrs = [0, 7]\n"
+      "  ek_alg = \"ecc\"\n  ak_handle = 2164260865\n}\n", "example.org");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tpm.ek_alg, "ecc");
+  EXPECT_EQ(c->tpm.ak_handle, 0x81000001u);
+  auto bad = BuildAgentConfig(
+      "tpm {\n  pcr_banks = [\"md5\"]\n  pcrs = [0, 24]\n  ek_alg = \"dsa\"\n  ak_handle = 5\n}\n",
+      "example.org");
+  ASSERT_FALSE(bad.ok());
+  const std::string m(bad.status().message());
+  EXPECT_THAT(m, HasSubstr("\"tpm.pcr_banks\" entry \"md5\" must be sha1, sha256, sha384 or sha512"));
+  EXPECT_THAT(m, HasSubstr("\"tpm.pcrs\"[1] must be an integer between 0 and 23"));
+  EXPECT_THAT(m, HasSubstr("\"tpm.ek_alg\" must be \"rsa\" or \"ecc\", got \"dsa\""));
+  EXPECT_THAT(m, HasSubstr("\"tpm.ak_handle\" must be 0 or within 0x81000000-0x817fffff, got 0x5"));
+}
+
+TEST(TpmConfigTest, ServerBlockNeedsATrustRouteAndValidPolicy) {
+  auto none = BuildServerConfig("", "example.org");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->tpm.enabled);
+  auto empty = BuildServerConfig("tpm {}\n", "example.org");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_THAT(std::string(empty.status().message()),
+              HasSubstr("needs a trust route: set \"tpm.ek_ca_files\", \"tpm.ek_hashes\" or \"tpm.ak_ca_files\""));
+  const std::string h(64, 'a');
+  auto ok = BuildServerConfig("tpm {\n  ek_hashes = [\"" + h + "\"]\n  pcrs {\n    \"sha256:7\" = [\"" + h +
+                                  "\"]\n  }\n  selector_pcrs = [0]\n}\n",
+                              "example.org");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(ok->tpm.enabled);
+  ASSERT_EQ(ok->tpm.policy.pcrs.size(), 1u);
+  EXPECT_EQ(ok->tpm.policy.pcrs[0].index, 7u);
+  auto bad = BuildServerConfig("tpm {\n  ek_hashes = [\"abcd\"]\n  pcrs {\n    \"sha256:30\" = [\"" + h +
+                                   "\"]\n  }\n}\n",
+                               "example.org");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"tpm.ek_hashes\" entry \"abcd\" must be 64 hex digits"));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"tpm.pcrs\": "));
+}
+
+}  // namespace
+}  // namespace twi::config
