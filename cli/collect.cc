@@ -1,7 +1,8 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
+//             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //
-// Writes the evidence the agent plugin would send (same device code, sevsnp/collect.h) as the
+// Writes the evidence the agent plugin would send (same device code, sevsnp/ and tdx/collect.h) as the
 // files `twi verify --type KIND` takes, plus DIR/verify.sh running that verification. Exit 0
 // written, 1 collection failed, 2 usage (including kinds not supported yet).
 #include "cli/collect.h"
@@ -24,7 +25,9 @@ int CollectUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi collect: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX]\n"
-               "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n");
+               "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n"
+               "                   [--collateral-url URL] [--collateral-offline PATH]\n"
+               "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n");
   return 2;
 }
 
@@ -70,11 +73,19 @@ std::string SelfPath() {
 
 }  // namespace
 
+absl::Status WriteEvidenceFile(const std::filesystem::path& p, std::string_view data) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  f.close();
+  if (!f) return absl::UnavailableError(twi::StrCat("cannot write ", p.string()));
+  return absl::OkStatus();
+}
+
 const std::vector<EvidenceKind>& EvidenceKinds() {
   // A new kind adds its collector here (and its `twi verify --type`).
   static const std::vector<EvidenceKind> kinds = {
       {"sev-snp", &CollectSevSnp},
-      {"tdx", nullptr},
+      {"tdx", &CollectTdx},
       {"tpm", nullptr},
       {"azure", nullptr},
       {"gcp", nullptr},
@@ -91,7 +102,7 @@ int RunCollect(const CollectRequest& r) {
   }
   if (kind == nullptr) return CollectUsage(twi::StrCat("unknown evidence kind \"", r.kind, "\" (known: ", names, ")"));
   if (kind->collect == nullptr) {
-    std::fprintf(stderr, "twi collect: evidence kind \"%s\" is not supported yet (supported: sev-snp)\n",
+    std::fprintf(stderr, "twi collect: evidence kind \"%s\" is not supported yet (supported: sev-snp, tdx)\n",
                  kind->name);
     return 2;
   }
@@ -121,8 +132,12 @@ int Collect(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" || a == "--hierarchy-dir" ||
-         a == "--rsa-bits") && i + 1 < args.size()) {
+    if (a == "--pccs-allow-self-signed-tls") {
+      opt[a] = "true";
+    } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
+                a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
+                a == "--collateral-offline") &&
+               i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
       return CollectUsage(twi::StrCat("unexpected argument \"", a, "\""));
@@ -147,6 +162,9 @@ int Collect(const std::vector<std::string>& args) {
   r.out = std::filesystem::absolute(opt["--out"]);
   r.twi_path = SelfPath();
   r.sim_dir = opt["--hierarchy-dir"];
+  if (opt.count("--collateral-url")) r.dcap.base_url = opt["--collateral-url"];
+  if (opt.count("--collateral-offline")) r.dcap.offline_path = opt["--collateral-offline"];
+  r.dcap.allow_self_signed_tls = opt.count("--pccs-allow-self-signed-tls") > 0;
   if (opt.count("--rsa-bits")) {
     r.sim_rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
     if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");

@@ -8,7 +8,6 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
@@ -19,14 +18,6 @@
 
 namespace twi::cli {
 namespace {
-
-absl::Status WriteFile(const std::filesystem::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  f.close();
-  if (!f) return absl::UnavailableError(twi::StrCat("cannot write ", p.string()));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::string> Pem(ByteView der) {
   TWI_ASSIGN_OR_RETURN(Certificate c, Certificate::FromDer(der));
@@ -86,7 +77,7 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
   Collected c;
   c.device = d.device->name();
   c.verify_args = {"--type", "sev-snp", "--report", "report.bin"};
-  TWI_RETURN_IF_ERROR(WriteFile(r.out / "report.bin", AsString(got->report)));
+  TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "report.bin", AsString(got->report)));
   c.files.push_back("report.bin");
 
   // The certificate table is copied as the host supplied it; an unreadable one is reported
@@ -96,7 +87,7 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
   const sevsnp::CertTableEntry* key = sevsnp::FindCert(*table, sevsnp::kGuidVcek);
   if (key == nullptr) key = sevsnp::FindCert(*table, sevsnp::kGuidVlek);
   if (key != nullptr) {
-    TWI_RETURN_IF_ERROR(WriteFile(r.out / "vcek.der", AsString(key->data)));
+    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "vcek.der", AsString(key->data)));
     c.files.push_back("vcek.der");
     c.verify_args.insert(c.verify_args.end(), {"--vcek", "vcek.der"});
   }
@@ -108,7 +99,7 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
     chain += pem;
   }
   if (!chain.empty()) {
-    TWI_RETURN_IF_ERROR(WriteFile(r.out / "cert_chain.pem", chain));
+    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "cert_chain.pem", chain));
     c.files.push_back("cert_chain.pem");
     c.verify_args.insert(c.verify_args.end(), {"--cert-chain", "cert_chain.pem"});
   }
@@ -120,8 +111,8 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
   if (d.sim) {
     // Only simulated evidence gets a policy trusting the simulated root; real evidence is
     // checked against AMD's roots alone.
-    TWI_RETURN_IF_ERROR(WriteFile(r.out / "ark.pem", d.sim->hierarchy().ark_pem()));
-    TWI_RETURN_IF_ERROR(WriteFile(
+    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "ark.pem", d.sim->hierarchy().ark_pem()));
+    TWI_RETURN_IF_ERROR(WriteEvidenceFile(
         r.out / "policy.hcl",
         twi::StrCat("# trusts the simulated ARK written beside this file (simulated evidence only)\n"
                     "extra_roots = [\"vcek:", (r.out / "ark.pem").string(), "\"]\n")));

@@ -19,6 +19,18 @@ constexpr std::array kNode = {
     SelectorDoc{"sev-snp:guest-svn:<n>", "GUEST_SVN from the ID block (0 without one)"},
     SelectorDoc{"sev-snp:root:<kind>", "amd when a built-in AMD root verified the report, extra for a configured extra root (the simulator's pinned ark.pem included)"},
     SelectorDoc{"sev-snp:simulated:true", "the report came from the software simulator (only with insecure_simulation_roots)"},
+    SelectorDoc{"tee:tdx", "the agent presented a verified Intel TDX quote"},
+    SelectorDoc{"tdx:mrtd:<hex>", "MRTD: the TD's initial image (96 hex digits)"},
+    SelectorDoc{"tdx:rtmr0:<hex>", "RTMR0: firmware configuration (replayed from the CCEL when sent)"},
+    SelectorDoc{"tdx:rtmr1:<hex>", "RTMR1: OS loader and kernel"},
+    SelectorDoc{"tdx:rtmr2:<hex>", "RTMR2: kernel command line and initrd"},
+    SelectorDoc{"tdx:rtmr3:<hex>", "RTMR3: runtime extensions"},
+    SelectorDoc{"tdx:mrconfigid:<hex>", "MRCONFIGID set by the host at launch"},
+    SelectorDoc{"tdx:tcb-status:<status>", "TCB status from Intel collateral (UpToDate unless tdx.allowed_tcb_statuses widens it)"},
+    SelectorDoc{"tdx:fmspc:<hex>", "FMSPC of the platform (from the PCK certificate, 12 hex digits)"},
+    SelectorDoc{"tdx:debug:<bool>", "TDATTRIBUTES.DEBUG (false unless tdx.allow_debug)"},
+    SelectorDoc{"tdx:root:<kind>", "intel when the built-in Intel SGX Root CA verified the quote, extra for a configured extra root (the simulator's pinned root.pem)"},
+    SelectorDoc{"tdx:simulated:true", "the quote came from the software simulator (only with insecure_simulation_roots)"},
     SelectorDoc{"claim:<name>", "emitted by a claims_mapper rule (see Claims below); never a digest or a version"},
 };
 
@@ -62,6 +74,13 @@ constexpr std::array kWorkload = {
     SelectorDoc{"sev-snp:vmpl:<n>", "VMPL of the agent's reports"},
     SelectorDoc{"tee:simulated-sev-snp", "simulate = \"sev-snp\": the TEE values come from the software simulator"},
     SelectorDoc{"simulated-sev-snp:<field>:<value>", "each sev-snp: value above, from the simulator"},
+    SelectorDoc{"tee:tdx", "the agent runs in an Intel TDX guest (the agent's local view, as tee:sev-snp)"},
+    SelectorDoc{"tdx:mrtd:<hex>", "the TD's MRTD, from a fresh local quote"},
+    SelectorDoc{"tdx:rtmr<n>:<hex>", "the TD's RTMR0-3 at the time of the last refresh"},
+    SelectorDoc{"tdx:mrconfigid:<hex>", "the TD's MRCONFIGID"},
+    SelectorDoc{"tdx:debug:<bool>", "TDATTRIBUTES.DEBUG"},
+    SelectorDoc{"tee:simulated-tdx", "simulate = \"tdx\": the TEE values come from the software simulator"},
+    SelectorDoc{"simulated-tdx:<field>:<value>", "each tdx: value above, from the simulator"},
 };
 
 // Matches `value` against `pattern` where each <...> stands for a non-empty run of characters.
