@@ -199,6 +199,39 @@ TEST_F(TdxE2eTest, AttackCcelReplayMismatchRefused) {
   EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): tdx: ccel."));
 }
 
+// The claims mapper sees TDX claims in the shared vocabulary: one release lists its SEV-SNP
+// measurement and its TDX MRTD, and the TD running that MRTD gets the claim.
+TEST_F(TdxE2eTest, ClaimsMapperMatchesTheTdxImage) {
+  const std::string image(96, 'c');
+  const std::string claims =
+      "claims_mapper {\n"
+      "  policy_id = \"acme-tee-tdx\"\n"
+      "  refset \"payroll-image\" {\n"
+      "    version \"1.0\" {\n"
+      "      state = \"active\"\n"
+      "      sev_snp_measurement = [\"" + std::string(96, 'a') + "\"]\n"
+      "      tdx_mrtd = [\"" + image + "\"]\n"
+      "    }\n"
+      "  }\n"
+      "  rule \"payroll\" {\n"
+      "    when {\n"
+      "      tee    = [\"tdx\"]\n"
+      "      refset = \"payroll-image\"\n"
+      "    }\n"
+      "    emit = [\"claim:workload:payroll\"]\n"
+      "  }\n"
+      "}\n";
+  StartBoth(ServerHcl() + claims, "simulate = \"tdx\"\nsimulate_mrtd = \"" + image + "\"\n");
+  auto r = Attest();
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.selectors, Contains("twi:claim:workload:payroll"));
+  absl::Status s = agent_->Configure("example.org", AgentHcl() + "simulate = \"tdx\"\n");
+  ASSERT_TRUE(s.ok()) << s;
+  auto other = Attest();
+  EXPECT_EQ(other.status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(other.status.message()), HasSubstr("tdx_mrtd"));
+}
+
 TEST_F(TdxE2eTest, BadPolicyConfigRejectedAtConfigure) {
   store_ = std::make_shared<host::AgentStore>();
   server_ = Launch(kServer, "NodeAttestor", store_);
