@@ -41,7 +41,7 @@ class TdxE2eTest : public NodePairTest {
   }
   static std::string CcelAgentHcl() {
     return "tdx {\n  ccel_table_path = \"" + Ccel("ccel_table.dat") + "\"\n  ccel_data_path = \"" +
-           Ccel("ccel_data.dat") + "\"\n}\n";
+           Ccel("ccel_data_head.dat") + "\"\n}\n";
   }
 };
 
@@ -196,7 +196,9 @@ TEST_F(TdxE2eTest, AttackCcelReplayMismatchRefused) {
   };
   auto r = Attest(hooks);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): tdx: ccel."));
+  // The last event of this log (ExitBootServices) is measured into MR index 2: RTMR1.
+  EXPECT_THAT(std::string(r.status.message()), StartsWith("nodeattestor(twi): tdx: ccel.replay: RTMR1 replays to "));
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("but the quote says"));
 }
 
 // The claims mapper sees TDX claims in the shared vocabulary: one release lists its SEV-SNP

@@ -122,6 +122,37 @@ TEST_F(tdx_node, PolicyRefusalIsPermissionDenied) {
   EXPECT_THAT(std::string(r.status().message()), StartsWith("policy.mrtd: "));
 }
 
+TEST_F(tdx_node, NoEventLogIsNoFactsNotARefusal) {
+  auto r = TdxAppraiser(options_).Appraise(Evidence(), ReportData(), &checks_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool noted = false;
+  for (const auto& c : checks_.checks()) noted |= c.name == "ccel.replay" && c.passed;
+  EXPECT_TRUE(noted);
+}
+
+TEST_F(tdx_node, MalformedCcelTableIsInvalidArgument) {
+  auto e = Evidence();
+  e.mutable_tdx()->set_ccel_table("not a table");
+  e.mutable_tdx()->set_ccel_data(std::string(64, '\xff'));
+  auto r = TdxAppraiser(options_).Appraise(e, ReportData(), &checks_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("ccel.table: "));
+}
+
+// A genuine log of another TD (the T7 vector) does not explain this TD's RTMRs.
+TEST_F(tdx_node, AnotherTdsEventLogIsRefusedNamingTheRtmr) {
+  auto read = [](const char* f) {
+    std::ifstream in(std::string(TWI_TESTDATA) + "/tdx/go-tdx-guest/" + f, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  auto e = Evidence();
+  e.mutable_tdx()->set_ccel_table(read("ccel_table.dat"));
+  e.mutable_tdx()->set_ccel_data(read("ccel_data_head.dat"));
+  auto r = TdxAppraiser(options_).Appraise(e, ReportData(), &checks_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), StartsWith("ccel.replay: RTMR0 replays to "));
+}
+
 TEST_F(tdx_node, LocalContextSelectorsFromAFreshQuote) {
   SimulatedTdxDevice device(sim_);
   auto sel = LocalContextSelectors(device);
