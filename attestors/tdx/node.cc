@@ -1,6 +1,9 @@
 #include "attestors/tdx/node.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"

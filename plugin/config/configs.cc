@@ -273,6 +273,11 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   }
   AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
   AddOpenDefaultWarnings(c.tdx, &c.warnings);
+  if (!c.insecure_simulation_roots && !c.tdx.extra_root_files.empty()) {
+    c.warnings.push_back(
+        "tdx.extra_roots has no effect without insecure_simulation_roots = true: only the Intel "
+        "SGX Root CA verifies TDX quotes");
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
