@@ -90,4 +90,17 @@ void ReadTdxSettings(Reader& r, TdxSettings* out) {
   r.Finish();
 }
 
+absl::StatusOr<TdxPolicyFile> BuildTdxPolicyFile(std::string_view hcl) {
+  Problems problems;
+  hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  Reader r(&root, "", &problems);
+  TdxPolicyFile f;
+  if (auto v = r.Bool("insecure_simulation_roots")) f.insecure_simulation_roots = *v;
+  ReadTdxSettings(r, &f.settings);
+  absl::Status st = problems.ToStatus();
+  if (!st.ok()) return st;
+  return f;
+}
+
 }  // namespace twi::config

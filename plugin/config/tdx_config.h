@@ -28,4 +28,12 @@ struct TdxSettings {
 // Reads every tdx key from `r` (problems recorded in r's Problems) and calls r.Finish().
 void ReadTdxSettings(Reader& r, TdxSettings* out);
 
+// A policy file for `twi verify --type tdx --policy FILE`: the keys of the server's tdx block
+// at top level, plus insecure_simulation_roots (the server's top-level opt-in).
+struct TdxPolicyFile {
+  TdxSettings settings;
+  bool insecure_simulation_roots = false;
+};
+absl::StatusOr<TdxPolicyFile> BuildTdxPolicyFile(std::string_view hcl);
+
 }  // namespace twi::config
