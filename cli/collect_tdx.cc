@@ -11,7 +11,6 @@
 
 #include "absl/strings/match.h"
 #include "attestors/collateral/dcap_source.h"
-#include "attestors/collateral/http.h"
 #include "attestors/core/clock.h"
 #include "attestors/core/file.h"
 #include "attestors/core/status.h"
@@ -65,10 +64,9 @@ absl::StatusOr<std::string> FetchCollateral(const CollectRequest& r, ByteView qu
   const auto ca = absl::StrContains(chain.front().issuer(), "PCK Processor CA")
                       ? collateral::PckCa::kProcessor
                       : collateral::PckCa::kPlatform;
-  std::unique_ptr<collateral::CurlHttpGetter> http;
-  if (r.dcap.offline_path.empty()) http = std::make_unique<collateral::CurlHttpGetter>();
+  // The source makes its own HTTP getter from the TLS options, as the server's does.
   static const SystemClock kClock;
-  TWI_ASSIGN_OR_RETURN(auto source, collateral::MakeDcapCollateralSource(r.dcap, http.get(), &kClock));
+  TWI_ASSIGN_OR_RETURN(auto source, collateral::MakeDcapCollateralSource(r.dcap, nullptr, &kClock));
   TWI_ASSIGN_OR_RETURN(auto bundle, source->Get(collateral::DcapTee::kTdx, ext.fmspc, ca));
   return BundleJson(*bundle);
 }

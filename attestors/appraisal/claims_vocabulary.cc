@@ -48,6 +48,8 @@ constexpr std::array kVocabulary = {
     ClaimDoc{"tdx_fmspc", ClaimType::kHex, 6, kTdx, "FMSPC: the platform type (from the PCK certificate)"},
     ClaimDoc{"tdx_tee_tcb_svn", ClaimType::kHex, 16, kTdx, "TEE_TCB_SVN: TDX module and component SVNs"},
     ClaimDoc{"tdx_xfam", ClaimType::kHex, 8, kTdx, "XFAM: extended CPU features the TD may use (big-endian)"},
+    ClaimDoc{"tdx_secure_boot", ClaimType::kBool, 0, kTdx, "UEFI SecureBoot as measured in the CCEL (only when the log was sent and replayed to RTMR0-2)"},
+    ClaimDoc{"tdx_boot_loader", ClaimType::kHex, 48, kTdx, "SHA-384 of the first EFI boot application in the CCEL (same condition)"},
     ClaimDoc{"tdx_td_attributes", ClaimType::kHex, 8, kTdx, "TDATTRIBUTES (big-endian; bit 0 DEBUG, bit 28 SEPT_VE_DISABLE)"},
     ClaimDoc{"tpm_pcr_sha256_<n>", ClaimType::kHex, 32, kTpm, "SHA-256 PCR n (0-23) from a verified quote"},
     ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure VM ID"},

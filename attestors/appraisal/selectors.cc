@@ -29,6 +29,7 @@ constexpr std::array kNode = {
     SelectorDoc{"tdx:tcb-status:<status>", "TCB status from Intel collateral (UpToDate unless tdx.allowed_tcb_statuses widens it)"},
     SelectorDoc{"tdx:fmspc:<hex>", "FMSPC of the platform (from the PCK certificate, 12 hex digits)"},
     SelectorDoc{"tdx:debug:<bool>", "TDATTRIBUTES.DEBUG (false unless tdx.allow_debug)"},
+    SelectorDoc{"tdx:secure-boot:<bool>", "UEFI SecureBoot as measured in the TD's CCEL, when the agent sent one and it replayed to the quote's RTMRs"},
     SelectorDoc{"tdx:root:<kind>", "intel when the built-in Intel SGX Root CA verified the quote, extra for a configured extra root (the simulator's pinned root.pem)"},
     SelectorDoc{"tdx:simulated:true", "the quote came from the software simulator (only with insecure_simulation_roots)"},
     SelectorDoc{"claim:<name>", "emitted by a claims_mapper rule (see Claims below); never a digest or a version"},

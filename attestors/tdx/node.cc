@@ -32,11 +32,14 @@ absl::StatusOr<CollateralKey> KeyOf(const Quote& quote) {
   return k;
 }
 
-// RTMR0-2 of the quote against the CCEL's replay; the first difference names its RTMR.
-absl::Status CheckCcel(const twi::v1::TdxEvidence& ev, const TdReport& td, CheckList& checks) {
+// RTMR0-2 of the quote against the CCEL's replay; the first difference names its RTMR. The
+// boot facts of a log that replayed (nullopt when none was sent): only then do they mean
+// anything.
+absl::StatusOr<std::optional<eventlog::BootFacts>> CheckCcel(const twi::v1::TdxEvidence& ev,
+                                                             const TdReport& td, CheckList& checks) {
   if (ev.ccel_table().empty() && ev.ccel_data().empty()) {
     checks.Pass("ccel.replay", "no event log sent: no boot facts from it");
-    return absl::OkStatus();
+    return std::nullopt;
   }
   auto table = ParseCcelTable(AsBytes(ev.ccel_table()));
   if (!table.ok()) {
@@ -59,7 +62,7 @@ absl::Status CheckCcel(const twi::v1::TdxEvidence& ev, const TdReport& td, Check
   }
   checks.Pass("ccel.replay", StrCat("the event log (", replay->log.events.size(),
                                     " events) replays to the quote's RTMR0-2"));
-  return absl::OkStatus();
+  return std::move(replay->facts);
 }
 
 }  // namespace
@@ -221,7 +224,7 @@ absl::StatusOr<appraisal::EvidenceResult> TdxAppraiser::Appraise(const twi::v1::
                         absl::StatusCode::kInvalidArgument);
   }
   checks->Pass("quote.report_data", "bound to the nonce and the instance key");
-  TWI_RETURN_IF_ERROR(CheckCcel(ev, td, *checks));
+  TWI_ASSIGN_OR_RETURN(std::optional<eventlog::BootFacts> facts, CheckCcel(ev, td, *checks));
   TWI_RETURN_IF_ERROR(tdx::Appraise(v, options_.policy, *checks));
 
   appraisal::EvidenceResult out;
@@ -237,6 +240,14 @@ absl::StatusOr<appraisal::EvidenceResult> TdxAppraiser::Appraise(const twi::v1::
   out.fields["tdx.fmspc"] = HexEncode(v.pck.fmspc);
   out.fields["tdx.tcb_status"] = v.tcb.status;
   out.claims = NormalizedClaims(v, ev.simulated());
+  if (facts && facts->secure_boot) {
+    const char* on = *facts->secure_boot ? "true" : "false";
+    out.selectors.push_back(StrCat("tdx:secure-boot:", on));
+    out.claims["tdx_secure_boot"] = on;
+  }
+  if (facts && !facts->boot_applications.empty()) {
+    out.claims["tdx_boot_loader"] = HexEncode(facts->boot_applications.front());
+  }
   return out;
 }
 

@@ -94,7 +94,8 @@ absl::StatusOr<std::vector<std::string>> LocalContextSelectors(TdxDevice& device
 
 // The claims of a verified TD quote in the normalized vocabulary (claims_vocabulary.h): tee,
 // debug, simulated, tdx_mrtd, tdx_rtmr0-3, tdx_mrconfigid, tdx_mrowner, tdx_mrownerconfig,
-// tdx_tcb_status, tdx_fmspc, tdx_tee_tcb_svn, tdx_xfam, tdx_td_attributes.
+// tdx_tcb_status, tdx_fmspc, tdx_tee_tcb_svn, tdx_xfam, tdx_td_attributes. (The appraiser adds
+// tdx_secure_boot and tdx_boot_loader from a CCEL that replayed to the quote.)
 appraisal::Claims NormalizedClaims(const VerifiedQuote& quote, bool simulated);
 
 }  // namespace twi::tdx

@@ -67,12 +67,10 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
     const config::TdxSettings& s, bool allow_simulation) {
   auto o = TdxOptionsFromSettings(s, allow_simulation);
   if (!o.ok()) return o.status();
-  std::unique_ptr<collateral::CurlHttpGetter> http;
-  if (s.collateral.offline_path.empty() && !s.collateral.base_url.empty()) {
-    http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
-  }
+  // No getter passed in: an online source makes its own from the TLS options (a PCCS's
+  // self-signed certificate), which a getter made here could not honour.
   static const SystemClock kClock;
-  auto source = collateral::MakeDcapCollateralSource(s.collateral, http.get(), &kClock);
+  auto source = collateral::MakeDcapCollateralSource(s.collateral, nullptr, &kClock);
   std::unique_ptr<collateral::DcapCollateralSource> owned;
   if (source.ok()) {
     owned = *std::move(source);
@@ -85,7 +83,7 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
                                       "; set tdx.collateral_base_url or tdx.collateral_offline_path");
   }
   return std::make_unique<OwningAppraiser<tdx::TdxAppraiser, collateral::DcapCollateralSource>>(
-      std::move(http), std::move(owned), *std::move(o),
+      nullptr, std::move(owned), *std::move(o),
       [](tdx::TdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
         if (src != nullptr) opts.collateral = src;
       });

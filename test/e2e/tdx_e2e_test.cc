@@ -173,6 +173,11 @@ TEST_F(TdxE2eTest, CcelReplaysToTheQuote) {
   auto r = Attest();
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.selectors, Contains("twi:tee:tdx"));
+  // The boot facts of a log that replayed: this GCP TD boots without UEFI SecureBoot.
+  EXPECT_THAT(r.selectors, Contains(StartsWith("twi:tdx:secure-boot:")));
+  for (const auto& v : r.selectors) {
+    EXPECT_TRUE(appraisal::MatchesDocumented(appraisal::NodeSelectors(), v.substr(4))) << v;
+  }
 }
 
 // A log edited in transit (or by a host that wants other boot facts believed) no longer

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "attestors/appraisal/claims_vocabulary.h"
+#include "attestors/core/file.h"
 #include "attestors/tdx/sim.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -151,6 +152,39 @@ TEST_F(tdx_node, AnotherTdsEventLogIsRefusedNamingTheRtmr) {
   auto r = TdxAppraiser(options_).Appraise(e, ReportData(), &checks_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), StartsWith("ccel.replay: RTMR0 replays to "));
+}
+
+// The agent's side of the same log: a simulated TD whose RTMRs are that log's replay (as
+// OpenLocalTdxDevice builds it) passes, and the log's boot facts become claims.
+TEST(tdx_node_ccel, ReplayedLogGivesBootFactClaims) {
+  twi::testing::TempDir dir;
+  LocalTdxOptions o;
+  o.simulate = "tdx";
+  o.sim_dir = dir / "sim-intel";
+  o.ccel = {std::string(TWI_TESTDATA) + "/tdx/go-tdx-guest/ccel_table.dat",
+            std::string(TWI_TESTDATA) + "/tdx/go-tdx-guest/ccel_data_head.dat"};
+  auto device = OpenLocalTdxDevice(o);
+  ASSERT_TRUE(device.ok()) << device.status();
+  collateral::DcapSourceOptions so;
+  so.offline_path = dir / "sim-intel/collateral.json";
+  auto source = collateral::MakeDcapCollateralSource(so, nullptr, nullptr);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto root = Certificate::FromPem(*ReadFileToString(dir / "sim-intel/root.pem"));
+  ASSERT_TRUE(root.ok()) << root.status();
+  TdxAppraiserOptions ao;
+  ao.allow_simulation = true;
+  ao.extra_roots = {*root};
+  ao.collateral = source->get();
+  TdxCollector collector(*std::move(device), o.ccel);
+  auto e = collector.Collect(Bytes(64, 1));
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_FALSE(e->tdx().ccel_data().empty());
+  CheckList checks;
+  auto r = TdxAppraiser(ao).Appraise(*e, Bytes(64, 1), &checks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->claims.contains("tdx_secure_boot"));
+  EXPECT_TRUE(r->claims.contains("tdx_boot_loader"));
+  EXPECT_TRUE(appraisal::CheckClaims(r->claims).ok()) << appraisal::CheckClaims(r->claims);
 }
 
 TEST_F(tdx_node, LocalContextSelectorsFromAFreshQuote) {
