@@ -29,6 +29,15 @@ class OwningAppraiser final : public appraisal::EvidenceAppraiser {
                                                      CheckList* checks) const override {
     return inner_.Appraise(e, rd, checks);
   }
+  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload, twi::v1::Challenge* challenge,
+                                     CheckList* checks) const override {
+    return inner_.Challenge(payload, challenge, checks);
+  }
+  absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& e, ByteView rd,
+                                                             const std::any& state,
+                                                             CheckList* checks) const override {
+    return inner_.AppraiseResponse(e, rd, state, checks);
+  }
 
  private:
   std::unique_ptr<collateral::CurlHttpGetter> http_;
