@@ -239,6 +239,20 @@ TEST_F(TdxE2eTest, ClaimsMapperMatchesTheTdxImage) {
   EXPECT_THAT(std::string(other.status.message()), HasSubstr("tdx_mrtd"));
 }
 
+// An extra root must be a root: pinning an intermediate (the simulated PCK CA) would let any
+// leaf under it pass without the rest of the chain being what the operator meant.
+TEST_F(TdxE2eTest, ExtraRootMustBeSelfIssued) {
+  Start();
+  ShutdownAndCheckClean(*server_);
+  server_ = Launch(kServer, "NodeAttestor", store_);
+  ASSERT_TRUE(server_);
+  absl::Status s = server_->Load(
+      "example.org",
+      "insecure_simulation_roots = true\ntdx {\n  extra_roots = [\"" + SimDir() + "/pck-ca.pem\"]\n}\n", true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("is not self-issued"));
+}
+
 TEST_F(TdxE2eTest, BadPolicyConfigRejectedAtConfigure) {
   store_ = std::make_shared<host::AgentStore>();
   server_ = Launch(kServer, "NodeAttestor", store_);
