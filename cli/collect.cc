@@ -1,6 +1,7 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
+//             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //
 // Writes the evidence the agent plugin would send (same device code, sevsnp/ and tdx/collect.h) as the
 // files `twi verify --type KIND` takes, plus DIR/verify.sh running that verification. Exit 0
@@ -14,7 +15,10 @@
 #include <fstream>
 #include <map>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "attestors/core/crypto.h"
+#include "attestors/core/status.h"
 #include "attestors/core/str.h"
 #include "cli/commands.h"
 
@@ -27,7 +31,8 @@ int CollectUsage(const std::string& why) {
                "usage: twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX]\n"
                "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n"
                "                   [--collateral-url URL] [--collateral-offline PATH]\n"
-               "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n");
+               "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
+               "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n");
   return 2;
 }
 
@@ -71,6 +76,29 @@ std::string SelfPath() {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// "sha256,sha1" and "0-7,14": the same PCRs in every bank, like the agent's tpm block.
+absl::StatusOr<std::vector<tpm::PcrBankSelection>> ParseTpmPcrSelection(const std::string& banks,
+                                                                        const std::string& pcrs) {
+  std::vector<uint32_t> indices;
+  for (absl::string_view item : absl::StrSplit(pcrs, ',')) {
+    std::pair<absl::string_view, absl::string_view> range = absl::StrSplit(item, absl::MaxSplits('-', 1));
+    uint32_t first = 0, last = 0;
+    if (!absl::SimpleAtoi(range.first, &first) ||
+        !absl::SimpleAtoi(range.second.empty() ? range.first : range.second, &last) || last < first ||
+        last > 31) {
+      return absl::InvalidArgumentError(twi::StrCat("--pcrs: \"", std::string(item).substr(0, 16),
+                                                    "\" is not an index or range within 0-31"));
+    }
+    for (uint32_t i = first; i <= last; ++i) indices.push_back(i);
+  }
+  std::vector<tpm::PcrBankSelection> out;
+  for (absl::string_view name : absl::StrSplit(banks, ',')) {
+    TWI_ASSIGN_OR_RETURN(uint16_t alg, tpm::PcrBankFromName(std::string(name)));
+    out.push_back({alg, indices});
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status WriteEvidenceFile(const std::filesystem::path& p, std::string_view data) {
@@ -86,7 +114,7 @@ const std::vector<EvidenceKind>& EvidenceKinds() {
   static const std::vector<EvidenceKind> kinds = {
       {"sev-snp", &CollectSevSnp},
       {"tdx", &CollectTdx},
-      {"tpm", nullptr},
+      {"tpm", &CollectTpm},
       {"azure", nullptr},
       {"gcp", nullptr},
   };
@@ -102,8 +130,12 @@ int RunCollect(const CollectRequest& r) {
   }
   if (kind == nullptr) return CollectUsage(twi::StrCat("unknown evidence kind \"", r.kind, "\" (known: ", names, ")"));
   if (kind->collect == nullptr) {
-    std::fprintf(stderr, "twi collect: evidence kind \"%s\" is not supported yet (supported: sev-snp, tdx)\n",
-                 kind->name);
+    std::string supported;
+    for (const auto& k : EvidenceKinds()) {
+      if (k.collect != nullptr) supported += supported.empty() ? k.name : twi::StrCat(", ", k.name);
+    }
+    std::fprintf(stderr, "twi collect: evidence kind \"%s\" is not supported yet (supported: %s)\n",
+                 kind->name, supported.c_str());
     return 2;
   }
   std::error_code ec;
@@ -136,7 +168,8 @@ int Collect(const std::vector<std::string>& args) {
       opt[a] = "true";
     } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
                 a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
-                a == "--collateral-offline") &&
+                a == "--collateral-offline" || a == "--tcti" || a == "--pcr-banks" ||
+                a == "--pcrs") &&
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
@@ -168,6 +201,13 @@ int Collect(const std::vector<std::string>& args) {
   if (opt.count("--rsa-bits")) {
     r.sim_rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
     if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");
+  }
+  if (opt.count("--tcti")) r.tpm.tcti = opt["--tcti"];
+  if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
+    auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",
+                                    opt.count("--pcrs") ? opt["--pcrs"] : "0-7");
+    if (!sel.ok()) return CollectUsage(std::string(sel.status().message()));
+    r.tpm_pcrs = *std::move(sel);
   }
   return RunCollect(r);
 }

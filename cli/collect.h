@@ -15,6 +15,7 @@
 #include "attestors/collateral/dcap_source.h"
 #include "attestors/sevsnp/collect.h"
 #include "attestors/tsm/configfs_tsm.h"
+#include "attestors/tpm/collect.h"
 
 namespace twi::cli {
 
@@ -33,6 +34,11 @@ struct CollectRequest {
   // Simulation: where the simulated AMD hierarchy is kept ("" = a fresh one) and its RSA size.
   std::string sim_dir;
   int sim_rsa_bits = 4096;
+  // TPM: the TCTI and keys (tpm.tcti: --tcti), the PCRs quoted (--pcr-banks, --pcrs) and where
+  // the event log is read from.
+  tpm::TpmCollectOptions tpm;
+  std::vector<tpm::PcrBankSelection> tpm_pcrs = {{0x000B, {0, 1, 2, 3, 4, 5, 6, 7}}};
+  std::string tpm_event_log = tpm::kDefaultEventLogPath;
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
@@ -51,16 +57,18 @@ struct EvidenceKind {
 // Every kind the CLI knows, supported or not.
 const std::vector<EvidenceKind>& EvidenceKinds();
 
+// Writes one evidence file (binary, truncating); UNAVAILABLE naming it on failure.
+absl::Status WriteEvidenceFile(const std::filesystem::path& path, std::string_view data);
+
 absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
-
-// Writes one evidence file (binary, truncating); UNAVAILABLE naming the path on failure.
-absl::Status WriteEvidenceFile(const std::filesystem::path& path, std::string_view data);
+absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 
 // Collects into request.out and writes verify.sh. Exit code: 0 written, 1 the device or the
 // simulator failed, 2 an unknown or unsupported kind.
 int RunCollect(const CollectRequest& request);
-// The command line: twi collect [--kind K] [--simulate K] [--nonce HEX] --out DIR ...
+// The command line: twi collect [--kind K] [--simulate K] [--nonce HEX] --out DIR
+// [--tcti T] [--pcr-banks sha256,sha1] [--pcrs 0-7,14] ...
 int Collect(const std::vector<std::string>& args);
 
 }  // namespace twi::cli

@@ -11,6 +11,7 @@ int Verify(const std::vector<std::string>& args);
 int Sim(const std::vector<std::string>& args);
 int Collect(const std::vector<std::string>& args);  // cli/collect.cc
 int Inspect(const std::vector<std::string>& args);  // cli/inspect.cc
+int Tpm(const std::vector<std::string>& args);      // cli/tpm_info.cc: tpm info
 
 // Commands added by evidence kinds (verify, sim); returns -1 for an unknown command.
 int RunExtra(const std::string& cmd, const std::vector<std::string>& args);

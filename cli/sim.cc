@@ -124,6 +124,7 @@ int RunExtra(const std::string& cmd, const std::vector<std::string>& args) {
   if (cmd == "sim") return Sim(args);
   if (cmd == "collect") return Collect(args);
   if (cmd == "inspect") return Inspect(args);
+  if (cmd == "tpm") return Tpm(args);
   return -1;
 }
 
@@ -142,7 +143,9 @@ std::string ExtraUsage() {
          "                                            write a simulated quote, collateral, policy\n"
          "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
          "                                            capture this VM's evidence for twi verify\n"
-         "  inspect FILE [--json]                     decode an evidence file into named fields\n";
+         "  inspect FILE [--json]                     decode an evidence file into named fields\n"
+         "  tpm info [--tcti T] [--ek rsa|ecc] [--ek-handle H] [--ak-handle H] [--json]\n"
+         "                                            this VM's TPM: EK, certificate, banks, handles\n";
 }
 
 }  // namespace twi::cli

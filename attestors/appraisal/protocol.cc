@@ -6,12 +6,25 @@
 
 namespace twi::appraisal {
 
-Bytes ReportData(ByteView nonce, ByteView instance_key_spki) {
+namespace {
+
+// "twi/v1" || nonce || SHA-256(instance key SPKI): what every kind of evidence binds.
+Bytes BindingInput(ByteView nonce, ByteView instance_key_spki) {
   Bytes in = ToBytes("twi/v1");
   in.insert(in.end(), nonce.begin(), nonce.end());
   Bytes key_hash = Sha256(instance_key_spki);
   in.insert(in.end(), key_hash.begin(), key_hash.end());
-  return Sha512(in);
+  return in;
+}
+
+}  // namespace
+
+Bytes ReportData(ByteView nonce, ByteView instance_key_spki) {
+  return Sha512(BindingInput(nonce, instance_key_spki));
+}
+
+Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki) {
+  return Sha256(BindingInput(nonce, instance_key_spki));
 }
 
 Bytes Transcript(ByteView nonce, ByteView payload) {

@@ -21,6 +21,10 @@ inline constexpr size_t kMaxResponseBytes = 1024 * 1024;
 // REPORT_DATA for TEE evidence: SHA-512("twi/v1" || nonce || SHA-256(instance key SPKI)).
 Bytes ReportData(ByteView nonce, ByteView instance_key_spki);
 
+// TPM quote qualifying data: SHA-256 over the same input. A TPM2B_DATA holds at most the TPM's
+// largest digest, so the 64-byte REPORT_DATA does not fit every TPM; SHA-256 does.
+Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki);
+
 // What the instance key signs: "twi/v1 transcript" || 0x00 || nonce || SHA-256(payload bytes).
 Bytes Transcript(ByteView nonce, ByteView payload);
 

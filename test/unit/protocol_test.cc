@@ -189,6 +189,8 @@ TEST(ProtocolTest, ReportDataIsSha512OfContextNonceAndKeyHash) {
   Bytes kh = Sha256(spki);
   in.insert(in.end(), kh.begin(), kh.end());
   EXPECT_EQ(ReportData(nonce, spki), Sha512(in));
+  // The TPM quote binds the same input with SHA-256 (TPM2B_DATA holds one digest).
+  EXPECT_EQ(TpmQualifyingData(nonce, spki), Sha256(in));
 }
 
 class SessionTest : public ::testing::Test {
