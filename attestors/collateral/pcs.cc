@@ -1,0 +1,179 @@
+#include "attestors/collateral/pcs.h"
+
+#include "absl/strings/ascii.h"
+#include "attestors/collateral/pcs_response.h"
+#include "attestors/core/echo.h"
+#include "attestors/core/status.h"
+
+namespace twi::collateral {
+namespace {
+
+const char* TeeDir(DcapTee tee) { return tee == DcapTee::kTdx ? "tdx" : "sgx"; }
+const char* TeeName(DcapTee tee) { return tee == DcapTee::kTdx ? "tdx" : "sgx"; }
+
+std::string Trimmed(std::string_view base_url) {
+  while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+  return std::string(base_url);
+}
+
+std::string FmspcHex(ByteView fmspc) { return absl::AsciiStrToUpper(HexEncode(fmspc)); }
+
+// Intel's error headers on 4xx/5xx ("Error-Code", "Error-Message"), bounded and escaped.
+std::string ErrorDetail(const HttpResponse& r) {
+  std::string code = r.Header("error-code"), message = r.Header("error-message");
+  if (code.empty() && message.empty()) return "";
+  return StrCat(" (", EchoText(code, 40), code.empty() || message.empty() ? "" : ": ",
+                EchoText(message, 120), ")");
+}
+
+// The issuer-chain header of a response: TCB Info answers name it TCB-Info-Issuer-Chain in
+// PCS v4 and SGX-TCB-Info-Issuer-Chain in v3 and some PCCS versions.
+absl::StatusOr<std::vector<Certificate>> Chain(const HttpResponse& r, PcsClient::Kind kind) {
+  const char* name = kind == PcsClient::Kind::kTcbInfo      ? "TCB-Info-Issuer-Chain"
+                     : kind == PcsClient::Kind::kQeIdentity ? "SGX-Enclave-Identity-Issuer-Chain"
+                                                            : "SGX-PCK-CRL-Issuer-Chain";
+  std::string value = r.Header(name);
+  if (value.empty() && kind == PcsClient::Kind::kTcbInfo) value = r.Header("SGX-TCB-Info-Issuer-Chain");
+  if (value.empty()) return absl::InvalidArgumentError(StrCat("no ", name, " header"));
+  auto chain = ParseIssuerChainHeader(value);
+  if (!chain.ok()) return Annotate(chain.status(), StrCat(name, " header"));
+  return chain;
+}
+
+}  // namespace
+
+std::string PcsTcbInfoUrl(std::string_view base_url, DcapTee tee, ByteView fmspc) {
+  return StrCat(Trimmed(base_url), "/", TeeDir(tee), "/certification/v4/tcb?fmspc=", FmspcHex(fmspc));
+}
+
+std::string PcsQeIdentityUrl(std::string_view base_url, DcapTee tee) {
+  return StrCat(Trimmed(base_url), "/", TeeDir(tee), "/certification/v4/qe/identity");
+}
+
+std::string PcsPckCrlUrl(std::string_view base_url, PckCa ca) {
+  return StrCat(Trimmed(base_url), "/sgx/certification/v4/pckcrl?ca=", PckCaName(ca), "&encoding=der");
+}
+
+std::string PcsRootCaCrlUrl(std::string_view base_url) {
+  std::string base = Trimmed(base_url);
+  if (base == kIntelPcsBaseUrl) return kIntelRootCaCrlUrl;
+  return StrCat(base, "/sgx/certification/v4/rootcacrl");
+}
+
+absl::StatusOr<std::unique_ptr<PcsClient>> PcsClient::Create(PcsOptions options, HttpGetter* http,
+                                                             const Clock* clock, Sleeper* sleeper) {
+  if (http == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("pcs client: an http getter and a clock are required");
+  }
+  options.base_url = Trimmed(options.base_url);
+  if (options.base_url.rfind("https://", 0) != 0 && options.base_url.rfind("http://", 0) != 0) {
+    return absl::InvalidArgumentError(
+        StrCat("pcs client: base url \"", EchoText(options.base_url, 80), "\" is not http(s)"));
+  }
+  if (options.root_ca_crl_url.empty()) options.root_ca_crl_url = PcsRootCaCrlUrl(options.base_url);
+  return std::unique_ptr<PcsClient>(new PcsClient(std::move(options), http, clock, sleeper));
+}
+
+PcsClient::PcsClient(PcsOptions options, HttpGetter* http, const Clock* clock, Sleeper* sleeper)
+    : options_(std::move(options)),
+      http_(http),
+      clock_(clock),
+      sleeper_(sleeper),
+      cache_(std::max<size_t>(options_.max_memory_entries, 1)) {
+  if (sleeper_ == nullptr) {
+    own_sleeper_ = std::make_unique<RealSleeper>();
+    sleeper_ = own_sleeper_.get();
+  }
+}
+
+size_t PcsClient::coalesced() const { return flights_.coalesced(); }
+
+absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee, ByteView fmspc,
+                                                                     PckCa ca) {
+  if (fmspc.size() != 6) {
+    return absl::InvalidArgumentError(StrCat("fmspc: ", fmspc.size(), " bytes, want 6"));
+  }
+  const std::string fmspc_hex = FmspcHex(fmspc);
+  TWI_ASSIGN_OR_RETURN(
+      auto tcb, Fetch(PcsTcbInfoUrl(options_.base_url, tee, fmspc), Kind::kTcbInfo,
+                      StrCat(TeeName(tee), " tcb info for fmspc ", fmspc_hex), tee, fmspc));
+  TWI_ASSIGN_OR_RETURN(auto qe, Fetch(PcsQeIdentityUrl(options_.base_url, tee), Kind::kQeIdentity,
+                                      StrCat(TeeName(tee), " qe identity"), tee, fmspc));
+  TWI_ASSIGN_OR_RETURN(auto pck_crl, Fetch(PcsPckCrlUrl(options_.base_url, ca), Kind::kPckCrl,
+                                           StrCat("pck crl (", PckCaName(ca), " ca)"), tee, fmspc));
+  TWI_ASSIGN_OR_RETURN(auto root_crl, Fetch(options_.root_ca_crl_url, Kind::kRootCaCrl,
+                                            "root ca crl", tee, fmspc));
+  auto c = std::make_shared<DcapCollateral>();
+  c->pck_crl_issuer_chain = pck_crl->chain;
+  c->root_ca_crl = root_crl->crl;
+  c->pck_crl = pck_crl->crl;
+  c->tcb_info_issuer_chain = tcb->chain;
+  c->tcb_info = tcb->signed_body;
+  c->tcb_info_signature = tcb->signature;
+  c->qe_identity_issuer_chain = qe->chain;
+  c->qe_identity = qe->signed_body;
+  c->qe_identity_signature = qe->signature;
+  SealDcapCollateral(*c);
+  return std::shared_ptr<const DcapCollateral>(std::move(c));
+}
+
+absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::Fetch(
+    const std::string& url, Kind kind, const std::string& what, DcapTee tee, ByteView fmspc) {
+  using Result = absl::StatusOr<std::shared_ptr<const Item>>;
+  return flights_.Do(
+      url,
+      [&]() -> std::optional<Result> {
+        if (auto hit = cache_.Lookup(url, clock_->Now())) return Result(std::move(hit));
+        return std::nullopt;
+      },
+      [&] { return FetchUncached(url, kind, what, tee, fmspc); });
+}
+
+absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::FetchUncached(
+    const std::string& url, Kind kind, const std::string& what, DcapTee tee, ByteView fmspc) {
+  auto response = GetWithBackoff(*http_, url, options_.backoff, *sleeper_, *clock_);
+  if (!response.ok()) return Annotate(response.status(), what);
+  if (response->status == 404) {
+    return absl::NotFoundError(
+        StrCat(what, ": GET ", url, ": http status 404", ErrorDetail(*response)));
+  }
+  if (response->status != 200) {
+    return absl::UnavailableError(
+        StrCat(what, ": GET ", url, ": http status ", response->status, ErrorDetail(*response)));
+  }
+  auto item = std::make_shared<Item>();
+  std::optional<TimePoint> next_update;
+  absl::Status parsed = [&]() -> absl::Status {
+    if (kind == Kind::kTcbInfo || kind == Kind::kQeIdentity) {
+      auto doc = kind == Kind::kTcbInfo
+                     ? ParseTcbInfoResponse(response->body, tee == DcapTee::kTdx ? "TDX" : "SGX", fmspc)
+                     : ParseQeIdentityResponse(response->body, tee == DcapTee::kTdx ? "TD_QE" : "QE");
+      if (!doc.ok()) return doc.status();
+      item->signed_body = std::move(doc->body);
+      item->signature = std::move(doc->signature);
+      next_update = doc->next_update;
+    } else {
+      TWI_ASSIGN_OR_RETURN(Crl crl, ParseCrlBody(response->body));
+      next_update = crl.next_update();
+      item->crl = std::move(crl);
+    }
+    if (kind != Kind::kRootCaCrl) {
+      TWI_ASSIGN_OR_RETURN(item->chain, Chain(*response, kind));
+    }
+    return absl::OkStatus();
+  }();
+  if (!parsed.ok()) {
+    return absl::UnavailableError(
+        StrCat(what, ": GET ", url, ": unusable response: ", EchoText(std::string_view(parsed.message().data(), parsed.message().size()))));
+  }
+  TimePoint now = clock_->Now();
+  TWI_RETURN_IF_ERROR(CheckNotStale(StrCat(what, " from ", url), next_update, now));
+  item->valid_from = now;
+  if (next_update.has_value()) {  // a CRL without nextUpdate is used once, never cached
+    item->valid_until = *next_update;
+    cache_.Insert(url, item, now);
+  }
+  return std::shared_ptr<const Item>(std::move(item));
+}
+
+}  // namespace twi::collateral
