@@ -100,6 +100,12 @@ absl::StatusOr<std::unique_ptr<DcapCollateralSource>> MakeDcapCollateralSource(
         "tdx collateral: allow_self_signed_tls is for a pccs; intel pcs has a publicly trusted "
         "certificate");
   }
+  if (http != nullptr && (options.allow_self_signed_tls || !options.tls_ca_file.empty())) {
+    // Silently ignoring them would leave a PCCS unreachable with a confusing TLS error.
+    return absl::InvalidArgumentError(
+        "tdx collateral: allow_self_signed_tls and tls_ca_file configure the source's own http "
+        "client; pass no getter to use them");
+  }
   std::unique_ptr<HttpGetter> own_http;
   if (http == nullptr) {
     CurlOptions curl;

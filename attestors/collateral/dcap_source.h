@@ -59,7 +59,8 @@ class DcapCollateralSource {
 };
 
 // Neither pointer is owned. `http` null: online sources make their own libcurl getter from the
-// TLS options above (a getter passed in is used as it is). `clock` null: the system clock.
+// TLS options above; a getter passed in is used as it is, so combining one with those options
+// is INVALID_ARGUMENT. `clock` null: the system clock.
 absl::StatusOr<std::unique_ptr<DcapCollateralSource>> MakeDcapCollateralSource(
     const DcapSourceOptions& options, HttpGetter* http, const Clock* clock);
 

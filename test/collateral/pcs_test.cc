@@ -382,6 +382,14 @@ TEST(collateral_pcs_tls, SelfSignedOptionIsRefusedForIntelPcs) {
   EXPECT_THAT(Msg(s.status()), HasSubstr("allow_self_signed_tls is for a pccs"));
   o.base_url = "ftp://pccs";
   EXPECT_THAT(Msg(MakeDcapCollateralSource(o, nullptr, nullptr).status()), HasSubstr("is not http(s)"));
+  // The TLS options configure the source's own client: with a getter passed in they would be
+  // silently ignored, so that is refused.
+  o.base_url = "https://pccs:8081";
+  NoNetwork http;
+  EXPECT_THAT(Msg(MakeDcapCollateralSource(o, &http, nullptr).status()),
+              HasSubstr("pass no getter to use them"));
+  o.allow_self_signed_tls = false;
+  EXPECT_TRUE(MakeDcapCollateralSource(o, &http, nullptr).ok());
 }
 
 // ---- faults: one FMSPC's trouble never reaches another; identical fetches coalesce ----
