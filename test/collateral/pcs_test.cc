@@ -81,27 +81,35 @@ class PcsServerTest : public ::testing::Test {
     return std::move(*sim);
   }
 
-  // Routes the simulator's collateral as PCS serves it; `tag` keeps files of several apart.
-  void Publish(const tdx::TdxSimulator& sim, const std::string& tag, bool shared_items = true) {
-    auto b = nlohmann::json::parse(sim.collateral_json());
-    std::string fmspc = absl::AsciiStrToUpper(HexEncode(sim.options().fmspc));
-    std::string tcb = absl::StrCat("{\"tcbInfo\":", b["tcb_info"].get<std::string>(),
-                                   ",\"signature\":\"", b["tcb_info_signature"].get<std::string>(), "\"}");
+  // Routes a nine-key bundle's items as PCS serves them; `tag` keeps files of several apart.
+  void PublishBundle(const std::string& bundle, ByteView fmspc, const std::string& tag,
+                     DcapTee tee = DcapTee::kTdx, PckCa ca = PckCa::kPlatform,
+                     bool shared_items = true) {
+    auto b = nlohmann::json::parse(bundle);
+    auto item = [&](const char* key) { return b[key].get<std::string>(); };
+    auto der = [&](const char* key) {
+      std::string v = item(key);
+      return v.rfind("-----BEGIN", 0) == 0 ? v : std::string(AsString(HexDecode(v).value()));
+    };
     server_.RouteWithHeaders(
-        kTcbPath + fmspc, Write(tag + "-tcb.json", tcb),
-        {{"TCB-Info-Issuer-Chain", UrlEncode(b["tcb_info_issuer_chain"].get<std::string>())}});
+        PcsTcbInfoUrl("", tee, fmspc),
+        Write(tag + "-tcb.json", absl::StrCat("{\"tcbInfo\":", item("tcb_info"), ",\"signature\":\"",
+                                              item("tcb_info_signature"), "\"}")),
+        {{"TCB-Info-Issuer-Chain", UrlEncode(item("tcb_info_issuer_chain"))}});
     if (!shared_items) return;
-    std::string qe = absl::StrCat("{\"enclaveIdentity\":", b["qe_identity"].get<std::string>(),
-                                  ",\"signature\":\"", b["qe_identity_signature"].get<std::string>(), "\"}");
     server_.RouteWithHeaders(
-        kQePath, Write(tag + "-qe.json", qe),
-        {{"SGX-Enclave-Identity-Issuer-Chain", UrlEncode(b["qe_identity_issuer_chain"].get<std::string>())}});
-    Bytes pck_crl = HexDecode(b["pck_crl"].get<std::string>()).value();
-    server_.RouteWithHeaders(
-        kPckCrlPath, Write(tag + "-pck.crl", AsString(pck_crl)),
-        {{"SGX-PCK-CRL-Issuer-Chain", UrlEncode(b["pck_crl_issuer_chain"].get<std::string>())}});
+        PcsQeIdentityUrl("", tee),
+        Write(tag + "-qe.json", absl::StrCat("{\"enclaveIdentity\":", item("qe_identity"),
+                                             ",\"signature\":\"", item("qe_identity_signature"), "\"}")),
+        {{"SGX-Enclave-Identity-Issuer-Chain", UrlEncode(item("qe_identity_issuer_chain"))}});
+    server_.RouteWithHeaders(PcsPckCrlUrl("", ca), Write(tag + "-pck.crl", der("pck_crl")),
+                             {{"SGX-PCK-CRL-Issuer-Chain", UrlEncode(item("pck_crl_issuer_chain"))}});
     // A PCCS answers the root CA CRL as hex text.
-    server_.Route(kRootCrlPath, Write(tag + "-root.crl", b["root_ca_crl"].get<std::string>()));
+    server_.Route(kRootCrlPath, Write(tag + "-root.crl", HexEncode(AsBytes(der("root_ca_crl")))));
+  }
+  void Publish(const tdx::TdxSimulator& sim, const std::string& tag, bool shared_items = true) {
+    PublishBundle(sim.collateral_json(), sim.options().fmspc, tag, DcapTee::kTdx, PckCa::kPlatform,
+                  shared_items);
   }
 
   std::unique_ptr<PcsClient> Client() {
@@ -342,6 +350,30 @@ TEST_F(collateral_pcs_server, RealPcsResponsesOfVectorT4) {
     for (const Check& check : checks.checks()) passed |= check.name == name && check.passed;
     EXPECT_TRUE(passed) << name;
   }
+}
+
+// Vector T2: an SGX v3 quote whose PCK comes from the Processor CA, its collateral served
+// under /sgx/ and pckcrl?ca=processor, verifies with its documented TCB status.
+TEST_F(collateral_pcs_server, SgxQuoteOfVectorT2ThroughTheProcessorCa) {
+  Bytes fmspc = Fmspc("00A067110000");
+  PublishBundle(TestText("phala-dcap-qvl/sgx_quote_collateral.json"), fmspc, "t2", DcapTee::kSgx,
+                PckCa::kProcessor);
+  clock_ = ManualClock(ParseRfc3339("2025-07-01T00:00:00Z").value());
+  auto c = Client()->Get(DcapTee::kSgx, fmspc, PckCa::kProcessor);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(server_.Log(), absl::StrCat("/sgx/certification/v4/tcb?fmspc=00A067110000\n",
+                                        "/sgx/certification/v4/qe/identity\n",
+                                        "/sgx/certification/v4/pckcrl?ca=processor&encoding=der\n",
+                                        kRootCrlPath, "\n"));
+  tdx::VerifyOptions o;
+  o.time = clock_.Now();
+  CheckList checks;
+  tdx::VerifiedQuote out;
+  absl::Status s = tdx::VerifyQuoteBytes(ReadFileBytes(Testdata("phala-dcap-qvl/sgx_quote")).value(), **c, o,
+                                         checks, &out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out.tcb.status, "ConfigurationAndSWHardeningNeeded");
+  EXPECT_EQ(out.pck_ca, "processor");
 }
 
 // HTTPS with a self-signed certificate, as a PCCS serves it.
