@@ -1,5 +1,7 @@
 #include "attestors/collateral/pcs.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "attestors/collateral/pcs_response.h"
 #include "attestors/core/echo.h"
@@ -79,7 +81,8 @@ PcsClient::PcsClient(PcsOptions options, HttpGetter* http, const Clock* clock, S
       http_(http),
       clock_(clock),
       sleeper_(sleeper),
-      cache_(std::max<size_t>(options_.max_memory_entries, 1)) {
+      cache_(std::max<size_t>(options_.max_memory_entries, 1)),
+      bundles_(std::max<size_t>(options_.max_memory_entries, 1)) {
   if (sleeper_ == nullptr) {
     own_sleeper_ = std::make_unique<RealSleeper>();
     sleeper_ = own_sleeper_.get();
@@ -103,6 +106,14 @@ absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee
                                            StrCat("pck crl (", PckCaName(ca), " ca)"), tee, fmspc));
   TWI_ASSIGN_OR_RETURN(auto root_crl, Fetch(options_.root_ca_crl_url, Kind::kRootCaCrl,
                                             "root ca crl", tee, fmspc));
+  // The bundle assembled from these very items, when it was built before: a warm Get copies
+  // and hashes nothing.
+  const std::string key = StrCat(TeeName(tee), "/", fmspc_hex, "/", PckCaName(ca));
+  const TimePoint now = clock_->Now();
+  if (auto hit = bundles_.Lookup(key, now);
+      hit && hit->items == std::array<const Item*, 4>{tcb.get(), qe.get(), pck_crl.get(), root_crl.get()}) {
+    return hit->collateral;
+  }
   auto c = std::make_shared<DcapCollateral>();
   c->pck_crl_issuer_chain = pck_crl->chain;
   c->root_ca_crl = root_crl->crl;
@@ -114,7 +125,15 @@ absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee
   c->qe_identity = qe->signed_body;
   c->qe_identity_signature = qe->signature;
   SealDcapCollateral(*c);
-  return std::shared_ptr<const DcapCollateral>(std::move(c));
+  auto assembled = std::make_shared<Assembled>();
+  assembled->items = {tcb.get(), qe.get(), pck_crl.get(), root_crl.get()};
+  assembled->keep = {tcb, qe, pck_crl, root_crl};  // the pointers above stay unique
+  assembled->collateral = std::move(c);
+  assembled->valid_from = now;
+  assembled->valid_until = std::min({tcb->valid_until, qe->valid_until, pck_crl->valid_until,
+                                     root_crl->valid_until});
+  if (assembled->valid_until > now) bundles_.Insert(key, assembled, now);
+  return assembled->collateral;
 }
 
 absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::Fetch(

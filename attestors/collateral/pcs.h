@@ -25,6 +25,7 @@
 // PCK certificates (quotes carry them: certification data type 5), or write a disk cache.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,14 @@ class PcsClient final : public DcapCollateralSource {
   Sleeper* sleeper_;
   std::unique_ptr<Sleeper> own_sleeper_;
   ExpiringCache<Item> cache_;
+  // Bundles by TEE, FMSPC and CA, valid while the items they were built from are the cached ones.
+  struct Assembled {
+    std::array<const Item*, 4> items{};
+    std::array<std::shared_ptr<const Item>, 4> keep;
+    std::shared_ptr<const DcapCollateral> collateral;
+    TimePoint valid_from{}, valid_until{};
+  };
+  ExpiringCache<Assembled> bundles_;
   SingleFlight<absl::StatusOr<std::shared_ptr<const Item>>> flights_;
 };
 
