@@ -93,6 +93,7 @@ absl::StatusOr<std::unique_ptr<DcapCollateralSource>> MakeDcapCollateralSource(
   PcsOptions pcs;
   if (!options.base_url.empty()) pcs.base_url = options.base_url;
   pcs.backoff = options.backoff;
+  pcs.cache_dir = options.cache_dir;
   std::string base = pcs.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (options.allow_self_signed_tls && base == kIntelPcsBaseUrl) {

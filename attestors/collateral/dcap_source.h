@@ -44,6 +44,8 @@ struct DcapSourceOptions {
   std::string tls_ca_file;
   // Retries of one item's request (429, 5xx, transport errors); never shared between items.
   BackoffOptions backoff;
+  // Online only: a directory keeping fetched items across restarts ("" = memory only; pcs.h).
+  std::string cache_dir;
   // A bundle file or a directory of bundles keyed by FMSPC (see above). Offline mode never
   // touches the network.
   std::string offline_path;

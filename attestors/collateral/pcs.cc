@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "attestors/collateral/file_store.h"
 #include "attestors/collateral/pcs_response.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/status.h"
@@ -30,12 +31,21 @@ std::string ErrorDetail(const HttpResponse& r) {
 
 // The issuer-chain header of a response: TCB Info answers name it TCB-Info-Issuer-Chain in
 // PCS v4 and SGX-TCB-Info-Issuer-Chain in v3 and some PCCS versions.
-absl::StatusOr<std::vector<Certificate>> Chain(const HttpResponse& r, PcsClient::Kind kind) {
-  const char* name = kind == PcsClient::Kind::kTcbInfo      ? "TCB-Info-Issuer-Chain"
-                     : kind == PcsClient::Kind::kQeIdentity ? "SGX-Enclave-Identity-Issuer-Chain"
-                                                            : "SGX-PCK-CRL-Issuer-Chain";
-  std::string value = r.Header(name);
+const char* ChainHeaderName(PcsClient::Kind kind) {
+  return kind == PcsClient::Kind::kTcbInfo      ? "TCB-Info-Issuer-Chain"
+         : kind == PcsClient::Kind::kQeIdentity ? "SGX-Enclave-Identity-Issuer-Chain"
+                                                : "SGX-PCK-CRL-Issuer-Chain";
+}
+
+std::string ChainHeader(const HttpResponse& r, PcsClient::Kind kind) {
+  std::string value = r.Header(ChainHeaderName(kind));
   if (value.empty() && kind == PcsClient::Kind::kTcbInfo) value = r.Header("SGX-TCB-Info-Issuer-Chain");
+  return value;
+}
+
+absl::StatusOr<std::vector<Certificate>> Chain(const HttpResponse& r, PcsClient::Kind kind) {
+  const char* name = ChainHeaderName(kind);
+  std::string value = ChainHeader(r, kind);
   if (value.empty()) return absl::InvalidArgumentError(StrCat("no ", name, " header"));
   auto chain = ParseIssuerChainHeader(value);
   if (!chain.ok()) return Annotate(chain.status(), StrCat(name, " header"));
@@ -97,15 +107,16 @@ absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee
     return absl::InvalidArgumentError(StrCat("fmspc: ", fmspc.size(), " bytes, want 6"));
   }
   const std::string fmspc_hex = FmspcHex(fmspc);
-  TWI_ASSIGN_OR_RETURN(
-      auto tcb, Fetch(PcsTcbInfoUrl(options_.base_url, tee, fmspc), Kind::kTcbInfo,
-                      StrCat(TeeName(tee), " tcb info for fmspc ", fmspc_hex), tee, fmspc));
-  TWI_ASSIGN_OR_RETURN(auto qe, Fetch(PcsQeIdentityUrl(options_.base_url, tee), Kind::kQeIdentity,
-                                      StrCat(TeeName(tee), " qe identity"), tee, fmspc));
-  TWI_ASSIGN_OR_RETURN(auto pck_crl, Fetch(PcsPckCrlUrl(options_.base_url, ca), Kind::kPckCrl,
-                                           StrCat("pck crl (", PckCaName(ca), " ca)"), tee, fmspc));
-  TWI_ASSIGN_OR_RETURN(auto root_crl, Fetch(options_.root_ca_crl_url, Kind::kRootCaCrl,
-                                            "root ca crl", tee, fmspc));
+  const char* dir = TeeDir(tee);
+  TWI_ASSIGN_OR_RETURN(auto tcb, Fetch({PcsTcbInfoUrl(options_.base_url, tee, fmspc),
+                                        StrCat(dir, "-tcb-", fmspc_hex), Kind::kTcbInfo,
+                                        StrCat(TeeName(tee), " tcb info for fmspc ", fmspc_hex), tee, fmspc}));
+  TWI_ASSIGN_OR_RETURN(auto qe, Fetch({PcsQeIdentityUrl(options_.base_url, tee), StrCat(dir, "-qe-identity"),
+                                       Kind::kQeIdentity, StrCat(TeeName(tee), " qe identity"), tee, fmspc}));
+  TWI_ASSIGN_OR_RETURN(auto pck_crl, Fetch({PcsPckCrlUrl(options_.base_url, ca), StrCat("pckcrl-", PckCaName(ca)),
+                                            Kind::kPckCrl, StrCat("pck crl (", PckCaName(ca), " ca)"), tee, fmspc}));
+  TWI_ASSIGN_OR_RETURN(auto root_crl, Fetch({options_.root_ca_crl_url, "rootcacrl", Kind::kRootCaCrl,
+                                             "root ca crl", tee, fmspc}));
   // The bundle assembled from these very items, when it was built before: a warm Get copies
   // and hashes nothing.
   const std::string key = StrCat(TeeName(tee), "/", fmspc_hex, "/", PckCaName(ca));
@@ -136,20 +147,68 @@ absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee
   return assembled->collateral;
 }
 
-absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::Fetch(
-    const std::string& url, Kind kind, const std::string& what, DcapTee tee, ByteView fmspc) {
+absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::Fetch(const Request& req) {
   using Result = absl::StatusOr<std::shared_ptr<const Item>>;
   return flights_.Do(
-      url,
+      req.url,
       [&]() -> std::optional<Result> {
-        if (auto hit = cache_.Lookup(url, clock_->Now())) return Result(std::move(hit));
+        if (auto hit = cache_.Lookup(req.url, clock_->Now())) return Result(std::move(hit));
         return std::nullopt;
       },
-      [&] { return FetchUncached(url, kind, what, tee, fmspc); });
+      [&] { return FetchUncached(req); });
 }
 
-absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::FetchUncached(
-    const std::string& url, Kind kind, const std::string& what, DcapTee tee, ByteView fmspc) {
+absl::StatusOr<std::pair<std::shared_ptr<PcsClient::Item>, std::optional<TimePoint>>>
+PcsClient::ParseItem(const HttpResponse& response, const Request& req) const {
+  auto item = std::make_shared<Item>();
+  std::optional<TimePoint> next_update;
+  if (req.kind == Kind::kTcbInfo || req.kind == Kind::kQeIdentity) {
+    bool tdx = req.tee == DcapTee::kTdx;
+    auto doc = req.kind == Kind::kTcbInfo
+                   ? ParseTcbInfoResponse(response.body, tdx ? "TDX" : "SGX", req.fmspc)
+                   : ParseQeIdentityResponse(response.body, tdx ? "TD_QE" : "QE");
+    if (!doc.ok()) return doc.status();
+    item->signed_body = std::move(doc->body);
+    item->signature = std::move(doc->signature);
+    next_update = doc->next_update;
+  } else {
+    TWI_ASSIGN_OR_RETURN(Crl crl, ParseCrlBody(response.body));
+    next_update = crl.next_update();
+    item->crl = std::move(crl);
+  }
+  if (req.kind != Kind::kRootCaCrl) {
+    TWI_ASSIGN_OR_RETURN(item->chain, Chain(response, req.kind));
+  }
+  return std::make_pair(std::move(item), next_update);
+}
+
+absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::FetchUncached(const Request& req) {
+  const std::string disk_path =
+      options_.cache_dir.empty() ? "" : StrCat(options_.cache_dir, "/", req.file);
+  if (!disk_path.empty()) {
+    // Cache file: the issuer-chain header value (URL-encoded, so one line), "\n", the body.
+    // One that does not parse or is past its nextUpdate is simply fetched again.
+    if (auto data = ReadWholeFile(disk_path); data.ok()) {
+      std::string_view text = AsString(*data);
+      size_t nl = text.find('\n');
+      HttpResponse cached{200, std::string(text.substr(nl == text.npos ? text.size() : nl + 1)), {}};
+      cached.headers[req.kind == Kind::kTcbInfo ? "tcb-info-issuer-chain"
+                     : req.kind == Kind::kQeIdentity ? "sgx-enclave-identity-issuer-chain"
+                                                      : "sgx-pck-crl-issuer-chain"] =
+          std::string(text.substr(0, nl));
+      TimePoint now = clock_->Now();
+      if (auto parsed = ParseItem(cached, req);
+          parsed.ok() && parsed->second.has_value() && *parsed->second >= now) {
+        parsed->first->valid_from = now;
+        parsed->first->valid_until = *parsed->second;
+        cache_.Insert(req.url, parsed->first, now);
+        return std::shared_ptr<const Item>(std::move(parsed->first));
+      }
+    }
+  }
+
+  const std::string& url = req.url;
+  const std::string& what = req.what;
   auto response = GetWithBackoff(*http_, url, options_.backoff, *sleeper_, *clock_);
   if (!response.ok()) return Annotate(response.status(), what);
   if (response->status == 404) {
@@ -160,37 +219,23 @@ absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::FetchUncached(
     return absl::UnavailableError(
         StrCat(what, ": GET ", url, ": http status ", response->status, ErrorDetail(*response)));
   }
-  auto item = std::make_shared<Item>();
-  std::optional<TimePoint> next_update;
-  absl::Status parsed = [&]() -> absl::Status {
-    if (kind == Kind::kTcbInfo || kind == Kind::kQeIdentity) {
-      auto doc = kind == Kind::kTcbInfo
-                     ? ParseTcbInfoResponse(response->body, tee == DcapTee::kTdx ? "TDX" : "SGX", fmspc)
-                     : ParseQeIdentityResponse(response->body, tee == DcapTee::kTdx ? "TD_QE" : "QE");
-      if (!doc.ok()) return doc.status();
-      item->signed_body = std::move(doc->body);
-      item->signature = std::move(doc->signature);
-      next_update = doc->next_update;
-    } else {
-      TWI_ASSIGN_OR_RETURN(Crl crl, ParseCrlBody(response->body));
-      next_update = crl.next_update();
-      item->crl = std::move(crl);
-    }
-    if (kind != Kind::kRootCaCrl) {
-      TWI_ASSIGN_OR_RETURN(item->chain, Chain(*response, kind));
-    }
-    return absl::OkStatus();
-  }();
+  auto parsed = ParseItem(*response, req);
   if (!parsed.ok()) {
-    return absl::UnavailableError(
-        StrCat(what, ": GET ", url, ": unusable response: ", EchoText(std::string_view(parsed.message().data(), parsed.message().size()))));
+    std::string_view why(parsed.status().message().data(), parsed.status().message().size());
+    return absl::UnavailableError(StrCat(what, ": GET ", url, ": unusable response: ", EchoText(why)));
   }
+  auto [item, next_update] = *std::move(parsed);
   TimePoint now = clock_->Now();
   TWI_RETURN_IF_ERROR(CheckNotStale(StrCat(what, " from ", url), next_update, now));
   item->valid_from = now;
   if (next_update.has_value()) {  // a CRL without nextUpdate is used once, never cached
     item->valid_until = *next_update;
     cache_.Insert(url, item, now);
+    if (!disk_path.empty()) {
+      std::string chain = req.kind == Kind::kRootCaCrl ? "" : ChainHeader(*response, req.kind);
+      // A cache that cannot be written costs a refetch later, never this answer.
+      WriteFileAtomic(disk_path, AsBytes(StrCat(chain, "\n", response->body)), 0644).IgnoreError();
+    }
   }
   return std::shared_ptr<const Item>(std::move(item));
 }

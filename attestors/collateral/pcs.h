@@ -21,13 +21,14 @@
 // transport failures and unusable bodies, FAILED_PRECONDITION for stale items. Text echoed
 // from responses (PCS's Error-Message header) is bounded and escaped.
 //
-// What this does not do: verify anything (tdx/verify.h does, against the pinned root), fetch
-// PCK certificates (quotes carry them: certification data type 5), or write a disk cache.
+// What this does not do: verify anything (tdx/verify.h does, against the pinned root), or fetch
+// PCK certificates (quotes carry them: certification data type 5).
 #pragma once
 
 #include <array>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -48,6 +49,11 @@ struct PcsOptions {
   // "" = Intel's distribution point when base_url is Intel PCS, else the PCCS's rootcacrl.
   std::string root_ca_crl_url;
   BackoffOptions backoff;
+  // "" = memory only. Else each item is also kept in a file here (written atomically, 0644)
+  // until its nextUpdate, so a restarted server does not ask PCS again:
+  //   {tdx,sgx}-tcb-<FMSPC>  {tdx,sgx}-qe-identity  pckcrl-{platform,processor}  rootcacrl
+  // each holding the issuer-chain header value (URL-encoded), a newline, and the body.
+  std::string cache_dir;
   // Most items kept in memory; FMSPCs come from unverified PCK certificates, so the cache
   // must not grow with made-up ones. Beyond it, expired items go first, then any.
   size_t max_memory_entries = 1024;
@@ -85,13 +91,20 @@ class PcsClient final : public DcapCollateralSource {
 
  private:
   PcsClient(PcsOptions options, HttpGetter* http, const Clock* clock, Sleeper* sleeper);
-  // Cache, else one (coalesced) request. `what` names the item in errors.
-  absl::StatusOr<std::shared_ptr<const Item>> Fetch(const std::string& url, Kind kind,
-                                                    const std::string& what, DcapTee tee,
-                                                    ByteView fmspc);
-  absl::StatusOr<std::shared_ptr<const Item>> FetchUncached(const std::string& url, Kind kind,
-                                                            const std::string& what,
-                                                            DcapTee tee, ByteView fmspc);
+  struct Request {
+    std::string url;
+    std::string file;  // in cache_dir
+    Kind kind;
+    std::string what;  // names the item in errors
+    DcapTee tee;
+    ByteView fmspc;
+  };
+  // Memory, else (one coalesced) disk cache or request.
+  absl::StatusOr<std::shared_ptr<const Item>> Fetch(const Request& req);
+  absl::StatusOr<std::shared_ptr<const Item>> FetchUncached(const Request& req);
+  // The item a 200 response holds, and its nextUpdate.
+  absl::StatusOr<std::pair<std::shared_ptr<Item>, std::optional<TimePoint>>> ParseItem(
+      const HttpResponse& response, const Request& req) const;
 
   PcsOptions options_;
   HttpGetter* http_;

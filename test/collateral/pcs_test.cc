@@ -4,6 +4,8 @@
 // are named, identical fetches coalesce, cache hits do no request.
 #include "attestors/collateral/pcs.h"
 
+#include <sys/stat.h>
+
 #include <condition_variable>
 #include <fstream>
 #include <future>
@@ -112,8 +114,9 @@ class PcsServerTest : public ::testing::Test {
                   shared_items);
   }
 
-  std::unique_ptr<PcsClient> Client() {
+  std::unique_ptr<PcsClient> Client(const std::string& cache_dir = "") {
     PcsOptions o;
+    o.cache_dir = cache_dir;
     o.base_url = server_.base_url() + "/";
     o.backoff.max_attempts = 1;
     auto c = PcsClient::Create(o, &http_, &clock_, &sleeper_);
@@ -317,6 +320,38 @@ TEST_F(collateral_pcs_server, ItemsAreCachedUntilTheirNextUpdate) {
   auto fresh = client->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform);
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_TRUE(Verify(*renewed, **fresh).ok());
+  EXPECT_EQ(server_.Count(), 9);
+}
+
+TEST_F(collateral_pcs_server, DiskCacheSurvivesANewClientUntilNextUpdate) {
+  auto sim = Sim("00806F050000");
+  Publish(*sim, "a");
+  std::string cache = dir_ / "cache";
+  auto first = Client(cache)->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform);
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (const char* f : {"tdx-tcb-00806F050000", "tdx-qe-identity", "pckcrl-platform", "rootcacrl"}) {
+    struct stat st;
+    ASSERT_EQ(stat((cache + "/" + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0644u) << f;
+  }
+  // A restarted server: nothing asked, the same collateral.
+  auto second = Client(cache)->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->digest, (*first)->digest);
+  EXPECT_EQ(server_.Count(), 4);
+
+  // A corrupt file is fetched again and replaced; past nextUpdate every file is.
+  std::ofstream(cache + "/tdx-qe-identity") << "garbage";
+  ASSERT_TRUE(Client(cache)->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform).ok());
+  EXPECT_EQ(server_.Count(), 5);
+  ASSERT_TRUE(Client(cache)->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform).ok());
+  EXPECT_EQ(server_.Count(), 5);
+  clock_.Advance(hours(24 * 31));
+  auto renewed = Sim("00806F050000");
+  Publish(*renewed, "renewed");
+  auto third = Client(cache)->Get(DcapTee::kTdx, sim->options().fmspc, PckCa::kPlatform);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(Verify(*renewed, **third).ok());
   EXPECT_EQ(server_.Count(), 9);
 }
 
