@@ -50,6 +50,8 @@ const std::vector<Decoder>& Decoders() {
       {"an SEV-SNP certificate table", &InspectSnpCertTable},
       {"a certificate", &InspectCertificates},
       {"a CRL", &InspectCrl},
+      {"a CCEL table", &InspectCcelTable},
+      {"a TCG event log", &InspectEventLog},  // last: a legacy log has no magic number
   };
   return decoders;
 }

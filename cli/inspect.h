@@ -59,6 +59,10 @@ absl::StatusOr<Inspection> InspectDcapBundle(const InspectInput& input);
 absl::StatusOr<Inspection> InspectDcapDocument(const InspectInput& input);
 absl::StatusOr<Inspection> InspectCrl(const InspectInput& input);
 
+// Boot event logs (inspect_eventlog.cc): the ACPI CCEL table, TCG event logs (CCEL, TPM).
+absl::StatusOr<Inspection> InspectCcelTable(const InspectInput& input);
+absl::StatusOr<Inspection> InspectEventLog(const InspectInput& input);
+
 // The output of `twi inspect` for `input` (exit code 0), or the combined "not a ..." reasons.
 absl::StatusOr<Inspection> InspectBytes(const InspectInput& input);
 std::string FormatHuman(const Inspection& inspection);

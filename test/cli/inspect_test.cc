@@ -168,7 +168,31 @@ TEST(InspectTdxTest, DecodesEveryVector) {
   EXPECT_EQ(formats["pckcrl"], "crl");
   EXPECT_EQ(formats["rootcrl.der"], "crl");
   EXPECT_EQ(formats["trusted_root.pem"], "certificates");
-  EXPECT_GE(formats.size(), 23u);
+  EXPECT_EQ(formats["ccel_table.dat"], "ccel-table");
+  EXPECT_EQ(formats["ccel_data_head.dat"], "tcg-event-log");
+  EXPECT_GE(formats.size(), 25u);
+}
+
+// Event logs: every vector decodes; T7's CCEL log replays to its quote's RTMR0-2, side by side.
+TEST(InspectTdxTest, EventLogsAndCcel) {
+  for (const auto& e : fs::directory_iterator(std::string(TWI_TESTDATA) + "/eventlog")) {
+    std::string ext = e.path().extension().string();
+    if (ext == ".md" || ext == ".txt") continue;
+    auto r = Sh(Twi() + " inspect --json " + e.path().string(), false);
+    ASSERT_EQ(r.code, 0) << e.path();
+    EXPECT_EQ(nlohmann::json::parse(r.out)["format"], "tcg-event-log") << e.path();
+  }
+  auto log = Sh(Twi() + " inspect --json " + TdxVector("go-tdx-guest/ccel_data_head.dat"), false);
+  auto quote = Sh(Twi() + " inspect --json " + TdxVector("go-tdx-guest/cos-113-tdx-quote.dat"), false);
+  ASSERT_EQ(log.code, 0);
+  ASSERT_EQ(quote.code, 0);
+  auto replay = nlohmann::json::parse(log.out)["replay"]["sha384"];
+  auto claims = nlohmann::json::parse(quote.out)["claims"];
+  EXPECT_EQ(replay["1"], claims["rtmr0"]);
+  EXPECT_EQ(replay["2"], claims["rtmr1"]);
+  EXPECT_EQ(replay["3"], claims["rtmr2"]);
+  auto human = Sh(Twi() + " inspect " + TdxVector("go-tdx-guest/ccel_data_head.dat"), false);
+  EXPECT_THAT(human.out, HasSubstr("replay sha384[1] (rtmr0)"));
 }
 
 TEST(InspectTdxTest, GoldenOutput) {
