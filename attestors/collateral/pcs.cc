@@ -11,7 +11,7 @@
 namespace twi::collateral {
 namespace {
 
-const char* TeeDir(DcapTee tee) { return tee == DcapTee::kTdx ? "tdx" : "sgx"; }
+// The path segment of PCS v4 ("tdx", "sgx"), also used to name items in errors and files.
 const char* TeeName(DcapTee tee) { return tee == DcapTee::kTdx ? "tdx" : "sgx"; }
 
 std::string Trimmed(std::string_view base_url) {
@@ -55,11 +55,11 @@ absl::StatusOr<std::vector<Certificate>> Chain(const HttpResponse& r, PcsClient:
 }  // namespace
 
 std::string PcsTcbInfoUrl(std::string_view base_url, DcapTee tee, ByteView fmspc) {
-  return StrCat(Trimmed(base_url), "/", TeeDir(tee), "/certification/v4/tcb?fmspc=", FmspcHex(fmspc));
+  return StrCat(Trimmed(base_url), "/", TeeName(tee), "/certification/v4/tcb?fmspc=", FmspcHex(fmspc));
 }
 
 std::string PcsQeIdentityUrl(std::string_view base_url, DcapTee tee) {
-  return StrCat(Trimmed(base_url), "/", TeeDir(tee), "/certification/v4/qe/identity");
+  return StrCat(Trimmed(base_url), "/", TeeName(tee), "/certification/v4/qe/identity");
 }
 
 std::string PcsPckCrlUrl(std::string_view base_url, PckCa ca) {
@@ -107,7 +107,7 @@ absl::StatusOr<std::shared_ptr<const DcapCollateral>> PcsClient::Get(DcapTee tee
     return absl::InvalidArgumentError(StrCat("fmspc: ", fmspc.size(), " bytes, want 6"));
   }
   const std::string fmspc_hex = FmspcHex(fmspc);
-  const char* dir = TeeDir(tee);
+  const char* dir = TeeName(tee);  // file names: tdx-tcb-<FMSPC>, ...
   TWI_ASSIGN_OR_RETURN(auto tcb, Fetch({PcsTcbInfoUrl(options_.base_url, tee, fmspc),
                                         StrCat(dir, "-tcb-", fmspc_hex), Kind::kTcbInfo,
                                         StrCat(TeeName(tee), " tcb info for fmspc ", fmspc_hex), tee, fmspc}));
