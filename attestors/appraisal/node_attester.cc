@@ -86,7 +86,10 @@ absl::StatusOr<Bytes> NodeAttester::Payload() const {
   twi::v1::Payload p;
   p.set_version(kProtocolVersion);
   p.set_instance_key_spki(std::string(AsString(spki_)));
-  for (const auto& c : collectors_) p.add_evidence_kinds(c->kind());
+  for (const auto& c : collectors_) {
+    p.add_evidence_kinds(c->kind());
+    TWI_RETURN_IF_ERROR(c->AddToPayload(&p));
+  }
   return ToBytes(p.SerializeAsString());
 }
 
@@ -120,7 +123,7 @@ absl::StatusOr<Bytes> NodeAttester::Respond(ByteView challenge, ByteView payload
       return absl::FailedPreconditionError(
           twi::StrCat("server asked for ", KindName(kind), " evidence, which this agent cannot produce"));
     }
-    auto ev = collector->Collect(report_data);
+    auto ev = collector->Answer(report_data, c);
     if (!ev.ok()) return Annotate(ev.status(), twi::StrCat("collecting ", KindName(kind), " evidence"));
     *r.add_evidence() = *std::move(ev);
   }

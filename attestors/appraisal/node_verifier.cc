@@ -152,7 +152,15 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
   twi::v1::Challenge c;
   c.set_version(kProtocolVersion);
   c.set_nonce(std::string(AsString(nonce_)));
-  for (auto k : wanted_) c.add_evidence_kinds(k);
+  for (auto k : wanted_) {
+    c.add_evidence_kinds(k);
+    auto state = verifier_->Find(k)->Challenge(p, &c, &checks_);
+    if (!state.ok()) {
+      return absl::Status(state.status().code(),
+                          twi::StrCat(KindName(k), ": ", state.status().message()));
+    }
+    stream_state_.push_back(*std::move(state));
+  }
   std::string out = c.SerializeAsString();
   state_ = State::kWantResponse;
   return ToBytes(out);
@@ -205,7 +213,8 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
   out.selectors.push_back("instance:" + key_hash);
   Bytes report_data = ReportData(nonce_, spki_);
   Claims claims;
-  for (auto kind : wanted_) {
+  for (size_t i = 0; i < wanted_.size(); ++i) {
+    const twi::v1::EvidenceKind kind = wanted_[i];
     const twi::v1::Evidence* ev = nullptr;
     for (const auto& e : r.evidence()) {
       if (e.kind() == kind) {
@@ -222,7 +231,8 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
                                        " evidence the server asked for"),
                           absl::StatusCode::kInvalidArgument);
     }
-    auto result = verifier_->Find(kind)->Appraise(*ev, report_data, &checks_);
+    auto result = verifier_->Find(kind)->AppraiseResponse(*ev, report_data, stream_state_[i],
+                                                          &checks_);
     if (!result.ok()) {
       return absl::Status(result.status().code(),
                           twi::StrCat(KindName(kind), ": ", result.status().message()));

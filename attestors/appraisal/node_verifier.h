@@ -7,6 +7,7 @@
 // response, in that order, so a nonce can never be answered twice.
 #pragma once
 
+#include <any>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,8 @@ class NodeSession {
   EvpPkeyPtr key_;  // parsed from spki_ at the payload
   Bytes nonce_;
   std::vector<twi::v1::EvidenceKind> wanted_;
+  // What each wanted kind's appraiser remembered at the challenge (same order as wanted_).
+  std::vector<std::any> stream_state_;
   CheckList checks_;
   // For the attestation result: where a refusal happened and what the claims policy said.
   std::string stage_ = "instance-identity";

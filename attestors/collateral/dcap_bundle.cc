@@ -11,7 +11,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
 // An empty string is an empty chain (the verifier names what it misses).
 absl::StatusOr<std::vector<Certificate>> Chain(const std::string& pem, std::string_view key) {

@@ -10,7 +10,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
 // Typed accessors: `path` names the field in errors ("tcbInfo.tcbLevels[2].tcbStatus").
 absl::StatusOr<const Json*> Member(const Json& obj, std::string_view key, const std::string& path) {

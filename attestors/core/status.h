@@ -1,6 +1,7 @@
 // Status helpers: the macros the system abseil (20220623) does not ship.
 #pragma once
 
+#include <string>
 #include <utility>
 
 #include "attestors/core/str.h"
@@ -27,6 +28,9 @@
   lhs = std::move(tmp).value()
 
 namespace twi {
+
+// INVALID_ARGUMENT with `msg`: what parsers of untrusted bytes return.
+inline absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
 // Same code, message prefixed with `context: `.
 inline absl::Status Annotate(const absl::Status& s, std::string_view context) {

@@ -16,7 +16,6 @@ namespace {
 
 // Debian's abseil has its own string_view type; parse with it and convert at the API.
 using Text = absl::string_view;
-std::string_view Std(Text t) { return std::string_view(t.data(), t.size()); }
 
 std::vector<Text> Segments(Text path) { return absl::StrSplit(path, '/', absl::SkipEmpty()); }
 
@@ -183,7 +182,7 @@ CgroupIds IdsFromPath(std::string_view path) {
   for (size_t j = from; j < to; ++j) {
     if (need_prefix && !HasRuntimePrefix(segs[j])) continue;
     bool monitor = false;
-    std::string id = ContainerIdFromSegment(Std(segs[j]), &monitor);
+    std::string id = ContainerIdFromSegment(ToStd(segs[j]), &monitor);
     if (monitor) {
       ids.monitor = true;
       return ids;
@@ -201,7 +200,7 @@ CgroupIds IdsFromPath(std::string_view path) {
   }
   if (kubernetes) {
     for (size_t j = i; j < to; ++j) {
-      ids.pod_uid = PodUidFromSegment(Std(segs[j]));
+      ids.pod_uid = PodUidFromSegment(ToStd(segs[j]));
       if (!ids.pod_uid.empty()) break;
     }
   }

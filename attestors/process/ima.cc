@@ -24,7 +24,6 @@ namespace {
 
 // Debian's abseil has its own string_view type; parse with it and convert at the API.
 using Text = absl::string_view;
-std::string_view Std(Text t) { return std::string_view(t.data(), t.size()); }
 
 constexpr size_t kImaNameLenMax = 255;        // IMA_EVENT_NAME_LEN_MAX
 constexpr size_t kMaxListRead = 512u << 20;   // refuse a single read above 512 MiB
@@ -90,7 +89,7 @@ bool IsOptionalField(Field f) {
 }
 
 absl::StatusOr<Bytes> Hex(Text hex, Text what) {
-  auto b = HexDecode(Std(hex));
+  auto b = HexDecode(ToStd(hex));
   if (!b.ok()) return absl::InvalidArgumentError(twi::StrCat(what, " is not hex"));
   return *std::move(b);
 }

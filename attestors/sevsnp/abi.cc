@@ -16,7 +16,6 @@
 namespace twi::sevsnp {
 namespace {
 
-absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
 // Reserved ranges [begin, end) of the report that must be zero. The message names the range,
 // the first offending offset and the bytes from there on.

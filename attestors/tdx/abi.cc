@@ -21,7 +21,6 @@ const std::array<uint8_t, 16> kIntelQeVendorId = {0x93, 0x9A, 0x72, 0x33, 0xF7, 
 
 namespace {
 
-absl::Status Invalid(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
 template <size_t N>
 void Copy(std::array<uint8_t, N>& dst, ByteView raw, size_t offset) {

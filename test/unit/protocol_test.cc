@@ -46,6 +46,81 @@ class EchoAppraiser : public EvidenceAppraiser {
   }
 };
 
+// A test kind with a challenge step, shaped like TPM credential activation: the payload
+// carries an identity key, the challenge a per-stream secret, and the evidence must return it.
+class ChallengeCollector : public EvidenceCollector {
+ public:
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_TPM; }
+  absl::StatusOr<twi::v1::Evidence> Collect(ByteView) override {
+    return absl::InternalError("a challenge kind must be answered, not collected");
+  }
+  absl::Status AddToPayload(twi::v1::Payload* p) override {
+    p->mutable_tpm()->set_ak_public("ak");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<twi::v1::Evidence> Answer(ByteView report_data,
+                                           const twi::v1::Challenge& c) override {
+    twi::v1::Evidence e;
+    e.set_kind(kind());
+    e.mutable_tpm()->set_activated_secret(tamper ? "wrong" : c.tpm_credential().credential_blob());
+    return e;
+  }
+  bool tamper = false;
+};
+class ChallengeAppraiser : public EvidenceAppraiser {
+ public:
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_TPM; }
+  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& p, twi::v1::Challenge* c,
+                                     CheckList* checks) const override {
+    if (p.tpm().ak_public() != "ak") return absl::InvalidArgumentError("no ak in the payload");
+    auto secret = RandomBytes(16);
+    c->mutable_tpm_credential()->set_credential_blob(std::string(AsString(*secret)));
+    return std::any(*secret);
+  }
+  absl::StatusOr<EvidenceResult> Appraise(const twi::v1::Evidence&, ByteView,
+                                          CheckList*) const override {
+    return absl::InternalError("a challenge kind is appraised with its stream state");
+  }
+  absl::StatusOr<EvidenceResult> AppraiseResponse(const twi::v1::Evidence& e, ByteView,
+                                                  const std::any& state,
+                                                  CheckList* checks) const override {
+    const Bytes& secret = std::any_cast<const Bytes&>(state);
+    if (!ConstantTimeEqual(AsBytes(e.tpm().activated_secret()), secret)) {
+      return checks->Fail("tpm.credential", "activated secret differs",
+                          absl::StatusCode::kInvalidArgument);
+    }
+    EvidenceResult r;
+    r.selectors = {"tee:challenged"};
+    return r;
+  }
+};
+
+TEST(ProtocolTest, ChallengeStepCarriesPerStreamStateToTheAppraiser) {
+  for (bool tamper : {false, true}) {
+    auto collector = std::make_unique<ChallengeCollector>();
+    collector->tamper = tamper;
+    std::vector<std::unique_ptr<EvidenceCollector>> c;
+    c.push_back(std::move(collector));
+    NodeAttester attester(*GenerateP256Key(), std::move(c));
+    std::vector<std::unique_ptr<EvidenceAppraiser>> a;
+    a.push_back(std::make_unique<ChallengeAppraiser>());
+    VerifierOptions o;
+    o.trust_domain = "example.org";
+    NodeSession session(std::make_shared<NodeVerifier>(std::move(o), std::move(a)));
+    auto payload = *attester.Payload();
+    auto challenge = session.HandlePayload(payload);
+    ASSERT_TRUE(challenge.ok()) << challenge.status();
+    auto attrs = session.HandleChallengeResponse(*attester.Respond(*challenge, payload));
+    if (tamper) {
+      ASSERT_FALSE(attrs.ok());
+      EXPECT_EQ(attrs.status().message(), "tpm: tpm.credential: activated secret differs");
+    } else {
+      ASSERT_TRUE(attrs.ok()) << attrs.status();
+      EXPECT_THAT(attrs->selectors, ::testing::Contains("tee:challenged"));
+    }
+  }
+}
+
 std::unique_ptr<NodeAttester> MakeAttester(bool with_evidence) {
   auto key = GenerateP256Key();
   std::vector<std::unique_ptr<EvidenceCollector>> c;
