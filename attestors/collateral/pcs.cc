@@ -221,8 +221,8 @@ absl::StatusOr<std::shared_ptr<const PcsClient::Item>> PcsClient::FetchUncached(
   }
   auto parsed = ParseItem(*response, req);
   if (!parsed.ok()) {
-    std::string_view why(parsed.status().message().data(), parsed.status().message().size());
-    return absl::UnavailableError(StrCat(what, ": GET ", url, ": unusable response: ", EchoText(why)));
+    return absl::UnavailableError(StrCat(what, ": GET ", url, ": unusable response: ",
+                                         EchoText(ToStd(parsed.status().message()))));
   }
   auto [item, next_update] = *std::move(parsed);
   TimePoint now = clock_->Now();
