@@ -30,7 +30,11 @@ struct CollectRequest {
   // TDX: configfs-tsm (tests point it at a fake dir), and where the quote's collateral comes
   // from (Intel PCS by default, as the server plugin).
   tsm::ConfigfsTsmOptions tdx_configfs;
-  collateral::DcapSourceOptions dcap{"https://api.trustedservices.intel.com", false, ""};
+  collateral::DcapSourceOptions dcap = [] {
+    collateral::DcapSourceOptions o;
+    o.base_url = "https://api.trustedservices.intel.com";
+    return o;
+  }();
   // Simulation: where the simulated AMD hierarchy is kept ("" = a fresh one) and its RSA size.
   std::string sim_dir;
   int sim_rsa_bits = 4096;

@@ -61,8 +61,8 @@ absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesy
   TWI_ASSIGN_OR_RETURN(config::TdxPolicyFile f, config::BuildTdxPolicyFile(text));
   if (f.settings.collateral_configured) {
     return absl::InvalidArgumentError(
-        "collateral_base_url, collateral_offline_path and pccs_allow_self_signed_tls are server "
-        "keys; twi verify reads the collateral given with --collateral");
+        "the collateral_* and pccs_allow_self_signed_tls keys are server keys; twi verify reads "
+        "the collateral given with --collateral");
   }
   Settings s;
   s.policy = std::move(f.settings.policy);

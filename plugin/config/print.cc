@@ -100,7 +100,9 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
         {"extra_roots", c->tdx.extra_root_files},
         {"collateral_base_url", c->tdx.collateral.base_url},
         {"collateral_offline_path", c->tdx.collateral.offline_path},
-        {"pccs_allow_self_signed_tls", c->tdx.collateral.allow_self_signed_tls}};
+        {"pccs_allow_self_signed_tls", c->tdx.collateral.allow_self_signed_tls},
+        {"collateral_tls_ca_file", c->tdx.collateral.tls_ca_file},
+        {"collateral_cache_dir", c->tdx.collateral.cache_dir}};
     AddClaimsSettingsJson(c->claims, &j);
     warnings = c->warnings;
   } else if (side == "workload") {

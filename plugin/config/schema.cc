@@ -166,6 +166,12 @@ constexpr std::array kServer = {
     KeyDoc{"tdx.pccs_allow_self_signed_tls", "bool", "false", "false",
            "Accept a PCCS's self-signed TLS certificate (collateral is still verified against the "
            "Intel root)."},
+    KeyDoc{"tdx.collateral_tls_ca_file", "string", "\"\"", "\"/etc/twi-attestor/pccs-ca.pem\"",
+           "PEM certificate(s) to trust for the PCCS's TLS instead of the system store (an "
+           "alternative to pccs_allow_self_signed_tls)."},
+    KeyDoc{"tdx.collateral_cache_dir", "string", "\"\"", "\"/var/cache/twi-attestor/dcap\"",
+           "Keeps fetched collateral items across restarts, each until its nextUpdate (\"\" = "
+           "memory only)."},
 };
 
 constexpr std::array kWorkload = {

@@ -85,6 +85,14 @@ void ReadTdxSettings(Reader& r, TdxSettings* out) {
     out->collateral_configured = true;
     out->collateral.allow_self_signed_tls = *v;
   }
+  if (auto v = r.String("collateral_tls_ca_file")) {
+    out->collateral_configured = true;
+    out->collateral.tls_ca_file = *v;
+  }
+  if (auto v = r.String("collateral_cache_dir")) {
+    out->collateral_configured = true;
+    out->collateral.cache_dir = *v;
+  }
   absl::Status s = tdx::ValidatePolicy(p);
   if (!s.ok()) r.problems()->Add(r.pos(), std::string(s.message()));
   r.Finish();

@@ -19,7 +19,11 @@ struct TdxSettings {
   // PEM files of roots trusted beside the Intel SGX Root CA (the simulator's root.pem), only
   // with insecure_simulation_roots.
   std::vector<std::string> extra_root_files;
-  collateral::DcapSourceOptions collateral{kIntelPcsUrl, false, ""};
+  collateral::DcapSourceOptions collateral = [] {
+    collateral::DcapSourceOptions o;
+    o.base_url = kIntelPcsUrl;
+    return o;
+  }();
   // True when the block set a collateral key: then a collateral source that cannot be created
   // fails Configure instead of failing each TDX attestation.
   bool collateral_configured = false;
