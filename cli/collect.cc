@@ -1,8 +1,9 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
+//             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //
-// Writes the evidence the agent plugin would send (same device code, sevsnp/collect.h) as the
+// Writes the evidence the agent plugin would send (same device code, sevsnp/ and tdx/collect.h) as the
 // files `twi verify --type KIND` takes, plus DIR/verify.sh running that verification. Exit 0
 // written, 1 collection failed, 2 usage (including kinds not supported yet).
 #include "cli/collect.h"
@@ -29,6 +30,8 @@ int CollectUsage(const std::string& why) {
   std::fprintf(stderr,
                "usage: twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX]\n"
                "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n"
+               "                   [--collateral-url URL] [--collateral-offline PATH]\n"
+               "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
                "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n");
   return 2;
 }
@@ -110,7 +113,7 @@ const std::vector<EvidenceKind>& EvidenceKinds() {
   // A new kind adds its collector here (and its `twi verify --type`).
   static const std::vector<EvidenceKind> kinds = {
       {"sev-snp", &CollectSevSnp},
-      {"tdx", nullptr},
+      {"tdx", &CollectTdx},
       {"tpm", &CollectTpm},
       {"azure", nullptr},
       {"gcp", nullptr},
@@ -161,9 +164,13 @@ int Collect(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" || a == "--hierarchy-dir" ||
-         a == "--rsa-bits" || a == "--tcti" || a == "--pcr-banks" || a == "--pcrs") &&
-        i + 1 < args.size()) {
+    if (a == "--pccs-allow-self-signed-tls") {
+      opt[a] = "true";
+    } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
+                a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
+                a == "--collateral-offline" || a == "--tcti" || a == "--pcr-banks" ||
+                a == "--pcrs") &&
+               i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
       return CollectUsage(twi::StrCat("unexpected argument \"", a, "\""));
@@ -188,6 +195,9 @@ int Collect(const std::vector<std::string>& args) {
   r.out = std::filesystem::absolute(opt["--out"]);
   r.twi_path = SelfPath();
   r.sim_dir = opt["--hierarchy-dir"];
+  if (opt.count("--collateral-url")) r.dcap.base_url = opt["--collateral-url"];
+  if (opt.count("--collateral-offline")) r.dcap.offline_path = opt["--collateral-offline"];
+  r.dcap.allow_self_signed_tls = opt.count("--pccs-allow-self-signed-tls") > 0;
   if (opt.count("--rsa-bits")) {
     r.sim_rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
     if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");

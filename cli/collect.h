@@ -12,7 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "attestors/core/bytes.h"
+#include "attestors/collateral/dcap_source.h"
 #include "attestors/sevsnp/collect.h"
+#include "attestors/tsm/configfs_tsm.h"
 #include "attestors/tpm/collect.h"
 
 namespace twi::cli {
@@ -25,6 +27,14 @@ struct CollectRequest {
   std::string twi_path;   // the twi that verify.sh runs (overridable there with $TWI)
   // SEV-SNP devices; tests point them at a fake configfs-tsm dir or ioctl.
   sevsnp::SnpDeviceOptions snp_devices;
+  // TDX: configfs-tsm (tests point it at a fake dir), and where the quote's collateral comes
+  // from (Intel PCS by default, as the server plugin).
+  tsm::ConfigfsTsmOptions tdx_configfs;
+  collateral::DcapSourceOptions dcap = [] {
+    collateral::DcapSourceOptions o;
+    o.base_url = "https://api.trustedservices.intel.com";
+    return o;
+  }();
   // Simulation: where the simulated AMD hierarchy is kept ("" = a fresh one) and its RSA size.
   std::string sim_dir;
   int sim_rsa_bits = 4096;
@@ -55,6 +65,7 @@ const std::vector<EvidenceKind>& EvidenceKinds();
 absl::Status WriteEvidenceFile(const std::filesystem::path& path, std::string_view data);
 
 absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
+absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 
 // Collects into request.out and writes verify.sh. Exit code: 0 written, 1 the device or the

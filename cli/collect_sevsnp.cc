@@ -8,7 +8,6 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "absl/strings/escaping.h"
 #include "attestors/core/file.h"
 #include "attestors/core/str.h"
 #include "cli/commands.h"
@@ -23,15 +24,34 @@ int InspectUsage(const std::string& why) {
 
 }  // namespace
 
+std::string Shown(std::string_view s) {
+  constexpr size_t kMax = 200;
+  std::string e = absl::CHexEscape(ToAbsl(s.substr(0, kMax)));
+  return s.size() > kMax ? e + "..." : e;
+}
+
+std::string Flags(std::initializer_list<std::pair<const char*, bool>> flags) {
+  std::string out;
+  for (const auto& [name, set] : flags) {
+    if (set) out += out.empty() ? name : twi::StrCat(",", name);
+  }
+  return out.empty() ? "-" : out;
+}
+
 const std::vector<Decoder>& Decoders() {
   // New evidence kinds add their formats here, before the generic certificate decoder when
-  // their files could also parse as something else: a TDX quote ("a TDX quote", header
-  // version 4/5 and TEE type 0x81), a TPM quote (TPMS_ATTEST magic 0xff544347), an Azure HCL
-  // report ("HCLA" header), a collateral bundle (JSON).
+  // their files could also parse as something else: a TPM quote (TPMS_ATTEST magic
+  // 0xff544347), an Azure HCL report ("HCLA" header).
   static const std::vector<Decoder> decoders = {
       {"an SEV-SNP report", &InspectSnpReport},
+      {"a DCAP quote", &InspectDcapQuote},
+      {"a DCAP collateral bundle", &InspectDcapBundle},
+      {"a PCS collateral document", &InspectDcapDocument},
       {"an SEV-SNP certificate table", &InspectSnpCertTable},
       {"a certificate", &InspectCertificates},
+      {"a CRL", &InspectCrl},
+      {"a CCEL table", &InspectCcelTable},
+      {"a TCG event log", &InspectEventLog},  // last: a legacy log has no magic number
   };
   return decoders;
 }

@@ -6,7 +6,9 @@
 // Decoding is not verification: nothing here checks a signature or a chain.
 #pragma once
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,10 +42,26 @@ struct Decoder {
 // In the order they are tried (most specific first).
 const std::vector<Decoder>& Decoders();
 
+// Text from untrusted files (certificate names, ...): C-escaped and bounded before printing.
+std::string Shown(std::string_view s);
+// "a,c" for the set flags of {{"a", true}, {"b", false}, {"c", true}}; "-" when none is set.
+std::string Flags(std::initializer_list<std::pair<const char*, bool>> flags);
+
 // SEV-SNP formats (inspect_sevsnp.cc).
 absl::StatusOr<Inspection> InspectSnpReport(const InspectInput& input);
 absl::StatusOr<Inspection> InspectCertificates(const InspectInput& input);
 absl::StatusOr<Inspection> InspectSnpCertTable(const InspectInput& input);
+
+// Intel DCAP formats (inspect_tdx.cc): TDX (and SGX v3) quotes, the nine-key collateral bundle,
+// PCS TCB Info / QE Identity responses, CRLs (any issuer).
+absl::StatusOr<Inspection> InspectDcapQuote(const InspectInput& input);
+absl::StatusOr<Inspection> InspectDcapBundle(const InspectInput& input);
+absl::StatusOr<Inspection> InspectDcapDocument(const InspectInput& input);
+absl::StatusOr<Inspection> InspectCrl(const InspectInput& input);
+
+// Boot event logs (inspect_eventlog.cc): the ACPI CCEL table, TCG event logs (CCEL, TPM).
+absl::StatusOr<Inspection> InspectCcelTable(const InspectInput& input);
+absl::StatusOr<Inspection> InspectEventLog(const InspectInput& input);
 
 // The output of `twi inspect` for `input` (exit code 0), or the combined "not a ..." reasons.
 absl::StatusOr<Inspection> InspectBytes(const InspectInput& input);

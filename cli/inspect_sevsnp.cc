@@ -2,7 +2,6 @@
 // VLEK, ASK, ASVK, ARK; PEM bundles or DER) and extended-report certificate tables.
 #include <algorithm>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "attestors/core/clock.h"
 #include "attestors/core/str.h"
@@ -13,21 +12,6 @@
 
 namespace twi::cli {
 namespace {
-
-// Certificate names come from untrusted files: escaped and bounded before they are printed.
-std::string Shown(std::string_view s) {
-  constexpr size_t kMax = 200;
-  std::string e = absl::CHexEscape(ToAbsl(s.substr(0, kMax)));
-  return s.size() > kMax ? e + "..." : e;
-}
-
-std::string Flags(std::initializer_list<std::pair<const char*, bool>> flags) {
-  std::string out;
-  for (const auto& [name, set] : flags) {
-    if (set) out += out.empty() ? name : twi::StrCat(",", name);
-  }
-  return out.empty() ? "-" : out;
-}
 
 // The order reports are printed in: what operators look for first.
 constexpr const char* kReportOrder[] = {

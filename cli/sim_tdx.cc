@@ -1,4 +1,4 @@
-// twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]
+// twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug] [--hierarchy-dir DIR]
 //
 // Writes a TDX quote from the software quoting stack (attestors/tdx/sim.h) and what verifies it:
 //   DIR/quote.bin        the v4 (default) or v5 quote
@@ -6,7 +6,10 @@
 //   DIR/root.pem         the simulated root (O=twi-attestor simulated Intel)
 //   DIR/policy.hcl       a `twi verify --type tdx --policy` file trusting that root
 //                        (insecure_simulation_roots = true) and pinning the quote's MRTD
-// The hierarchy is fresh on every run: only this quote and this collateral fit together.
+// The simulated root, PCK CA and TCB Signing keys are kept in DIR/sim-intel (or
+// --hierarchy-dir), created on the first run, so an agent whose simulation_dir is that
+// directory and a server pinning its root.pem share this root; DIR/sim-intel/collateral.json
+// is the same bundle, for a server's tdx.collateral_offline_path.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -20,7 +23,8 @@ namespace {
 
 int Usage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
-  std::fprintf(stderr, "usage: twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n");
+  std::fprintf(stderr, "usage: twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
+                       "                   [--hierarchy-dir DIR]\n");
   return 2;
 }
 
@@ -33,7 +37,8 @@ int SimTdx(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a == "--debug") {
       so.td_attributes |= tdx::kTdAttrDebug;
-    } else if ((a == "--report-data" || a == "--out" || a == "--version") && i + 1 < args.size()) {
+    } else if ((a == "--report-data" || a == "--out" || a == "--version" || a == "--hierarchy-dir") &&
+               i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
       return Usage(StrCat("unexpected argument \"", a, "\""));
@@ -47,6 +52,8 @@ int SimTdx(const std::vector<std::string>& args) {
   const std::string version = opt.count("--version") ? opt["--version"] : "4";
   if (version != "4" && version != "5") return Usage("--version must be 4 or 5");
   so.version = version == "5" ? 5 : 4;
+  so.dir = opt.count("--hierarchy-dir") ? opt["--hierarchy-dir"]
+                                        : (std::filesystem::path(opt["--out"]) / "sim-intel").string();
   auto sim = tdx::TdxSimulator::Create(so);
   auto quote = sim.ok() ? (*sim)->GetQuote(*report_data) : sim.status();
   if (!quote.ok()) {
@@ -71,7 +78,8 @@ int SimTdx(const std::vector<std::string>& args) {
                                                  : "");
   if (!WriteOutput(out / "quote.bin", AsString(*quote)) ||
       !WriteOutput(out / "collateral.json", (*sim)->collateral_json()) ||
-      !WriteOutput(out / "root.pem", (*sim)->root_pem()) || !WriteOutput(out / "policy.hcl", policy)) {
+      !WriteOutput(out / "root.pem", (*sim)->root_pem()) || !WriteOutput(out / "policy.hcl", policy) ||
+      !WriteOutput(std::filesystem::path(so.dir) / "collateral.json", (*sim)->collateral_json())) {
     std::fprintf(stderr, "twi sim: cannot write into %s\n", out.string().c_str());
     return 1;
   }

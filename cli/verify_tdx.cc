@@ -2,8 +2,8 @@
 //
 // Verifies a TDX (or SGX) DCAP quote offline with the same verifier and policy the server
 // uses, and prints every check. --collateral is the nine-key JSON bundle (collateral/
-// dcap_bundle.h); --quote is raw bytes or hex text. --policy holds the TDX policy keys at top
-// level (HCL or JSON):
+// dcap_bundle.h); --quote is raw bytes or hex text. --policy holds the keys of the server's
+// `tdx` block at top level (HCL or JSON; read by the same code, plugin/config/tdx_config.h):
 //
 //   allowed_tcb_statuses = ["UpToDate"]      allowed_advisory_ids = []
 //   allow_debug = false                       require_sept_ve_disable = true
@@ -34,7 +34,7 @@
 #include "attestors/tdx/verify.h"
 #include "cli/outcome.h"
 #include "nlohmann/json.hpp"
-#include "plugin/hcl/hcl.h"
+#include "plugin/config/tdx_config.h"
 
 namespace twi::cli {
 namespace {
@@ -54,110 +54,27 @@ struct Settings {
   bool insecure_simulation_roots = false;
 };
 
-absl::StatusOr<std::vector<std::string>> Strings(const hcl::Value& v, const std::string& key) {
-  if (v.kind != hcl::Kind::kList) return absl::InvalidArgumentError(StrCat(key, " must be a list"));
-  std::vector<std::string> out;
-  for (const hcl::Value& e : v.list) {
-    if (e.kind != hcl::Kind::kString) {
-      return absl::InvalidArgumentError(StrCat(key, " must hold strings"));
-    }
-    out.push_back(e.str);
+// The policy file through the server's own `tdx` reader (plugin/config/tdx_config.h), so a
+// file that passes here configures the server the same way. extra_roots are PEM files,
+// relative paths resolved against the policy file's folder.
+absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesystem::path& base) {
+  TWI_ASSIGN_OR_RETURN(config::TdxPolicyFile f, config::BuildTdxPolicyFile(text));
+  if (f.settings.collateral_configured) {
+    return absl::InvalidArgumentError(
+        "the collateral_* and pccs_allow_self_signed_tls keys are server keys; twi verify reads "
+        "the collateral given with --collateral");
   }
-  return out;
-}
-
-absl::StatusOr<Bytes> Hex(std::string s, size_t len, const std::string& key) {
-  if (s.rfind("0x", 0) == 0) s = s.substr(2);
-  auto b = HexDecode(s);
-  if (!b.ok()) return absl::InvalidArgumentError(StrCat(key, ": ", b.status().message()));
-  if (len != 0 && b->size() != len) {
-    return absl::InvalidArgumentError(StrCat(key, " is ", b->size(), " bytes, want ", len));
-  }
-  return b;
-}
-
-absl::StatusOr<uint64_t> HexU64(const std::string& s, const std::string& key) {
-  auto b = Hex(s.size() % 2 ? "0" + s.substr(s.rfind("0x", 0) == 0 ? 2 : 0) : s, 0, key);
-  if (!b.ok()) return b.status();
-  if (b->size() > 8) return absl::InvalidArgumentError(StrCat(key, " exceeds 64 bits"));
-  uint64_t v = 0;
-  for (uint8_t x : *b) v = (v << 8) | x;
-  return v;
-}
-
-absl::StatusOr<bool> Bool(const hcl::Value& v, const std::string& key) {
-  if (v.kind != hcl::Kind::kBool) return absl::InvalidArgumentError(StrCat(key, " must be a bool"));
-  return v.boolean;
-}
-
-// PEM roots named by `extra_roots`, relative paths resolved against the policy file's folder.
-absl::Status ReadRoots(const hcl::Value& v, const std::filesystem::path& base, Settings& s) {
-  TWI_ASSIGN_OR_RETURN(auto paths, Strings(v, "extra_roots"));
-  for (const std::string& p : paths) {
+  Settings s;
+  s.policy = std::move(f.settings.policy);
+  s.allow_missing_crls = f.settings.allow_missing_crls;
+  s.insecure_simulation_roots = f.insecure_simulation_roots;
+  for (const std::string& p : f.settings.extra_root_files) {
     std::filesystem::path path = base / p;  // an absolute p replaces base
     TWI_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(path.string()));
     auto certs = ParsePemBundle(pem);
     if (!certs.ok()) return Annotate(certs.status(), StrCat("extra_roots: ", p));
     s.extra_roots.insert(s.extra_roots.end(), certs->begin(), certs->end());
   }
-  return absl::OkStatus();
-}
-
-absl::Status ReadKey(const std::string& key, const hcl::Value& v,
-                     const std::filesystem::path& base, Settings& s) {
-  tdx::TdxPolicy& p = s.policy;
-  std::map<std::string, std::vector<Bytes>*> lists = {
-      {"mrtd", &p.mrtds},          {"rtmr0", &p.rtmrs[0]},       {"rtmr1", &p.rtmrs[1]},
-      {"rtmr2", &p.rtmrs[2]},      {"rtmr3", &p.rtmrs[3]},       {"mrconfigid", &p.mrconfigids},
-      {"mrowner", &p.mrowners},    {"mrownerconfig", &p.mrownerconfigs}};
-  if (auto it = lists.find(key); it != lists.end()) {
-    TWI_ASSIGN_OR_RETURN(auto hex, Strings(v, key));
-    for (size_t i = 0; i < hex.size(); ++i) {
-      TWI_ASSIGN_OR_RETURN(Bytes b, Hex(hex[i], 48, StrCat(key, "[", i, "]")));
-      it->second->push_back(std::move(b));
-    }
-  } else if (key == "allowed_tcb_statuses") {
-    TWI_ASSIGN_OR_RETURN(p.allowed_tcb_statuses, Strings(v, key));
-  } else if (key == "allowed_advisory_ids") {
-    TWI_ASSIGN_OR_RETURN(p.allowed_advisory_ids, Strings(v, key));
-  } else if (key == "allow_debug") {
-    TWI_ASSIGN_OR_RETURN(p.allow_debug, Bool(v, key));
-  } else if (key == "require_sept_ve_disable") {
-    TWI_ASSIGN_OR_RETURN(p.require_sept_ve_disable, Bool(v, key));
-  } else if (key == "extra_roots") {
-    TWI_RETURN_IF_ERROR(ReadRoots(v, base, s));
-  } else if (key == "insecure_simulation_roots") {
-    TWI_ASSIGN_OR_RETURN(s.insecure_simulation_roots, Bool(v, key));
-  } else if (key == "allow_missing_crls") {
-    TWI_ASSIGN_OR_RETURN(s.allow_missing_crls, Bool(v, key));
-  } else if (key == "xfam") {
-    TWI_ASSIGN_OR_RETURN(auto hex, Strings(v, key));
-    for (const std::string& h : hex) {
-      TWI_ASSIGN_OR_RETURN(uint64_t x, HexU64(h, key));
-      p.xfams.push_back(x);
-    }
-  } else if ((key == "td_attributes_mask" || key == "td_attributes") &&
-             v.kind == hcl::Kind::kString) {
-    TWI_ASSIGN_OR_RETURN(uint64_t x, HexU64(v.str, key));
-    (key == "td_attributes" ? p.td_attributes_value : p.td_attributes_mask) = x;
-  } else if (key == "min_tee_tcb_svn" && v.kind == hcl::Kind::kString) {
-    TWI_ASSIGN_OR_RETURN(Bytes b, Hex(v.str, 16, key));
-    p.min_tee_tcb_svn.emplace();
-    std::copy(b.begin(), b.end(), p.min_tee_tcb_svn->begin());
-  } else if (key == "min_qe_svn" && v.kind == hcl::Kind::kNumber && v.is_integer &&
-             v.integer >= 0 && v.integer <= 65535) {
-    p.min_qe_svn = static_cast<uint16_t>(v.integer);
-  } else {
-    return absl::InvalidArgumentError(StrCat("unknown key or wrong type: \"", key, "\""));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesystem::path& base) {
-  TWI_ASSIGN_OR_RETURN(hcl::Value doc, hcl::Parse(text));
-  Settings s;
-  for (const hcl::Member& m : doc.members) TWI_RETURN_IF_ERROR(ReadKey(m.key, m.value, base, s));
-  TWI_RETURN_IF_ERROR(tdx::ValidatePolicy(s.policy));
   return s;
 }
 

@@ -11,12 +11,15 @@
 namespace twi::appraisal {
 namespace {
 
-constexpr std::array<std::string_view, 6> kPlaceholders = {
+constexpr std::array<std::string_view, 10> kPlaceholders = {
     "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
-    "sev_snp.report_id", "tpm.ek_hash"};
+    "sev_snp.report_id", "tdx.mrtd",        "tdx.mrconfigid",      "tdx.fmspc",
+    "tdx.tcb_status",    "tpm.ek_hash"};
 
 // The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
 // firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
+// TDX has no such value: MRTD names an image, MRCONFIGID is the host's choice, FMSPC and the
+// TCB status a platform type, so every TDX template needs {instance_key_hash}.
 // The EK hash names one TPM, hence one machine: credential activation proves the agent holds
 // that EK, and it is set only when a configured route trusts the EK.
 constexpr std::array<std::string_view, 3> kPerInstance = {"instance_key_hash",
@@ -99,8 +102,9 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   if (!per_instance) {
     return absl::InvalidArgumentError(twi::StrCat(
         "\"", tmpl, "\" has no per-instance field; add {instance_key_hash}, "
-        "{sev_snp.report_id} or {tpm.ek_hash}. {sev_snp.chip_id}, {sev_snp.measurement} and {sev_snp.host_data} "
-        "are shared by every VM on a chip, of an image or of a host's choosing, so with them "
+        "{sev_snp.report_id} or {tpm.ek_hash}. {sev_snp.chip_id}, {sev_snp.measurement}, "
+        "{sev_snp.host_data} and the {tdx.*} fields are shared by every VM on a chip, of an "
+        "image, of a platform type or of a host's choosing, so with them "
         "alone two agents would get one ID and a malicious host could take over another "
         "agent's ID and its workload entries"));
   }

@@ -9,14 +9,14 @@ namespace twi::appraisal {
 namespace {
 
 constexpr std::string_view kSnp = "SEV-SNP evidence";
-constexpr std::string_view kTdx = "TDX evidence (declared; the TDX appraiser is not built yet)";
+constexpr std::string_view kTdx = "TDX evidence";
 constexpr std::string_view kTpm = "TPM evidence";
 constexpr std::string_view kAzure = "Azure evidence (declared; not built yet)";
 constexpr std::string_view kGcp = "GCP evidence (declared; not built yet)";
 constexpr std::string_view kTee = "every TEE evidence kind";
 
 constexpr std::array kVocabulary = {
-    ClaimDoc{"tee", ClaimType::kString, 0, kTee, "which TEE produced the evidence: sev-snp, tdx; tpm when a TPM quote is the only evidence"},
+    ClaimDoc{"tee", ClaimType::kString, 0, kTee, "which TEE produced the evidence: sev-snp or tdx; tpm when a TPM quote is the only evidence"},
     ClaimDoc{"platform", ClaimType::kString, 0, kTee, "CPU product line: milan, genoa, turin (SEV-SNP)"},
     ClaimDoc{"debug", ClaimType::kBool, 0, kTee, "the guest allows debugging (the host can read its memory)"},
     ClaimDoc{"simulated", ClaimType::kBool, 0, kTee, "the evidence came from the software simulator"},
@@ -42,7 +42,15 @@ constexpr std::array kVocabulary = {
     ClaimDoc{"tdx_rtmr2", ClaimType::kHex, 48, kTdx, "RTMR2: kernel command line and initrd"},
     ClaimDoc{"tdx_rtmr3", ClaimType::kHex, 48, kTdx, "RTMR3: runtime extensions"},
     ClaimDoc{"tdx_mrconfigid", ClaimType::kHex, 48, kTdx, "MRCONFIGID set by the host at launch"},
+    ClaimDoc{"tdx_mrowner", ClaimType::kHex, 48, kTdx, "MROWNER: the TD owner's identity"},
+    ClaimDoc{"tdx_mrownerconfig", ClaimType::kHex, 48, kTdx, "MROWNERCONFIG: owner-defined configuration"},
     ClaimDoc{"tdx_tcb_status", ClaimType::kString, 0, kTdx, "TCB status from Intel collateral, e.g. UpToDate"},
+    ClaimDoc{"tdx_fmspc", ClaimType::kHex, 6, kTdx, "FMSPC: the platform type (from the PCK certificate)"},
+    ClaimDoc{"tdx_tee_tcb_svn", ClaimType::kHex, 16, kTdx, "TEE_TCB_SVN: TDX module and component SVNs"},
+    ClaimDoc{"tdx_xfam", ClaimType::kHex, 8, kTdx, "XFAM: extended CPU features the TD may use (big-endian)"},
+    ClaimDoc{"tdx_secure_boot", ClaimType::kBool, 0, kTdx, "UEFI SecureBoot as measured in the CCEL (only when the log was sent and replayed to RTMR0-2)"},
+    ClaimDoc{"tdx_boot_loader", ClaimType::kHex, 48, kTdx, "SHA-384 of the first EFI boot application in the CCEL (same condition)"},
+    ClaimDoc{"tdx_td_attributes", ClaimType::kHex, 8, kTdx, "TDATTRIBUTES (big-endian; bit 0 DEBUG, bit 28 SEPT_VE_DISABLE)"},
     ClaimDoc{"tpm_pcr_sha256_<n>", ClaimType::kHex, 32, kTpm, "SHA-256 PCR n (0-23) from a verified quote"},
     ClaimDoc{"tpm_pcr_sha1_<n>", ClaimType::kHex, 20, kTpm, "SHA-1 PCR n (0-23) from a verified quote"},
     ClaimDoc{"tpm_pcr_sha384_<n>", ClaimType::kHex, 48, kTpm, "SHA-384 PCR n (0-23) from a verified quote"},

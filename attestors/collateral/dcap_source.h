@@ -6,7 +6,12 @@
 // root, so a wrong choice fails verification, never skips a check.
 //
 // Offline layouts (`offline_path`): a single bundle file used for every FMSPC, or a directory
-// holding `<FMSPC as 12 uppercase hex digits>.json` bundles (one per platform type).
+// holding `<FMSPC as 12 uppercase hex digits>.json` bundles (one per platform type). A bundle
+// item past its nextUpdate (TCB Info, QE Identity, either CRL) is refused as stale, by name:
+// an air-gapped server must be given fresh collateral, not fail later with a vaguer error.
+//
+// Online (pcs.h): Intel PCS v4 by default, or a PCCS at `base_url`; each item cached until its
+// nextUpdate.
 #pragma once
 
 #include <memory>
@@ -14,6 +19,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "attestors/collateral/backoff.h"
 #include "attestors/collateral/dcap_bundle.h"
 #include "attestors/collateral/http.h"
 #include "attestors/core/bytes.h"
@@ -28,10 +34,18 @@ const char* PckCaName(PckCa ca);
 
 struct DcapSourceOptions {
   // Intel PCS ("https://api.trustedservices.intel.com") or a PCCS base URL; "" with an
-  // offline_path means offline only.
+  // offline_path means offline only, "" without one means Intel PCS.
   std::string base_url;
-  // A PCCS usually serves a self-signed TLS certificate; accepted only when this is set.
+  // A PCCS usually serves a self-signed TLS certificate; accepted only when this is set (TLS
+  // verification is then off: every item is still checked against the pinned Intel root).
+  // Refused with Intel PCS, which has a publicly trusted certificate.
   bool allow_self_signed_tls = false;
+  // Alternatively, the PEM certificate(s) to trust for the PCCS's TLS ("" = system store).
+  std::string tls_ca_file;
+  // Retries of one item's request (429, 5xx, transport errors); never shared between items.
+  BackoffOptions backoff;
+  // Online only: a directory keeping fetched items across restarts ("" = memory only; pcs.h).
+  std::string cache_dir;
   // A bundle file or a directory of bundles keyed by FMSPC (see above). Offline mode never
   // touches the network.
   std::string offline_path;
@@ -46,7 +60,9 @@ class DcapCollateralSource {
                                                                     PckCa ca) = 0;
 };
 
-// `http` may be null in offline mode; neither pointer is owned.
+// Neither pointer is owned. `http` null: online sources make their own libcurl getter from the
+// TLS options above; a getter passed in is used as it is, so combining one with those options
+// is INVALID_ARGUMENT. `clock` null: the system clock.
 absl::StatusOr<std::unique_ptr<DcapCollateralSource>> MakeDcapCollateralSource(
     const DcapSourceOptions& options, HttpGetter* http, const Clock* clock);
 

@@ -98,6 +98,11 @@ absl::StatusOr<HttpResponse> CurlHttpGetter::Get(const std::string& url) {
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  if (!options_.tls_ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.tls_ca_file.c_str());
+  if (options_.tls_skip_verification) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   // Proxies come from the usual environment variables, which libcurl reads by itself.
   CURLcode rc = curl_easy_perform(c);
   if (transfer.too_large) {

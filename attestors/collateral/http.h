@@ -1,8 +1,9 @@
 // HTTP GET behind an interface, so collateral clients (AMD KDS, Intel PCS) can be tested against a
 // local server or a fake, and a sleeper so retry delays cost nothing in tests.
 //
-// What this does not do: retries or caching (backoff.h, kds.h), other methods than GET, or
-// anything about TLS beyond libcurl's defaults (system CA store, peer and host verification on).
+// What this does not do: retries or caching (backoff.h, kds.h), or other methods than GET. TLS
+// uses libcurl's defaults (system CA store, peer and host verification on) unless CurlOptions
+// names a CA file or, for a PCCS with a self-signed certificate, turns verification off.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,13 @@ struct CurlOptions {
   size_t max_body_bytes = 16 << 20;  // collateral is a few KiB; refuse to buffer a runaway body
   std::string user_agent = "twi-attestor";
   int max_redirects = 3;
+  // PEM file of CAs trusted for TLS instead of the system store ("" = system store); a PCCS's
+  // self-signed certificate can be pinned this way.
+  std::string tls_ca_file;
+  // Accepts any server certificate and host name (Intel's PCCS client calls this
+  // USE_SECURE_CERT=false). Only for collateral whose every item is signed and checked against a
+  // pinned root afterwards, so TLS protects nothing but the privacy of the request.
+  bool tls_skip_verification = false;
 };
 
 // libcurl, one easy handle per request (safe to call from several threads). The only global

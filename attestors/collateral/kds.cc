@@ -170,36 +170,18 @@ absl::StatusOr<Bytes> KdsClient::Fetch(const std::string& file, const std::strin
     return data;
   }
 
-  std::shared_ptr<InFlight> mine;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    auto it = memory_.find(file);
-    if (it != memory_.end() && Fresh(it->second)) return it->second.data;
-    auto running = in_flight_.find(file);
-    if (running != in_flight_.end()) {
-      std::shared_ptr<InFlight> other = running->second;
-      ++coalesced_;
-      fetched_.wait(lock, [&] { return other->done; });
-      return other->result;
-    }
-    mine = std::make_shared<InFlight>();
-    in_flight_[file] = mine;
-  }
-  absl::StatusOr<Bytes> result = FetchUncached(file, url_path, kind, not_found_on_404);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    mine->result = result;
-    mine->done = true;
-    in_flight_.erase(file);
-  }
-  fetched_.notify_all();
-  return result;
+  return flights_.Do(
+      file,
+      [&]() -> std::optional<absl::StatusOr<Bytes>> {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = memory_.find(file);
+        if (it != memory_.end() && Fresh(it->second)) return absl::StatusOr<Bytes>(it->second.data);
+        return std::nullopt;
+      },
+      [&] { return FetchUncached(file, url_path, kind, not_found_on_404); });
 }
 
-size_t KdsClient::coalesced() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return coalesced_;
-}
+size_t KdsClient::coalesced() const { return flights_.coalesced(); }
 
 void KdsClient::Remember(const std::string& file, const Bytes& data,
                          std::optional<TimePoint> expires) {

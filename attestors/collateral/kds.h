@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "attestors/collateral/backoff.h"
 #include "attestors/collateral/http.h"
+#include "attestors/collateral/single_flight.h"
 #include "attestors/core/bytes.h"
 #include "attestors/core/clock.h"
 
@@ -119,24 +120,17 @@ class KdsClient {
   Sleeper* sleeper_;
   std::unique_ptr<Sleeper> own_sleeper_;
 
-  // One fetch of one object in progress; identical concurrent requests wait for it and share
-  // its result instead of asking KDS again.
-  struct InFlight {
-    bool done = false;
-    absl::StatusOr<Bytes> result = absl::UnknownError("fetch in progress");
-  };
   absl::StatusOr<Bytes> FetchUncached(const std::string& file, const std::string& url_path,
                                       Kind kind, bool not_found_on_404);
   void Remember(const std::string& file, const Bytes& data, std::optional<TimePoint> expires);
 
   // No lock is held across a network request or a Retry-After wait: fetches of different
   // objects proceed side by side, so one slow or rate-limited object never stalls another.
-  mutable std::mutex mu_;  // guards memory_, order_, in_flight_, coalesced_
-  std::condition_variable fetched_;
+  mutable std::mutex mu_;  // guards memory_, order_
   std::map<std::string, Entry> memory_;
   std::deque<std::string> order_;  // insertion order of memory_, for eviction
-  std::map<std::string, std::shared_ptr<InFlight>> in_flight_;
-  size_t coalesced_ = 0;
+  // Identical concurrent requests wait for one fetch and share its result.
+  SingleFlight<absl::StatusOr<Bytes>> flights_;
 };
 
 }  // namespace twi::collateral

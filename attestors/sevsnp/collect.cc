@@ -1,20 +1,15 @@
-#include "attestors/core/file.h"
 #include "attestors/sevsnp/collect.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "attestors/core/crypto.h"
@@ -24,47 +19,10 @@
 namespace twi::sevsnp {
 namespace {
 
+using tsm::ErrnoStatus;
+
 constexpr size_t kReportSize = 0x4A0;
 constexpr size_t kPage = 4096;
-
-// Maps an errno from a device operation: missing -> NOT_FOUND, not allowed ->
-// FAILED_PRECONDITION (the agent needs more privileges), anything else -> UNAVAILABLE.
-absl::Status ErrnoStatus(int err, const std::string& what) {
-  std::string msg = absl::StrCat(what, ": ", std::strerror(err));
-  if (err == ENOENT || err == ENODEV || err == ENXIO) return absl::NotFoundError(msg);
-  if (err == EACCES || err == EPERM) return absl::FailedPreconditionError(msg);
-  return absl::UnavailableError(msg);
-}
-
-// configfs attributes are small files read and written in one go; these return 0 or an errno.
-int ReadAll(const std::string& path, Bytes* out) { return ReadFileErrno(path, out); }
-
-int WriteAll(const std::string& path, ByteView data) {
-  // O_CREAT only matters for the test double (an ordinary directory); configfs attributes
-  // exist. No O_TRUNC: configfs has no use for it, and every entry is fresh anyway.
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return errno;
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return err;
-    }
-    done += static_cast<size_t>(n);
-  }
-  // configfs commits a binary attribute on close, so its errors count too.
-  if (close(fd) != 0) return errno;
-  return 0;
-}
-
-std::string Trimmed(const Bytes& b) {
-  std::string s(AsString(b));
-  absl::StripAsciiWhitespace(&s);
-  return s;
-}
 
 // VMPLs 0-3 exist (spec 1.1); anything else would only earn a bare EINVAL from the kernel.
 absl::Status CheckVmpl(uint32_t vmpl) {
@@ -72,112 +30,21 @@ absl::Status CheckVmpl(uint32_t vmpl) {
   return absl::OkStatus();
 }
 
-std::string UniqueEntryName() {
-  static std::atomic<uint64_t> counter{0};
-  auto rnd = RandomBytes(4);
-  return absl::StrCat("twi-", getpid(), "-", counter.fetch_add(1), "-",
-                      rnd.ok() ? HexEncode(*rnd) : "0");
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // configfs-tsm
 
-absl::StatusOr<std::string> ConfigfsTsmDevice::CreateEntry() {
-  std::string entry = absl::StrCat(options_.root, "/", UniqueEntryName());
-  if (mkdir(entry.c_str(), 0755) != 0) {
-    int err = errno;
-    return ErrnoStatus(err, absl::StrCat("configfs-tsm: creating ", entry));
-  }
-  if (options_.kernel) options_.kernel->Created(entry);
-  return entry;
-}
-
-void ConfigfsTsmDevice::RemoveEntry(const std::string& entry) {
-  if (options_.kernel) options_.kernel->Removing(entry);
-  // Best effort: a leftover entry only costs a little kernel memory, and failing the report
-  // over it would be worse.
-  rmdir(entry.c_str());
-}
-
-absl::StatusOr<std::string> ConfigfsTsmDevice::Probe() {
-  TWI_ASSIGN_OR_RETURN(std::string entry, CreateEntry());
-  Bytes provider;
-  if (options_.kernel) options_.kernel->Reading(entry, "provider");
-  int err = ReadAll(entry + "/provider", &provider);
-  RemoveEntry(entry);
-  if (err != 0) return ErrnoStatus(err, absl::StrCat("configfs-tsm: reading ", entry, "/provider"));
-  return Trimmed(provider);
-}
-
 absl::StatusOr<SnpDeviceReport> ConfigfsTsmDevice::GetReport(const ReportData& report_data,
                                                              uint32_t vmpl) {
   TWI_RETURN_IF_ERROR(CheckVmpl(vmpl));
-  const int attempts = options_.max_attempts > 0 ? options_.max_attempts : 1;
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
-    TWI_ASSIGN_OR_RETURN(std::string entry, CreateEntry());
-    struct Remover {
-      ConfigfsTsmDevice* self;
-      std::string entry;
-      ~Remover() { self->RemoveEntry(entry); }
-    } remover{this, entry};
-    TsmKernelHooks* kernel = options_.kernel.get();
-    auto read = [&](const char* attr, Bytes* out) {
-      if (kernel) kernel->Reading(entry, attr);
-      return ReadAll(absl::StrCat(entry, "/", attr), out);
-    };
-    auto write = [&](const char* attr, ByteView data) -> absl::Status {
-      int err = WriteAll(absl::StrCat(entry, "/", attr), data);
-      if (err != 0) return ErrnoStatus(err, absl::StrCat("configfs-tsm: writing ", entry, "/", attr));
-      if (kernel) kernel->Written(entry, attr);
-      return absl::OkStatus();
-    };
-    auto read_required = [&](const char* attr, Bytes* out) -> absl::Status {
-      int err = read(attr, out);
-      if (err != 0) return ErrnoStatus(err, absl::StrCat("configfs-tsm: reading ", entry, "/", attr));
-      return absl::OkStatus();
-    };
-
-    // The kernel would refuse a privlevel below the floor with a bare EINVAL; say why instead.
-    Bytes floor_text;
-    uint32_t floor = 0;
-    if (read("privlevel_floor", &floor_text) == 0 &&
-        absl::SimpleAtoi(Trimmed(floor_text), &floor) && vmpl < floor) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "configfs-tsm: vmpl ", vmpl, " is below privlevel_floor ", floor));
-    }
-    TWI_RETURN_IF_ERROR(write("inblob", ByteView(report_data)));
-    TWI_RETURN_IF_ERROR(write("privlevel", AsBytes(absl::StrCat(vmpl, "\n"))));
-
-    Bytes gen_before, outblob, auxblob, provider, gen_after;
-    TWI_RETURN_IF_ERROR(read_required("generation", &gen_before));
-    TWI_RETURN_IF_ERROR(read_required("outblob", &outblob));
-    int aux_err = read("auxblob", &auxblob);
-    // Kernels before auxblob support (and hosts without certificates) have no table to give.
-    if (aux_err != 0 && aux_err != ENOENT) {
-      return ErrnoStatus(aux_err, absl::StrCat("configfs-tsm: reading ", entry, "/auxblob"));
-    }
-    TWI_RETURN_IF_ERROR(read_required("provider", &provider));
-    TWI_RETURN_IF_ERROR(read_required("generation", &gen_after));
-    // Another writer changed the entry between our writes and our reads: outblob may answer
-    // their inblob, not ours.
-    if (Trimmed(gen_before) != Trimmed(gen_after)) continue;
-
-    std::string prov = Trimmed(provider);
-    if (prov != "sev_guest") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "configfs-tsm: provider is \"", prov, "\", want \"sev_guest\""));
-    }
-    if (outblob.size() != kReportSize) {
-      return absl::InternalError(absl::StrCat("configfs-tsm: outblob has ", outblob.size(),
-                                              " bytes, want ", kReportSize));
-    }
-    return SnpDeviceReport{std::move(outblob), std::move(auxblob), std::move(prov)};
+  TWI_ASSIGN_OR_RETURN(tsm::TsmReport r,
+                       tsm_.GetReport({ByteView(report_data), vmpl, "sev_guest"}));
+  if (r.outblob.size() != kReportSize) {
+    return absl::InternalError(absl::StrCat("configfs-tsm: outblob has ", r.outblob.size(),
+                                            " bytes, want ", kReportSize));
   }
-  return absl::AbortedError(absl::StrCat(
-      "configfs-tsm: generation changed while reading the report on all ", attempts,
-      " attempts (another process is writing to the same entry)"));
+  return SnpDeviceReport{std::move(r.outblob), std::move(r.auxblob), std::move(r.provider)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,9 +192,8 @@ absl::StatusOr<std::unique_ptr<SnpDevice>> OpenSnpDevice(const SnpDeviceOptions&
   std::vector<std::string> tried;
   bool unusable = false;  // something exists but cannot serve SNP reports
 
-  struct stat st;
   const std::string& root = options.configfs.root;
-  if (stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (tsm::TsmRootPresent(root)) {
     auto device = std::make_unique<ConfigfsTsmDevice>(options.configfs);
     absl::StatusOr<std::string> provider = device->Probe();
     if (provider.ok() && *provider == "sev_guest") return device;

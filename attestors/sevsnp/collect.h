@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "attestors/core/bytes.h"
+#include "attestors/tsm/configfs_tsm.h"
 
 namespace twi::sevsnp {
 
@@ -45,33 +46,15 @@ class SnpDevice {
                                                     uint32_t vmpl) = 0;
 };
 
-// ---- configfs-tsm ----
+// ---- configfs-tsm (attestors/tsm/configfs_tsm.h) ----
 
-inline constexpr char kDefaultTsmRoot[] = "/sys/kernel/config/tsm/report";
-
-// What the kernel does by itself inside a configfs-tsm entry (creating attribute files, bumping
-// `generation` on writes, producing `outblob` when it is read, dropping the files on rmdir).
-// Production code leaves it unset; tests implement it to run the real file protocol over an
-// ordinary temporary directory.
-class TsmKernelHooks {
- public:
-  virtual ~TsmKernelHooks() = default;
-  virtual void Created(const std::string& entry_dir) {}
-  virtual void Written(const std::string& entry_dir, std::string_view attribute) {}
-  virtual void Reading(const std::string& entry_dir, std::string_view attribute) {}
-  virtual void Removing(const std::string& entry_dir) {}
-};
-
-struct ConfigfsTsmOptions {
-  std::string root = kDefaultTsmRoot;
-  // Attempts when `generation` changes under us (another writer raced on the entry).
-  int max_attempts = 3;
-  std::shared_ptr<TsmKernelHooks> kernel;  // tests only
-};
+using tsm::ConfigfsTsmOptions;
+using tsm::kDefaultTsmRoot;
+using tsm::TsmKernelHooks;
 
 class ConfigfsTsmDevice final : public SnpDevice {
  public:
-  explicit ConfigfsTsmDevice(ConfigfsTsmOptions options) : options_(std::move(options)) {}
+  explicit ConfigfsTsmDevice(ConfigfsTsmOptions options) : tsm_(std::move(options)) {}
   std::string name() const override { return "configfs-tsm"; }
   // mkdir a uniquely named entry, write inblob and privlevel, read generation, outblob,
   // auxblob, provider and generation again; retry on a generation change; rmdir the entry.
@@ -80,13 +63,10 @@ class ConfigfsTsmDevice final : public SnpDevice {
   // UNAVAILABLE (the kernel refused a read or write).
   absl::StatusOr<SnpDeviceReport> GetReport(const ReportData& report_data, uint32_t vmpl) override;
   // The `provider` of a throwaway entry ("sev_guest", "tdx_guest"), without generating a report.
-  absl::StatusOr<std::string> Probe();
+  absl::StatusOr<std::string> Probe() { return tsm_.Probe(); }
 
  private:
-  absl::StatusOr<std::string> CreateEntry();
-  void RemoveEntry(const std::string& entry);
-
-  ConfigfsTsmOptions options_;
+  tsm::ConfigfsTsm tsm_;
 };
 
 // ---- /dev/sev-guest ----

@@ -12,10 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <array>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "attestors/core/status.h"
@@ -107,16 +106,6 @@ absl::Status SignCertPss(X509* x, EVP_PKEY* key) {
   TWI_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, PssContext(key));
   if (X509_sign_ctx(x, ctx.get()) <= 0) return OpenSslError("signing a certificate failed");
   return absl::OkStatus();
-}
-
-std::string KeyPem(EVP_PKEY* key) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return "";
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
 }
 
 TimePoint SystemNow(const Clock* clock) {
@@ -257,21 +246,7 @@ class SimHierarchyBuilder {
                                                             SimProduct product, int bits) {
     auto h = std::shared_ptr<SimHierarchy>(new SimHierarchy());
     h->product_ = product;
-    struct Item { const char* stem; X509Ptr* cert; EvpPkeyPtr* key; };
-    for (const Item& item : {Item{"ark", &h->ark_, &h->ark_key_}, Item{"ask", &h->ask_, &h->ask_key_},
-                             Item{"asvk", &h->asvk_, &h->asvk_key_}}) {
-      TWI_ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(dir / (std::string(item.stem) + ".pem")));
-      TWI_ASSIGN_OR_RETURN(std::string key_pem, ReadFile(dir / (std::string(item.stem) + ".key")));
-      BioPtr cb(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
-      BioPtr kb(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-      item.cert->reset(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
-      item.key->reset(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
-      if (!*item.cert || !*item.key) {
-        return OpenSslError(absl::StrCat("reading the simulated ", item.stem, " from ",
-                                         dir.string(), " failed"),
-                            absl::StatusCode::kFailedPrecondition);
-      }
-    }
+    TWI_RETURN_IF_ERROR(LoadMinted(dir, Items(*h)));
     char cn[64] = {};
     X509_NAME_get_text_by_NID(X509_get_subject_name(h->ark_.get()), NID_commonName, cn, sizeof(cn));
     std::string want_cn = absl::StrCat("ARK-", SimProductName(product));
@@ -284,56 +259,19 @@ class SimHierarchyBuilder {
     return h;
   }
 
-  // Writes the six files into a fresh sibling directory, then renames it onto `dir`. When
-  // another process won the race, its hierarchy is loaded instead.
+  // Saves atomically; when another process won the race, its hierarchy is loaded instead.
   static absl::StatusOr<std::shared_ptr<SimHierarchy>> Save(
       std::shared_ptr<SimHierarchy> h, const std::filesystem::path& dir, int bits) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir.parent_path(), ec);
-    std::string tmpl = dir.string() + ".tmp-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      return absl::InternalError(absl::StrCat("creating ", tmpl, ": ", std::strerror(errno)));
-    }
-    std::filesystem::path tmp(tmpl);
-    struct Item { const char* stem; X509* cert; EVP_PKEY* key; };
-    for (const Item& item : {Item{"ark", h->ark(), h->ark_key()}, Item{"ask", h->ask(), h->ask_key()},
-                             Item{"asvk", h->asvk(), h->asvk_key()}}) {
-      absl::Status s = WriteFile(tmp / (std::string(item.stem) + ".pem"), X509Pem(item.cert), 0644);
-      if (s.ok()) s = WriteFile(tmp / (std::string(item.stem) + ".key"), KeyPem(item.key), 0600);
-      if (!s.ok()) {
-        std::filesystem::remove_all(tmp, ec);
-        return s;
-      }
-    }
-    if (rename(tmp.c_str(), dir.c_str()) != 0) {
-      int err = errno;
-      std::filesystem::remove_all(tmp, ec);
-      if (err == EEXIST || err == ENOTEMPTY) return Load(dir, h->product(), bits);
-      return absl::InternalError(
-          absl::StrCat("saving the simulated hierarchy to ", dir.string(), ": ", std::strerror(err)));
-    }
+    absl::Status s = SaveMinted(dir, Items(*h));
+    if (absl::IsAlreadyExists(s)) return Load(dir, h->product(), bits);
+    if (!s.ok()) return s;
     return h;
   }
 
  private:
-  static absl::StatusOr<std::string> ReadFile(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) return absl::FailedPreconditionError(absl::StrCat("cannot read ", p.string()));
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static absl::Status WriteFile(const std::filesystem::path& p, const std::string& data,
-                                mode_t mode) {
-    int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) return absl::InternalError(absl::StrCat("creating ", p.string(), ": ", std::strerror(errno)));
-    // PEM files are a few KiB: one write either completes or fails.
-    bool ok = !data.empty() &&
-              write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
-    ok = fsync(fd) == 0 && ok;
-    close(fd);
-    if (!ok) return absl::InternalError(absl::StrCat("writing ", p.string(), " failed"));
-    return absl::OkStatus();
+  static std::array<MintedItem, 3> Items(SimHierarchy& h) {
+    return {MintedItem{"ark", &h.ark_, &h.ark_key_}, MintedItem{"ask", &h.ask_, &h.ask_key_},
+            MintedItem{"asvk", &h.asvk_, &h.asvk_key_}};
   }
 };
 

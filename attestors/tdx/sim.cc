@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "attestors/core/status.h"
@@ -205,12 +206,8 @@ absl::StatusOr<std::unique_ptr<TdxSimulator>> TdxSimulator::Create(SimOptions op
   return sim;
 }
 
-absl::Status TdxSimulator::Init() {
-  const SimOptions& o = options_;
-  const bool wrong_signer = o.defects.contains(SimDefect::kPckWrongSigner);
-  const TimePoint now = o.clock ? o.clock->Now() : std::chrono::system_clock::now();
-  const TimePoint nb = now - kDay;
-  for (EvpPkeyPtr* k : {&root_key_, &pck_ca_key_, &tcb_key_, &pck_key_, &att_key_}) {
+absl::Status TdxSimulator::MintAuthorities(TimePoint nb) {
+  for (EvpPkeyPtr* k : {&root_key_, &pck_ca_key_, &tcb_key_}) {
     TWI_ASSIGN_OR_RETURN(*k, GenerateP256Key());
   }
   TWI_ASSIGN_OR_RETURN(root_x_, NewCert(kRootSerial, "twi-attestor Simulated SGX Root CA", nullptr,
@@ -231,6 +228,32 @@ absl::Status TdxSimulator::Init() {
   TWI_RETURN_IF_ERROR(AddConfExt(tcb_x_.get(), root_x_.get(), NID_basic_constraints, "critical,CA:FALSE"));
   TWI_RETURN_IF_ERROR(AddConfExt(tcb_x_.get(), root_x_.get(), NID_key_usage, "critical,digitalSignature,nonRepudiation"));
   TWI_RETURN_IF_ERROR(SignCert(tcb_x_.get(), root_key_.get()));
+  return absl::OkStatus();
+}
+
+absl::Status TdxSimulator::Init() {
+  const SimOptions& o = options_;
+  const bool wrong_signer = o.defects.contains(SimDefect::kPckWrongSigner);
+  const TimePoint now = o.clock ? o.clock->Now() : std::chrono::system_clock::now();
+  const TimePoint nb = now - kDay;
+  for (EvpPkeyPtr* k : {&pck_key_, &att_key_}) {
+    TWI_ASSIGN_OR_RETURN(*k, GenerateP256Key());
+  }
+  const std::filesystem::path dir(o.dir);
+  const std::array<MintedItem, 3> items = {MintedItem{"root", &root_x_, &root_key_},
+                                           MintedItem{"pck-ca", &pck_ca_x_, &pck_ca_key_},
+                                           MintedItem{"tcb-signing", &tcb_x_, &tcb_key_}};
+  if (!o.dir.empty() && std::filesystem::exists(dir / "root.pem")) {
+    TWI_RETURN_IF_ERROR(LoadMinted(dir, items));
+  } else {
+    TWI_RETURN_IF_ERROR(MintAuthorities(nb));
+    if (!o.dir.empty()) {
+      absl::Status saved = SaveMinted(dir, items);
+      // Another process saved its hierarchy first: use that one, as every other process will.
+      if (absl::IsAlreadyExists(saved)) saved = LoadMinted(dir, items);
+      TWI_RETURN_IF_ERROR(saved);
+    }
+  }
 
   TWI_ASSIGN_OR_RETURN(pck_x_, NewCert(kPckSerial, "twi-attestor Simulated SGX PCK Certificate",
                                        pck_ca_x_.get(), pck_key_.get(), nb, nb + 7 * kYear));

@@ -68,6 +68,12 @@ struct SimOptions {
   uint16_t pce_svn = 13;
   uint16_t qe_svn = 4;
   std::set<SimDefect> defects;
+  // When set, the root, PCK Platform CA and TCB Signing certificates and keys are loaded from
+  // this directory if it holds them (root.pem/.key, pck-ca.pem/.key, tcb-signing.pem/.key),
+  // otherwise generated and saved there atomically, so an agent (simulation_dir), `twi sim tdx`
+  // and a server pinning DIR/root.pem share one root. The PCK leaf and the collateral are
+  // minted fresh by every simulator either way.
+  std::string dir;
 };
 
 class TdxSimulator {
@@ -89,6 +95,7 @@ class TdxSimulator {
  private:
   TdxSimulator() = default;
   absl::Status Init();
+  absl::Status MintAuthorities(TimePoint not_before);  // root, PCK CA, TCB Signing
   absl::Status MintCollateral();
 
   SimOptions options_;

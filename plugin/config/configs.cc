@@ -52,26 +52,55 @@ void AddOpenDefaultWarnings(const SnpSettings& s, std::vector<std::string>* warn
   }
 }
 
-}  // namespace
+void AddOpenDefaultWarnings(const TdxSettings& s, std::vector<std::string>* warnings) {
+  if (s.policy.pins_nothing()) {
+    warnings->push_back(
+        "tdx: no mrtd or rtmr0-3 allow-list is set: any genuine TD of any cloud tenant is "
+        "accepted (registration entries must then select on tdx:mrtd); pin the images you run");
+  }
+  for (const auto& f : s.extra_root_files) {
+    warnings->push_back(twi::StrCat(
+        "tdx.extra_roots: \"", f, "\" is trusted besides the Intel SGX Root CA, for simulated "
+        "evidence only (insecure_simulation_roots); evidence it verifies carries the selector "
+        "tdx:root:extra"));
+  }
+}
 
-void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
-                    int* vmpl, std::vector<std::string>* warnings);
-void ReadSimulateMeasurement(Reader& r, const std::string& simulate, std::string* out,
-                             std::vector<std::string>* warnings);
+// TEE device settings shared by the agent and workload plugins.
+struct TeeDevices {
+  std::string* simulate;
+  std::string* snp_configfs;
+  std::string* snp_device;
+  int* vmpl;  // agent only
+  std::string* tdx_configfs;
+  std::string* ccel_table;  // agent only
+  std::string* ccel_data;   // agent only
+};
 
-// simulate_measurement: the simulated guest image, so demos and tests can show an update.
-void ReadSimulateMeasurement(Reader& r, const std::string& simulate, std::string* out,
-                             std::vector<std::string>* warnings) {
-  auto v = r.String("simulate_measurement");
+// simulate_measurement / simulate_mrtd: the simulated guest's launch measurement (SEV-SNP) or
+// MRTD (TDX), 48 bytes, so demos and tests can show an image update.
+void ReadSimulatedImage(Reader& r, std::string_view key, std::string_view kind,
+                        const std::string& simulate, std::string* out,
+                        std::vector<std::string>* warnings) {
+  auto v = r.String(key);
   if (!v) return;
   auto b = HexDecode(*v);
   if (!b.ok() || b->size() != 48) {
-    r.Problem("simulate_measurement", twi::StrCat("\"simulate_measurement\" must be 96 hex digits, got \"", v->substr(0, 100), "\""));
-  } else if (simulate != "sev-snp") {
-    warnings->push_back("simulate_measurement has no effect without simulate = \"sev-snp\"");
+    r.Problem(key, twi::StrCat("\"", key, "\" must be 96 hex digits, got \"", v->substr(0, 100), "\""));
+  } else if (simulate != kind) {
+    warnings->push_back(twi::StrCat(key, " has no effect without simulate = \"", kind, "\""));
   } else {
     *out = HexEncode(*b);
   }
+}
+
+}  // namespace
+
+void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* warnings);
+
+std::string AgentConfig::EffectiveSimulationDir() const {
+  if (!simulation_dir.empty()) return simulation_dir;
+  return state_dir + (simulate == "tdx" ? "/sim-intel" : "/sim-amd");
 }
 
 bool ValidTrustDomain(std::string_view td) {
@@ -102,15 +131,23 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
       c.state_dir = *v;
     }
   }
-  ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
+  ReadTeeDevices(r, {&c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
+                     &c.tdx_configfs_path, &c.tdx_ccel_table_path, &c.tdx_ccel_data_path},
                  &c.warnings);
-  ReadSimulateMeasurement(r, c.simulate, &c.simulate_measurement, &c.warnings);
+  ReadSimulatedImage(r, "simulate_measurement", "sev-snp", c.simulate, &c.simulate_measurement, &c.warnings);
+  ReadSimulatedImage(r, "simulate_mrtd", "tdx", c.simulate, &c.simulate_mrtd, &c.warnings);
+  if (auto v = r.Bool("simulate_debug_td")) {
+    c.simulate_debug_td = *v;
+    if (*v && c.simulate != "tdx") c.warnings.push_back("simulate_debug_td has no effect without simulate = \"tdx\"");
+  }
   if (auto v = r.String("simulation_dir")) {
     if (v->empty() || (*v)[0] != '/') {
       r.Problem("simulation_dir", twi::StrCat("\"simulation_dir\" must be an absolute path, got \"", v->substr(0, 100), "\""));
     } else {
       c.simulation_dir = *v;
-      if (c.simulate != "sev-snp") c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\"");
+      if (c.simulate.empty()) {
+        c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\"");
+      }
     }
   }
   Reader tpm = r.Block("tpm");
@@ -121,14 +158,13 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   return c;
 }
 
-// `simulate` and the sev_snp device paths, shared by the agent and workload plugins.
-void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std::string* device,
-                    int* vmpl, std::vector<std::string>* warnings) {
+// `simulate` and the sev_snp and tdx device paths, shared by the agent and workload plugins.
+void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* warnings) {
   if (auto v = r.String("simulate")) {
-    if (*v != "" && *v != "sev-snp") {
-      r.Problem("simulate", twi::StrCat("\"simulate\" must be \"\" or \"sev-snp\", got \"", *v, "\""));
+    if (*v != "" && *v != "sev-snp" && *v != "tdx") {
+      r.Problem("simulate", twi::StrCat("\"simulate\" must be \"\", \"sev-snp\" or \"tdx\", got \"", v->substr(0, 100), "\""));
     } else {
-      *simulate = *v;
+      *d.simulate = *v;
       if (!v->empty()) {
         warnings->push_back(twi::StrCat("simulate = \"", *v,
                                         "\": evidence comes from a software TEE, not hardware"));
@@ -136,12 +172,19 @@ void ReadTeeDevices(Reader& r, std::string* simulate, std::string* configfs, std
     }
   }
   Reader snp = r.Block("sev_snp");
-  if (auto v = snp.String("configfs_path")) *configfs = *v;
-  if (auto v = snp.String("device_path")) *device = *v;
-  if (vmpl != nullptr) {
-    if (auto v = snp.Int("vmpl", 0, 3)) *vmpl = static_cast<int>(*v);
+  if (auto v = snp.String("configfs_path")) *d.snp_configfs = *v;
+  if (auto v = snp.String("device_path")) *d.snp_device = *v;
+  if (d.vmpl != nullptr) {
+    if (auto v = snp.Int("vmpl", 0, 3)) *d.vmpl = static_cast<int>(*v);
   }
   snp.Finish();
+  Reader tdx = r.Block("tdx");
+  if (auto v = tdx.String("configfs_path")) *d.tdx_configfs = *v;
+  if (d.ccel_table != nullptr) {
+    if (auto v = tdx.String("ccel_table_path")) *d.ccel_table = *v;
+    if (auto v = tdx.String("ccel_data_path")) *d.ccel_data = *v;
+  }
+  tdx.Finish();
 }
 
 absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain) {
@@ -167,7 +210,9 @@ absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::
     c.hash_budget_bytes_per_uid = *v;
   }
   if (auto v = r.Int("tee_refresh_seconds", 0, 86400)) c.tee_refresh_seconds = *v;
-  ReadTeeDevices(r, &c.simulate, &c.snp_configfs_path, &c.snp_device_path, nullptr, &c.warnings);
+  ReadTeeDevices(r, {&c.simulate, &c.snp_configfs_path, &c.snp_device_path, nullptr,
+                     &c.tdx_configfs_path, nullptr, nullptr},
+                 &c.warnings);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -198,31 +243,45 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   if (auto v = r.Bool("insecure_simulation_roots")) c.insecure_simulation_roots = *v;
   Reader snp = r.Block("sev_snp");
   ReadSnpSettings(snp, &c.sev_snp);
+  Reader tdx = r.Block("tdx");
+  ReadTdxSettings(tdx, &c.tdx);
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");
   }
+  if (c.tdx.policy.allow_debug) {
+    c.warnings.push_back("tdx.allow_debug = true: debug TDs, whose memory the host can read, are accepted");
+  }
   if (c.insecure_allow_no_tee) {
     c.warnings.push_back(
         "insecure_allow_no_tee = true: agents without TEE evidence are accepted; their identity "
         "proves nothing about the machine");
   }
-  if (c.insecure_simulation_roots && c.sev_snp.extra_root_files.empty()) {
+  if (c.insecure_simulation_roots && c.sev_snp.extra_root_files.empty() &&
+      c.tdx.extra_root_files.empty()) {
     // A root the agent's evidence carries proves nothing (anyone can mint one): simulated
     // evidence is accepted only when it chains to a root file the operator configured.
     r.Problem("insecure_simulation_roots",
                  "insecure_simulation_roots = true needs the simulator's root pinned: add "
                  "sev_snp { extra_roots = [\"vcek:DIR/ark.pem\"] }, where DIR is the simulated "
                  "agent's simulation_dir (default: its state_dir/sim-amd, written on first "
-                 "start); `twi sim sev-snp --out OUT` creates one in OUT/sim-amd to share");
+                 "start); `twi sim sev-snp --out OUT` creates one in OUT/sim-amd to share. For "
+                 "TDX: tdx { extra_roots = [\"DIR/root.pem\"] } (simulation_dir default "
+                 "state_dir/sim-intel; `twi sim tdx --out OUT` makes OUT/sim-intel)");
   } else if (c.insecure_simulation_roots) {
     c.warnings.push_back(
         "insecure_simulation_roots = true: evidence signed by the software simulator is "
-        "accepted when it chains to a root in sev_snp.extra_roots");
+        "accepted when it chains to a root in sev_snp.extra_roots or tdx.extra_roots");
   }
   AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
+  AddOpenDefaultWarnings(c.tdx, &c.warnings);
+  if (!c.insecure_simulation_roots && !c.tdx.extra_root_files.empty()) {
+    c.warnings.push_back(
+        "tdx.extra_roots has no effect without insecure_simulation_roots = true: only the Intel "
+        "SGX Root CA verifies TDX quotes");
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
+#include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"
 #include "plugin/hcl/hcl.h"
 
@@ -24,12 +25,20 @@ struct Common {
 
 struct AgentConfig : Common {
   std::string state_dir = "/var/lib/twi-attestor/agent";
-  std::string simulate;  // "" (real devices) or "sev-snp"
+  std::string simulate;  // "" (real devices), "sev-snp" or "tdx"
   std::string simulate_measurement;  // simulator's launch MEASUREMENT (96 hex), "" = default
-  std::string simulation_dir;  // simulated AMD hierarchy, "" = state_dir/sim-amd
+  std::string simulate_mrtd;         // simulated TD's MRTD (96 hex), "" = default
+  bool simulate_debug_td = false;    // the simulated TD sets TDATTRIBUTES.DEBUG
+  // Simulated AMD (sev-snp) or Intel (tdx) hierarchy, "" = state_dir/sim-amd or sim-intel.
+  std::string simulation_dir;
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
   std::string snp_device_path = "/dev/sev-guest";
   int snp_vmpl = 0;
+  std::string tdx_configfs_path = "/sys/kernel/config/tsm/report";
+  std::string tdx_ccel_table_path = "/sys/firmware/acpi/tables/CCEL";
+  std::string tdx_ccel_data_path = "/sys/firmware/acpi/tables/data/CCEL";
+  // The simulation directory in effect for `simulate`.
+  std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
 };
 
@@ -38,6 +47,7 @@ struct ServerConfig : Common {
   bool insecure_allow_no_tee = false;
   bool insecure_simulation_roots = false;
   SnpSettings sev_snp;
+  TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };
@@ -52,9 +62,10 @@ struct WorkloadConfig : Common {
   int64_t hash_timeout_ms = 10000;
   int64_t hash_budget_bytes_per_uid = int64_t{4} << 30;
   int64_t tee_refresh_seconds = 300;
-  std::string simulate;  // "" or "sev-snp"
+  std::string simulate;  // "", "sev-snp" or "tdx"
   std::string snp_configfs_path = "/sys/kernel/config/tsm/report";
   std::string snp_device_path = "/dev/sev-guest";
+  std::string tdx_configfs_path = "/sys/kernel/config/tsm/report";
 };
 
 absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_view trust_domain);

@@ -23,10 +23,15 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["state_dir"] = c->state_dir;
     j["simulate"] = c->simulate;
     j["simulate_measurement"] = c->simulate_measurement;
+    j["simulate_mrtd"] = c->simulate_mrtd;
+    j["simulate_debug_td"] = c->simulate_debug_td;
     j["simulation_dir"] = c->simulation_dir;
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path},
                     {"device_path", c->snp_device_path},
                     {"vmpl", c->snp_vmpl}};
+    j["tdx"] = {{"configfs_path", c->tdx_configfs_path},
+                {"ccel_table_path", c->tdx_ccel_table_path},
+                {"ccel_data_path", c->tdx_ccel_data_path}};
     const auto& t = c->tpm;
     j["tpm"] = {{"tcti", t.tcti},           {"pcr_banks", t.pcr_banks},
                 {"pcrs", t.pcrs},           {"ek_alg", t.ek_alg},
@@ -75,6 +80,35 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
         {"kds_base_url", c->sev_snp.kds_base_url},
         {"kds_cache_dir", c->sev_snp.kds_cache_dir},
         {"kds_offline_dir", c->sev_snp.kds_offline_dir}};
+    const auto& t = c->tdx.policy;
+    auto hex64 = [](uint64_t v) { return twi::StrCat("0x", absl::Hex(v)); };
+    std::vector<std::string> xfams;
+    for (uint64_t x : t.xfams) xfams.push_back(hex64(x));
+    j["tdx"] = {
+        {"allowed_tcb_statuses", t.allowed_tcb_statuses},
+        {"allowed_advisory_ids", t.allowed_advisory_ids},
+        {"allow_debug", t.allow_debug},
+        {"require_sept_ve_disable", t.require_sept_ve_disable},
+        {"mrtd", hexes(t.mrtds)},
+        {"rtmr0", hexes(t.rtmrs[0])},
+        {"rtmr1", hexes(t.rtmrs[1])},
+        {"rtmr2", hexes(t.rtmrs[2])},
+        {"rtmr3", hexes(t.rtmrs[3])},
+        {"mrconfigid", hexes(t.mrconfigids)},
+        {"mrowner", hexes(t.mrowners)},
+        {"mrownerconfig", hexes(t.mrownerconfigs)},
+        {"xfam", xfams},
+        {"td_attributes_mask", hex64(t.td_attributes_mask)},
+        {"td_attributes", hex64(t.td_attributes_value)},
+        {"min_tee_tcb_svn", t.min_tee_tcb_svn ? HexEncode(*t.min_tee_tcb_svn) : ""},
+        {"min_qe_svn", t.min_qe_svn ? nlohmann::ordered_json(*t.min_qe_svn) : nlohmann::ordered_json(nullptr)},
+        {"allow_missing_crls", c->tdx.allow_missing_crls},
+        {"extra_roots", c->tdx.extra_root_files},
+        {"collateral_base_url", c->tdx.collateral.base_url},
+        {"collateral_offline_path", c->tdx.collateral.offline_path},
+        {"pccs_allow_self_signed_tls", c->tdx.collateral.allow_self_signed_tls},
+        {"collateral_tls_ca_file", c->tdx.collateral.tls_ca_file},
+        {"collateral_cache_dir", c->tdx.collateral.cache_dir}};
     if (c->tpm.enabled) {
       const auto& t = c->tpm;
       nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
@@ -105,6 +139,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["tee_refresh_seconds"] = c->tee_refresh_seconds;
     j["simulate"] = c->simulate;
     j["sev_snp"] = {{"configfs_path", c->snp_configfs_path}, {"device_path", c->snp_device_path}};
+    j["tdx"] = {{"configfs_path", c->tdx_configfs_path}};
     warnings = c->warnings;
   } else {
     return absl::InvalidArgumentError("side must be agent, server or workload");

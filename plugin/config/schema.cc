@@ -15,6 +15,9 @@ constexpr KeyDoc kSnpConfigfs{"sev_snp.configfs_path", "string", "\"/sys/kernel/
                               "configfs-tsm report directory (tried first)."};
 constexpr KeyDoc kSnpDevice{"sev_snp.device_path", "string", "\"/dev/sev-guest\"", "\"/dev/sev-guest\"",
                             "sev-guest device for the extended-report ioctl (fallback)."};
+constexpr KeyDoc kTdxConfigfs{"tdx.configfs_path", "string", "\"/sys/kernel/config/tsm/report\"",
+                              "\"/sys/kernel/config/tsm/report\"",
+                              "configfs-tsm report directory for TDX quotes (provider tdx_guest)."};
 
 constexpr std::array kAgent = {
     kLogLevel,
@@ -22,23 +25,41 @@ constexpr std::array kAgent = {
            "Directory for the agent's instance key (created 0700; the key file is 0600 and reused "
            "across restarts)."},
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
-           "Use a software TEE instead of the device: \"sev-snp\". For demos and tests; the server "
-           "refuses simulated evidence unless insecure_simulation_roots = true and its "
-           "sev_snp.extra_roots pins this agent's simulation_dir/ark.pem."},
+           "Use a software TEE instead of the device: \"sev-snp\" or \"tdx\". For demos and tests; "
+           "the server refuses simulated evidence unless insecure_simulation_roots = true and its "
+           "sev_snp.extra_roots pins this agent's simulation_dir/ark.pem (tdx.extra_roots its "
+           "simulation_dir/root.pem). Without simulate, TDX is offered when configfs-tsm's provider "
+           "is tdx_guest, else SEV-SNP when its device is present."},
     KeyDoc{"simulate_measurement", "string", "", "\"" "000000000000000000000000000000000000000000000000"
            "000000000000000000000000000000000000000000000000" "\"",
            "With simulate = \"sev-snp\": the launch MEASUREMENT (96 hex digits) the simulated guest "
-           "reports, to demonstrate an image update. (TDX's simulate_mrtd comes with TDX support.)"},
+           "reports, to demonstrate an image update."},
+    KeyDoc{"simulate_mrtd", "string", "", "\"" "000000000000000000000000000000000000000000000000"
+           "000000000000000000000000000000000000000000000000" "\"",
+           "With simulate = \"tdx\": the MRTD (96 hex digits) the simulated TD reports."},
+    KeyDoc{"simulate_debug_td", "bool", "false", "false",
+           "With simulate = \"tdx\": the simulated TD is a debug TD (TDATTRIBUTES.DEBUG), to see "
+           "the server refuse it."},
     KeyDoc{"simulation_dir", "string", "", "\"/etc/twi/sim-amd\"",
-           "With simulate = \"sev-snp\": directory of the simulated AMD hierarchy (ark.pem, keys), "
-           "generated there if absent; default state_dir/sim-amd. The server pins its ark.pem in "
-           "sev_snp.extra_roots (`twi sim sev-snp --out DIR` makes one in DIR/sim-amd)."},
+           "With simulate: directory of the simulated AMD hierarchy (ark.pem, keys; default "
+           "state_dir/sim-amd) or Intel hierarchy (root.pem, keys, and collateral.json rewritten at "
+           "each start; default state_dir/sim-intel), generated there if absent. The server pins "
+           "ark.pem in sev_snp.extra_roots, or root.pem in tdx.extra_roots with "
+           "tdx.collateral_offline_path = DIR/collateral.json (`twi sim sev-snp|tdx --out DIR` makes "
+           "DIR/sim-amd or DIR/sim-intel)."},
     kSnpConfigfs,
     kSnpDevice,
     KeyDoc{"sev_snp.vmpl", "integer", "0", "0", "VMPL requested for the report (0-3)."},
+    kTdxConfigfs,
+    KeyDoc{"tdx.ccel_table_path", "string", "\"/sys/firmware/acpi/tables/CCEL\"",
+           "\"/sys/firmware/acpi/tables/CCEL\"",
+           "ACPI CCEL table; when it exists, it and the log area are sent with the quote."},
+    KeyDoc{"tdx.ccel_data_path", "string", "\"/sys/firmware/acpi/tables/data/CCEL\"",
+           "\"/sys/firmware/acpi/tables/data/CCEL\"",
+           "CCEL log area (the TD's boot event log, replayed by the server into RTMR0-2)."},
     KeyDoc{"tpm.tcti", "string", "\"device:/dev/tpmrm0\"", "\"device:/dev/tpmrm0\"",
            "TPM 2.0 access (tpm2-tss TCTI): device:/dev/tpmrm0 (kernel resource manager), "
-           "device:/dev/tpm0, swtpm:port=P (tests). TPM evidence is offered, beside SEV-SNP, when it "
+           "device:/dev/tpm0, swtpm:port=P (tests). TPM evidence is offered, beside SEV-SNP or TDX, when it "
            "answers; \"\" never offers it."},
     KeyDoc{"tpm.pcr_banks", "list of strings", "[\"sha256\"]", "[\"sha1\", \"sha256\"]",
            "PCR banks to quote, one quote each: sha1, sha256, sha384, sha512."},
@@ -65,16 +86,17 @@ constexpr std::array kServer = {
            "\"{instance_key_hash}\"",
            "Suffix of the agent ID after spiffe://<trust domain>/spire/agent/twi/. Placeholders: "
            "{instance_key_hash}, {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, "
-           "{sev_snp.report_id}, {tpm.ek_hash}. Must contain {instance_key_hash}, "
-           "{sev_snp.report_id} or {tpm.ek_hash} (one TPM, one machine: a stable per-machine ID): "
-           "the others are shared between VMs or chosen by the host."},
+           "{sev_snp.report_id}, {tdx.mrtd}, {tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, "
+           "{tpm.ek_hash}. Must contain {instance_key_hash}, {sev_snp.report_id} or {tpm.ek_hash} "
+           "(one TPM, one machine: a stable per-machine ID): the others are shared between VMs or "
+           "chosen by the host (TDX has no per-TD value)."},
     KeyDoc{"insecure_allow_no_tee", "bool", "false", "false",
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
     KeyDoc{"insecure_simulation_roots", "bool", "false", "false",
            "Accept evidence from `simulate` agents when it chains to a root in "
-           "sev_snp.extra_roots (the agent's simulation_dir/ark.pem); Configure refuses it without "
-           "one. Never in production."},
+           "sev_snp.extra_roots (the agent's simulation_dir/ark.pem) or tdx.extra_roots (its "
+           "simulation_dir/root.pem); Configure refuses it without one. Never in production."},
     KeyDoc{"sev_snp.allow_debug", "bool", "false", "false",
            "Accept guests whose POLICY allows debugging (bit 19: the host can read guest memory)."},
     KeyDoc{"sev_snp.allow_smt", "bool", "true", "true",
@@ -123,6 +145,55 @@ constexpr std::array kServer = {
     KeyDoc{"sev_snp.kds_offline_dir", "string", "\"\"", "\"/etc/twi-attestor/kds\"",
            "Air-gapped mode: read collateral only from this directory (the cache layout), never "
            "the network."},
+    KeyDoc{"tdx.allowed_tcb_statuses", "list of strings", "[\"UpToDate\"]", "[\"UpToDate\", \"SWHardeningNeeded\"]",
+           "TCB statuses (Intel collateral) a quote may have; Revoked is never accepted."},
+    KeyDoc{"tdx.allowed_advisory_ids", "list of strings", "[]", "[\"INTEL-SA-00837\"]",
+           "Every advisory ID of the quote's TCB level must be listed here."},
+    KeyDoc{"tdx.allow_debug", "bool", "false", "false",
+           "Accept debug TDs (TDATTRIBUTES.DEBUG: the host can read TD memory)."},
+    KeyDoc{"tdx.require_sept_ve_disable", "bool", "true", "true",
+           "Require TDATTRIBUTES.SEPT_VE_DISABLE (else the host can inject #VE on EPT violations)."},
+    KeyDoc{"tdx.mrtd", "list of strings", "", "[\"" "000000000000000000000000000000000000000000000000"
+           "000000000000000000000000000000000000000000000000" "\"]",
+           "Allowed MRTDs (96 hex digits): the TD's initial image; empty or unset accepts any "
+           "(Configure warns unless this or an rtmr list is set)."},
+    KeyDoc{"tdx.rtmr0", "list of strings", "", "[]", "Allowed RTMR0 values (firmware configuration)."},
+    KeyDoc{"tdx.rtmr1", "list of strings", "", "[]", "Allowed RTMR1 values (OS loader and kernel)."},
+    KeyDoc{"tdx.rtmr2", "list of strings", "", "[]", "Allowed RTMR2 values (kernel command line, initrd)."},
+    KeyDoc{"tdx.rtmr3", "list of strings", "", "[]", "Allowed RTMR3 values (runtime extensions)."},
+    KeyDoc{"tdx.mrconfigid", "list of strings", "", "[]", "Allowed MRCONFIGIDs (96 hex digits)."},
+    KeyDoc{"tdx.mrowner", "list of strings", "", "[]", "Allowed MROWNERs (96 hex digits)."},
+    KeyDoc{"tdx.mrownerconfig", "list of strings", "", "[]", "Allowed MROWNERCONFIGs (96 hex digits)."},
+    KeyDoc{"tdx.xfam", "list of strings", "", "[\"0x61ae7\"]", "Allowed XFAM values (hex); empty accepts any."},
+    KeyDoc{"tdx.td_attributes_mask", "string", "", "\"0x10000000\"",
+           "With td_attributes: TDATTRIBUTES & mask must equal td_attributes."},
+    KeyDoc{"tdx.td_attributes", "string", "", "\"0x0\"",
+           "Expected TDATTRIBUTES bits under td_attributes_mask (hex), e.g. \"0x10000000\" with that mask."},
+    KeyDoc{"tdx.min_tee_tcb_svn", "string", "", "\"03000200000000000000000000000000\"",
+           "Minimum TEE_TCB_SVN, 32 hex digits compared per component."},
+    KeyDoc{"tdx.min_qe_svn", "integer", "", "4", "Minimum ISVSVN of the quoting enclave."},
+    KeyDoc{"tdx.allow_missing_crls", "bool", "false", "false",
+           "Accept collateral without the Root CA and PCK CRLs (revocation then unchecked)."},
+    KeyDoc{"tdx.extra_roots", "list of strings", "", "[\"/etc/twi/sim-intel/root.pem\"]",
+           "Self-issued roots (PEM files) trusted beside the built-in Intel SGX Root CA, only with "
+           "insecure_simulation_roots (the simulator's simulation_dir/root.pem); evidence they "
+           "verify gets tdx:root:extra. Configure warns for each."},
+    KeyDoc{"tdx.collateral_base_url", "string", "\"https://api.trustedservices.intel.com\"",
+           "\"https://pccs.example.internal:8081\"",
+           "Intel PCS or a PCCS serving TCB Info, QE Identity and CRLs (PCS v4 API); \"\" with "
+           "collateral_offline_path only reads files."},
+    KeyDoc{"tdx.collateral_offline_path", "string", "\"\"", "\"/etc/twi-attestor/dcap\"",
+           "Air-gapped mode: a nine-key collateral bundle file, or a directory of <FMSPC>.json "
+           "bundles; never touches the network."},
+    KeyDoc{"tdx.pccs_allow_self_signed_tls", "bool", "false", "false",
+           "Accept a PCCS's self-signed TLS certificate (collateral is still verified against the "
+           "Intel root)."},
+    KeyDoc{"tdx.collateral_tls_ca_file", "string", "\"\"", "\"/etc/twi-attestor/pccs-ca.pem\"",
+           "PEM certificate(s) to trust for the PCCS's TLS instead of the system store (an "
+           "alternative to pccs_allow_self_signed_tls)."},
+    KeyDoc{"tdx.collateral_cache_dir", "string", "\"\"", "\"/var/cache/twi-attestor/dcap\"",
+           "Keeps fetched collateral items across restarts, each until its nextUpdate (\"\" = "
+           "memory only)."},
     KeyDoc{"tpm.ek_ca_files", "list of strings", "", "[\"/etc/twi/tpm-ek-ca.pem\"]",
            "PEM files of TPM manufacturer CAs: self-issued certificates are roots, the others "
            "intermediates; an EK certificate chaining to a root trusts the TPM. Setting any tpm key "
@@ -176,9 +247,11 @@ constexpr std::array kWorkload = {
            "How often the TEE context (tee: and measurement selectors) is re-read; 0 = only at "
            "Configure."},
     KeyDoc{"simulate", "string", "\"\"", "\"sev-snp\"",
-           "Read the TEE context from the software simulator instead of the device."},
+           "Read the TEE context from the software simulator (\"sev-snp\" or \"tdx\") instead of "
+           "the device."},
     kSnpConfigfs,
     kSnpDevice,
+    kTdxConfigfs,
 };
 
 }  // namespace

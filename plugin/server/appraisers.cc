@@ -13,13 +13,17 @@
 namespace twi::server {
 namespace {
 
-// The KDS client and its HTTP getter live as long as the appraiser that uses them.
-class OwningSnpAppraiser final : public appraisal::EvidenceAppraiser {
+// An appraiser that owns what its options point to: the HTTP getter and the collateral client
+// (KDS for SEV-SNP, the DCAP source for TDX) live as long as the appraiser that uses them.
+template <typename Inner, typename Source>
+class OwningAppraiser final : public appraisal::EvidenceAppraiser {
  public:
-  OwningSnpAppraiser(std::unique_ptr<collateral::CurlHttpGetter> http,
-                     std::unique_ptr<collateral::KdsClient> kds, sevsnp::SnpAppraiserOptions o)
-      : http_(std::move(http)), kds_(std::move(kds)), inner_([&] {
-          o.kds = kds_.get();
+  // `attach(options, source)` stores the (non-owning) source pointer in the options.
+  template <typename Options, typename Attach>
+  OwningAppraiser(std::unique_ptr<collateral::CurlHttpGetter> http, std::unique_ptr<Source> source,
+                  Options o, Attach attach)
+      : http_(std::move(http)), source_(std::move(source)), inner_([&] {
+          attach(o, source_.get());
           return std::move(o);
         }()) {}
   twi::v1::EvidenceKind kind() const override { return inner_.kind(); }
@@ -27,14 +31,74 @@ class OwningSnpAppraiser final : public appraisal::EvidenceAppraiser {
                                                      CheckList* checks) const override {
     return inner_.Appraise(e, rd, checks);
   }
+  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload, twi::v1::Challenge* challenge,
+                                     CheckList* checks) const override {
+    return inner_.Challenge(payload, challenge, checks);
+  }
+  absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& e, ByteView rd,
+                                                             const std::any& state,
+                                                             CheckList* checks) const override {
+    return inner_.AppraiseResponse(e, rd, state, checks);
+  }
 
  private:
   std::unique_ptr<collateral::CurlHttpGetter> http_;
-  std::unique_ptr<collateral::KdsClient> kds_;
-  sevsnp::SnpAppraiser inner_;
+  std::unique_ptr<Source> source_;
+  Inner inner_;
 };
 
 }  // namespace
+
+absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::TdxSettings& s,
+                                                                bool allow_simulation) {
+  tdx::TdxAppraiserOptions o;
+  o.policy = s.policy;
+  o.allow_simulation = allow_simulation;
+  o.allow_missing_crls = s.allow_missing_crls;
+  for (const std::string& f : s.extra_root_files) {
+    auto pem = ReadFileToString(f);
+    if (!pem.ok()) return absl::InvalidArgumentError(twi::StrCat("tdx.extra_roots: ", pem.status().message()));
+    auto certs = ParseCertificates(AsBytes(*pem));
+    if (!certs.ok()) {
+      return absl::InvalidArgumentError(twi::StrCat("tdx.extra_roots: \"", f, "\": ", certs.status().message()));
+    }
+    for (const Certificate& c : *certs) {
+      if (!c.IsSelfIssued()) {
+        return absl::InvalidArgumentError(twi::StrCat(
+            "tdx.extra_roots: \"", f, "\": certificate \"", EchoText(c.subject()),
+            "\" is not self-issued; an extra root must be a root (the simulator's root.pem)"));
+      }
+      o.extra_roots.push_back(c);
+    }
+  }
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
+    const config::TdxSettings& s, bool allow_simulation) {
+  auto o = TdxOptionsFromSettings(s, allow_simulation);
+  if (!o.ok()) return o.status();
+  // No getter passed in: an online source makes its own from the TLS options (a PCCS's
+  // self-signed certificate), which a getter made here could not honour.
+  static const SystemClock kClock;
+  auto source = collateral::MakeDcapCollateralSource(s.collateral, nullptr, &kClock);
+  std::unique_ptr<collateral::DcapCollateralSource> owned;
+  if (source.ok()) {
+    owned = *std::move(source);
+  } else if (s.collateral_configured) {
+    return absl::InvalidArgumentError(twi::StrCat("tdx collateral: ", source.status().message()));
+  } else {
+    // Defaults only (no tdx block): SEV-SNP deployments must not fail to start over TDX
+    // collateral; TDX attestations then fail UNAVAILABLE with the reason.
+    o->collateral_error = twi::StrCat("no tdx collateral source: ", source.status().message(),
+                                      "; set tdx.collateral_base_url or tdx.collateral_offline_path");
+  }
+  return std::make_unique<OwningAppraiser<tdx::TdxAppraiser, collateral::DcapCollateralSource>>(
+      nullptr, std::move(owned), *std::move(o),
+      [](tdx::TdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
+        if (src != nullptr) opts.collateral = src;
+      });
+}
 
 absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config::SnpSettings& s,
                                                                    bool allow_simulation) {
@@ -91,7 +155,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
     if (!client.ok()) return client.status();
     kds = *std::move(client);
   }
-  return std::make_unique<OwningSnpAppraiser>(std::move(http), std::move(kds), *std::move(o));
+  return std::make_unique<OwningAppraiser<sevsnp::SnpAppraiser, collateral::KdsClient>>(
+      std::move(http), std::move(kds), *std::move(o),
+      [](sevsnp::SnpAppraiserOptions& opts, collateral::KdsClient* kds) { opts.kds = kds; });
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
@@ -100,6 +166,9 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
   auto snp = MakeSnpAppraiser(cfg.sev_snp, cfg.insecure_simulation_roots);
   if (!snp.ok()) return snp.status();
   out.push_back(*std::move(snp));
+  auto tdx = MakeTdxAppraiser(cfg.tdx, cfg.insecure_simulation_roots);
+  if (!tdx.ok()) return tdx.status();
+  out.push_back(*std::move(tdx));
   if (cfg.tpm.enabled) {
     auto tpm = MakeTpmAppraiser(cfg.tpm);
     if (!tpm.ok()) return tpm.status();

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "attestors/appraisal/evidence.h"
 #include "attestors/sevsnp/node.h"
+#include "attestors/tdx/node.h"
 #include "plugin/config/configs.h"
 
 namespace twi::server {
@@ -22,6 +23,13 @@ absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const confi
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
     const config::SnpSettings& settings, bool allow_simulation);
 
+// TDX appraiser options from the tdx settings (reads extra_roots files); no collateral source.
+absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::TdxSettings& s,
+                                                                bool allow_simulation);
+
+// The TDX appraiser for `settings`, with its collateral source (MakeDcapCollateralSource).
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
+    const config::TdxSettings& settings, bool allow_simulation);
 // The TPM appraiser for the tpm block (reads the CA files).
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
     const config::TpmServerSettings& settings);

@@ -3,27 +3,63 @@
 #include "absl/strings/str_join.h"
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/node.h"
+#include "attestors/tdx/node.h"
 #include "plugin/runtime/log.h"
 
 namespace twi::workload {
 
+namespace {
+
+using Reader = std::function<absl::StatusOr<std::vector<std::string>>()>;
+
+// The local TEE's selector reader and device name: TDX first (a TDX guest is never an SEV-SNP
+// guest), then SEV-SNP; an empty reader when there is neither.
+absl::StatusOr<std::pair<Reader, std::string>> OpenReader(const config::WorkloadConfig& cfg) {
+  if (cfg.simulate.empty() || cfg.simulate == "tdx") {
+    tdx::LocalTdxOptions o;
+    o.simulate = cfg.simulate;
+    o.configfs_path = cfg.tdx_configfs_path;
+    o.ccel = {"", ""};  // only the quote's fields are used here
+    auto device = tdx::OpenLocalTdxDevice(o);
+    if (!device.ok()) return device.status();
+    if (*device) {
+      std::shared_ptr<tdx::TdxDevice> d(*std::move(device));
+      std::string name = d->name();
+      return std::make_pair(Reader([d] { return tdx::LocalContextSelectors(*d); }), name);
+    }
+  }
+  if (cfg.simulate.empty() || cfg.simulate == "sev-snp") {
+    sevsnp::LocalDeviceOptions o;
+    o.simulate = cfg.simulate;
+    o.configfs_path = cfg.snp_configfs_path;
+    o.device_path = cfg.snp_device_path;
+    o.sim_rsa_bits = 2048;  // only the report's fields are used here, never its chain
+    auto device = sevsnp::OpenLocalDevice(o);
+    if (!device.ok()) return device.status();
+    if (*device) {
+      std::shared_ptr<sevsnp::SnpDevice> d(*std::move(device));
+      std::string name = d->name();
+      return std::make_pair(Reader([d] { return sevsnp::LocalContextSelectors(*d); }), name);
+    }
+  }
+  return std::make_pair(Reader(), std::string());
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TeeContext>> TeeContext::Create(const config::WorkloadConfig& cfg) {
   std::unique_ptr<TeeContext> t(new TeeContext());
-  sevsnp::LocalDeviceOptions o;
-  o.simulate = cfg.simulate;
-  o.configfs_path = cfg.snp_configfs_path;
-  o.device_path = cfg.snp_device_path;
-  o.sim_rsa_bits = 2048;  // only the report's fields are used here, never its chain
-  auto device = sevsnp::OpenLocalDevice(o);
-  if (!device.ok()) return device.status();
-  t->device_ = *std::move(device);
-  if (!t->device_) {
+  auto reader = OpenReader(cfg);
+  if (!reader.ok()) return reader.status();
+  t->read_ = std::move(reader->first);
+  t->device_name_ = std::move(reader->second);
+  if (!t->read_) {
     log::Info("no TEE device found: workloads get no TEE selectors");
     return t;
   }
-  auto sel = sevsnp::LocalContextSelectors(*t->device_);
+  auto sel = t->read_();
   if (!sel.ok()) {
-    return absl::FailedPreconditionError(twi::StrCat("reading the TEE context from ", t->device_->name(),
+    return absl::FailedPreconditionError(twi::StrCat("reading the TEE context from ", t->device_name_,
                                                      ": ", sel.status().message()));
   }
   t->simulated_ = !cfg.simulate.empty();
@@ -59,7 +95,7 @@ void TeeContext::Loop(int64_t seconds) {
 
 std::vector<std::string> TeeContext::Mark(std::vector<std::string> sel) const {
   if (!simulated_) return sel;
-  // "tee:sev-snp" -> "tee:simulated-sev-snp", "sev-snp:x" -> "simulated-sev-snp:x": an entry
+  // "tee:sev-snp" -> "tee:simulated-sev-snp", "sev-snp:x" -> "simulated-sev-snp:x" (tdx alike): an entry
   // written for real hardware can never match a simulated agent.
   for (std::string& s : sel) {
     if (s.rfind("tee:", 0) == 0) {
@@ -72,7 +108,7 @@ std::vector<std::string> TeeContext::Mark(std::vector<std::string> sel) const {
 }
 
 void TeeContext::Refresh() {
-  auto sel = sevsnp::LocalContextSelectors(*device_);
+  auto sel = read_();
   if (sel.ok()) sel = Mark(*std::move(sel));
   std::lock_guard<std::mutex> l(mu_);
   if (!sel.ok()) {

@@ -5,7 +5,8 @@
 // These values are the agent's local view of its VM, the same for every process on it and
 // not verified per process (issue 15, item 9): they say where a workload runs, never which
 // workload it is, so an entry must never rely on them alone. Under `simulate` every value is
-// prefixed "simulated-" (tee:simulated-sev-snp, simulated-sev-snp:measurement:...).
+// prefixed "simulated-" (tee:simulated-sev-snp, simulated-sev-snp:measurement:...). A TDX guest
+// gives tee:tdx and its MRTD, RTMRs, MRCONFIGID and debug bit from a fresh local quote.
 #pragma once
 
 #include <condition_variable>
@@ -15,8 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include <functional>
+
 #include "absl/status/statusor.h"
-#include "attestors/sevsnp/collect.h"
 #include "plugin/config/configs.h"
 
 namespace twi::workload {
@@ -34,7 +36,9 @@ class TeeContext {
   std::vector<std::string> Mark(std::vector<std::string> sel) const;
   void Loop(int64_t seconds);
 
-  std::unique_ptr<sevsnp::SnpDevice> device_;
+  // Reads the selectors from the local device (owned by the closure).
+  std::function<absl::StatusOr<std::vector<std::string>>()> read_;
+  std::string device_name_;
   bool simulated_ = false;
   mutable std::mutex mu_;
   std::condition_variable cv_;

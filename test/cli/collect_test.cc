@@ -13,6 +13,7 @@
 #include "test/cli/run.h"
 #include "test/collateral/temp_dir.h"
 #include "test/sevsnp/fake_tsm_kernel.h"
+#include "test/tdx/fake_tdx_kernel.h"
 
 namespace twi::cli {
 namespace {
@@ -104,9 +105,79 @@ TEST(CollectCliTest, SimulatedEvidenceRoundTripsThroughVerifyScript) {
   EXPECT_EQ(Sh(out + "/verify.sh").code, 1);
 }
 
+// TDX through the configfs-tsm file protocol (provider tdx_guest) and an offline collateral
+// file, as the server plugin would read them: the written files verify with the root they
+// chain to.
+TEST(CollectTdxTest, ConfigfsTsmQuoteAndCollateralVerify) {
+  twi::testing::TempDir dir;
+  auto sim = tdx::TdxSimulator::Create({});
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  std::shared_ptr<const tdx::TdxSimulator> shared = std::move(*sim);
+  fs::create_directories(dir / "tsm");
+  std::ofstream(dir / "bundle.json") << shared->collateral_json();
+  CollectRequest r;
+  r.kind = "tdx";
+  r.nonce = Bytes{0xca, 0xfe};
+  r.out = dir / "out";
+  r.twi_path = Twi();
+  r.tdx_configfs.root = dir / "tsm";
+  auto kernel = std::make_shared<tdx::FakeTdxTsmKernel>(shared);
+  r.tdx_configfs.kernel = kernel;
+  r.dcap.offline_path = dir / "bundle.json";
+  ASSERT_EQ(RunCollect(r), 0);
+  EXPECT_EQ(kernel->last_inblob.substr(0, 2), "\xca\xfe");
+  EXPECT_FALSE(fs::exists(r.out / "policy.hcl"));
+  auto script = ReadFileToString(r.out / "verify.sh");
+  ASSERT_TRUE(script.ok());
+  EXPECT_THAT(*script, HasSubstr("verify '--type' 'tdx' '--quote' 'quote.bin' '--collateral' 'collateral.json' \"$@\""));
+  // A simulated platform: the Intel root refuses it (fail closed)...
+  EXPECT_EQ(Sh((r.out / "verify.sh").string()).code, 1);
+  // ...and a policy trusting its root verifies the same files, with the nonce.
+  std::ofstream(dir / "root.pem") << shared->root_pem();
+  std::ofstream(dir / "trust.hcl") << "insecure_simulation_roots = true\nextra_roots = [\"" << (dir / "root.pem") << "\"]\n";
+  auto ok = Sh((r.out / "verify.sh").string() + " --json --policy " + (dir / "trust.hcl"), false);
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["claims"]["report_data"].get<std::string>().substr(0, 6), "cafe00");
+}
+
+TEST(CollectTdxTest, NoDeviceIsAClearErrorPointingAtSimulation) {
+  twi::testing::TempDir dir;
+  CollectRequest r;
+  r.kind = "tdx";
+  r.out = dir / "out";
+  r.tdx_configfs.root = dir / "missing";
+  auto c = CollectTdx(r);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("no usable TDX device"));
+  EXPECT_THAT(c.status().message(), HasSubstr("--simulate tdx"));
+}
+
+TEST(CollectCliTest, SimulatedTdxRoundTripsThroughVerifyScript) {
+  twi::testing::TempDir dir;
+  std::string out = dir / "ev";
+  auto c = Sh(Twi() + " collect --simulate tdx --nonce 0011 --out " + out + " --hierarchy-dir " + (dir / "sim-intel"));
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_THAT(c.out, HasSubstr("collected tdx evidence from simulated (nonce 0011)"));
+  EXPECT_TRUE(fs::exists(dir / "sim-intel/root.pem"));
+  auto v = Sh(out + "/verify.sh --json", false);
+  ASSERT_EQ(v.code, 0) << v.out;
+  auto j = nlohmann::json::parse(v.out);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["evidence_type"], "tdx");
+  EXPECT_EQ(j["claims"]["report_data"].get<std::string>().substr(0, 4), "0011");
+  {
+    std::fstream f(out + "/quote.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(48 + 136);  // MRTD
+    f.put('\x55');
+  }
+  EXPECT_EQ(Sh(out + "/verify.sh").code, 1);
+}
+
 TEST(CollectCliTest, KindsWithoutACollectorSayNotSupportedYet) {
   twi::testing::TempDir dir;
-  for (const char* kind : {"tdx", "azure", "gcp"}) {  // tpm: test/tpm/collect_cli_test.cc
+  for (const char* kind : {"azure", "gcp"}) {  // tpm: test/tpm/collect_cli_test.cc
     auto r = Sh(Twi() + " collect --kind " + kind + " --out " + (dir / "x"));
     EXPECT_EQ(r.code, 2) << kind;
     EXPECT_THAT(r.out, HasSubstr(std::string("evidence kind \"") + kind + "\" is not supported yet")) << r.out;

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""A scriptable HTTP server on 127.0.0.1 for collateral tests (a stand-in for AMD KDS).
+"""A scriptable HTTP server on 127.0.0.1 for collateral tests (a stand-in for AMD KDS, Intel PCS
+and a PCCS).
 
 Started by a test with an ephemeral port; prints "PORT <n>" on stdout once listening, then serves
 until it receives SIGTERM or its stdin closes (so it never outlives a crashed test).
+
+With "--tls DIR" it serves HTTPS with a fresh self-signed P-256 certificate for localhost and
+127.0.0.1 (as a PCCS does), written to DIR/cert.pem and DIR/key.pem by the openssl command.
 
 Requests to ordinary paths are answered from routes, keyed by the exact request target (path
 plus query string). Routes and counters are managed through GET requests under /_admin/:
@@ -11,6 +15,7 @@ plus query string). Routes and counters are managed through GET requests under /
       answer T with the bytes of file F (absolute path) and status S (default 200); the first N
       requests get 429 instead, with "Retry-After: V" when V is given; every answer is held
       back D milliseconds (a slow KDS)
+  /_admin/route?...&header=NAME:%20VALUE  add a response header (repeatable)
   /_admin/route?target=T&status=404      a route without a body
   /_admin/count?target=T                 how many requests T received ("*" = all targets)
   /_admin/log                            every request target received, one per line
@@ -22,6 +27,8 @@ Unrouted targets get 404. Admin requests are not counted.
 import http.server
 import os
 import signal
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -54,7 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _admin(self, path, query):
-        params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+        lists = urllib.parse.parse_qs(query, keep_blank_values=True)
+        params = {k: v[0] for k, v in lists.items()}
         with STATE.lock:
             if path == "/_admin/route":
                 target = params["target"]
@@ -65,6 +73,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "retry_after": params.get("retry_after"),
                     "content_type": params.get("content_type", "application/octet-stream"),
                     "delay_ms": int(params.get("delay_ms", "0")),
+                    "headers": [h.split(": ", 1) for h in lists.get("header", [])],
                 }
                 return self._send(200, b"ok\n")
             if path == "/_admin/count":
@@ -107,12 +116,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if route["file"]:
             with open(route["file"], "rb") as f:
                 body = f.read()
-        return self._send(route["status"], body, {"Content-Type": route["content_type"]})
+        headers = {"Content-Type": route["content_type"]}
+        headers.update({name: value for name, value in route["headers"]})
+        return self._send(route["status"], body, headers)
+
+
+def tls_context(directory):
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if len(sys.argv) == 3 and sys.argv[1] == "--tls":
+        # Handshakes happen in accept(); a client refusing the certificate is an OSError there,
+        # which socketserver ignores.
+        server.socket = tls_context(sys.argv[2]).wrap_socket(server.socket, server_side=True)
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()

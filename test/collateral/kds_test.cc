@@ -12,6 +12,7 @@
 #include "attestors/core/status.h"
 #include "attestors/sevsnp/sim.h"
 #include "gtest/gtest.h"
+#include "test/collateral/fakes.h"
 #include "test/collateral/local_server.h"
 #include "test/collateral/temp_dir.h"
 
@@ -31,30 +32,10 @@ constexpr char kTurinHwidHex[] = "1e550a8ee5cf9f4d";
 
 Bytes Hex(const char* hex) { return HexDecode(hex).value(); }
 
-class ManualClock : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : t_(t) {}
-  TimePoint Now() const override { return t_; }
-  void Advance(std::chrono::seconds d) { t_ += d; }
-
- private:
-  TimePoint t_;
-};
-
-class RecordingSleeper : public Sleeper {
- public:
-  std::vector<milliseconds> sleeps;
-  void Sleep(milliseconds d) override { sleeps.push_back(d); }
-};
-
-// Fails the test if anything tries the network.
-class NoNetwork : public HttpGetter {
- public:
-  absl::StatusOr<HttpResponse> Get(const std::string& url) override {
-    ADD_FAILURE() << "unexpected GET " << url;
-    return absl::InternalError("no network in this test");
-  }
-};
+using testing::GatedGetter;
+using testing::ManualClock;
+using testing::NoNetwork;
+using testing::RecordingSleeper;
 
 TEST(collateral_kds_paths, MilanVcekUrlMatchesKnownAnswer) {
   // The URL go-sev-guest's test uses for vector S1.
@@ -368,55 +349,6 @@ TEST_F(collateral_kds_server, OfflineDirectoryNeedsNoNetwork) {
 
 // ---- Issue 11 (2): attacker-chosen collateral lookups must not stall other attestations ----
 
-// Serves `body` for every URL; requests whose URL contains `gate_on` wait until Open().
-class GatedGetter : public HttpGetter {
- public:
-  GatedGetter(std::string body, int status, std::string gate_on)
-      : body_(std::move(body)), status_(status), gate_on_(std::move(gate_on)) {}
-  absl::StatusOr<HttpResponse> Get(const std::string& url) override {
-    std::unique_lock<std::mutex> l(mu_);
-    ++calls_;
-    if (!gate_on_.empty() && url.find(gate_on_) != std::string::npos) {
-      ++blocked_;
-      cv_.notify_all();
-      cv_.wait(l, [&] { return open_; });
-    }
-    HttpResponse r;
-    r.status = status_;
-    r.body = body_;
-    return r;
-  }
-  void Open() {
-    std::lock_guard<std::mutex> l(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  // Waits (bounded: a liveness guard, not a timing assertion) until `n` requests are held.
-  bool WaitBlocked(int n) {
-    std::unique_lock<std::mutex> l(mu_);
-    return cv_.wait_for(l, seconds(60), [&] { return blocked_ >= n; });
-  }
-  int calls() {
-    std::lock_guard<std::mutex> l(mu_);
-    return calls_;
-  }
-  // Opens the gate when it goes out of scope, so a failed assertion never leaves a caller
-  // blocked (declare it after the futures that wait for those callers).
-  struct OpenOnExit {
-    GatedGetter& g;
-    ~OpenOnExit() { g.Open(); }
-  };
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string body_;
-  int status_;
-  std::string gate_on_;
-  bool open_ = false;
-  int calls_ = 0, blocked_ = 0;
-};
-
 class KdsAttackTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -441,7 +373,7 @@ using AttackKds = KdsAttackTest;
 // that another chip's fetch needs. Before the fix a single fetch lock serialized them all.
 TEST_F(AttackKds, StuckFetchDoesNotStallADifferentOne) {
   Bytes der = sim_->vcek_der();
-  GatedGetter http(std::string(AsString(der)), 200, HexEncode(Hwid(0xAA)));
+  GatedGetter http({200, std::string(AsString(der)), {}}, HexEncode(Hwid(0xAA)));
   auto client = Client(&http);
   auto stuck = std::async(std::launch::async, [&] { return client->GetVcek(AmdProduct::kMilan, Hwid(0xAA), {}); });
   GatedGetter::OpenOnExit open_stuck{http};
@@ -456,7 +388,7 @@ TEST_F(AttackKds, StuckFetchDoesNotStallADifferentOne) {
 // Identical concurrent requests share one KDS request, including its failure (which is not
 // cached, so without coalescing every waiter would ask again).
 TEST_F(AttackKds, IdenticalFetchesCoalesce) {
-  GatedGetter http("not found", 404, "/vcek/");
+  GatedGetter http({404, "not found", {}}, "/vcek/");
   auto client = Client(&http);
   constexpr int kCallers = 8;
   std::vector<std::future<absl::StatusOr<Bytes>>> calls;
@@ -475,7 +407,7 @@ TEST_F(AttackKds, IdenticalFetchesCoalesce) {
 // Made-up chip IDs cannot grow the memory cache without bound: the oldest entries go.
 TEST_F(AttackKds, MemoryCacheIsBounded) {
   Bytes der = sim_->vcek_der();
-  GatedGetter http(std::string(AsString(der)), 200, "");
+  GatedGetter http({200, std::string(AsString(der)), {}}, "");
   auto client = Client(&http, /*max_entries=*/3);
   for (uint8_t b = 1; b <= 5; ++b) ASSERT_TRUE(client->GetVcek(AmdProduct::kMilan, Hwid(b), {}).ok());
   EXPECT_EQ(http.calls(), 5);

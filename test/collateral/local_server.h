@@ -1,6 +1,7 @@
 // Runs test/collateral/kds_server.py on 127.0.0.1 with an ephemeral port for one test, and
 // talks to its /_admin/ interface. Each test gets its own server process, so tests stay
-// parallel-safe.
+// parallel-safe. With a `tls_dir` it serves HTTPS with a self-signed certificate written there
+// (tls_dir/cert.pem).
 #pragma once
 
 #include <fcntl.h>
@@ -11,7 +12,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -24,7 +28,10 @@ namespace twi::collateral::testing {
 
 class LocalServer {
  public:
-  LocalServer() {
+  explicit LocalServer(const std::string& tls_dir = "") : tls_(!tls_dir.empty()) {
+    CurlOptions admin;
+    admin.tls_skip_verification = tls_;
+    admin_http_ = std::make_unique<CurlHttpGetter>(admin);
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
     posix_spawn_file_actions_t fa;
@@ -32,7 +39,9 @@ class LocalServer {
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     std::string script = std::string(TWI_SOURCE_DIR) + "/test/collateral/kds_server.py";
-    char* argv[] = {const_cast<char*>("python3"), script.data(), nullptr};
+    std::string tls_flag = "--tls", dir = tls_dir;
+    char* argv[] = {const_cast<char*>("python3"), script.data(),
+                    tls_ ? tls_flag.data() : nullptr, dir.data(), nullptr};
     if (posix_spawnp(&pid_, "python3", &fa, nullptr, argv, environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
@@ -64,7 +73,9 @@ class LocalServer {
   }
 
   bool ok() const { return port_ > 0; }
-  std::string base_url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+  std::string base_url() const {
+    return absl::StrCat(tls_ ? "https" : "http", "://127.0.0.1:", port_);
+  }
 
   // Routes `target` (path + query) to the bytes of `file` with `status`, after `fail429` 429s.
   // Every answer waits `delay_ms` first.
@@ -74,6 +85,17 @@ class LocalServer {
                                  "&status=", status, "&fail429=", fail429,
                                  "&delay_ms=", delay_ms);
     if (!retry_after.empty()) absl::StrAppend(&q, "&retry_after=", Escape(retry_after));
+    Admin("route?" + q);
+  }
+  // Same with response headers (name, value).
+  void RouteWithHeaders(const std::string& target, const std::string& file,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        int status = 200, int delay_ms = 0) {
+    std::string q = absl::StrCat("target=", Escape(target), "&file=", Escape(file),
+                                 "&status=", status, "&delay_ms=", delay_ms);
+    for (const auto& [name, value] : headers) {
+      absl::StrAppend(&q, "&header=", Escape(name + ": " + value));
+    }
     Admin("route?" + q);
   }
   int Count(const std::string& target = "*") {
@@ -86,7 +108,7 @@ class LocalServer {
 
  private:
   std::string Admin(const std::string& command) {
-    auto r = admin_http_.Get(base_url() + "/_admin/" + command);
+    auto r = admin_http_->Get(base_url() + "/_admin/" + command);
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return "";
     EXPECT_EQ(r->status, 200) << command;
@@ -107,7 +129,8 @@ class LocalServer {
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   int port_ = 0;
-  CurlHttpGetter admin_http_;
+  bool tls_ = false;
+  std::unique_ptr<CurlHttpGetter> admin_http_;
 };
 
 }  // namespace twi::collateral::testing

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/e2e/snp_pair.h"
+#include "test/e2e/replay.h"
 #include "twi/v1/attestation.pb.h"
 
 namespace twi::e2e {
@@ -99,18 +100,8 @@ TEST_F(SnpE2eTest, EvidenceBoundToTheNonce) {
   // binds the nonce (and the signature over the transcript fails first).
   Start(SimServerHcl());
   std::string recorded;
-  host::RelayHooks record;
-  record.challenge_response = [&](std::string& b) { recorded = b; };
-  ASSERT_TRUE(Attest(record).status.ok());
-  host::RelayHooks replay;
-  replay.challenge_response = [&](std::string& b) {
-    twi::v1::ChallengeResponse fresh, old;
-    ASSERT_TRUE(fresh.ParseFromString(b));
-    ASSERT_TRUE(old.ParseFromString(recorded));
-    *fresh.mutable_evidence() = old.evidence();  // keep the fresh signature, old evidence
-    b = fresh.SerializeAsString();
-  };
-  auto r = Attest(replay);
+  ASSERT_TRUE(Attest(RecordResponse(&recorded)).status.ok());
+  auto r = Attest(ReplayEvidence(&recorded));
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status.message()), HasSubstr("report.report_data: REPORT_DATA"));
 }

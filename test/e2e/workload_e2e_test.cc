@@ -109,6 +109,22 @@ TEST_F(WorkloadE2eTest, TeeContextFromTheSimulator) {
   }
 }
 
+TEST_F(WorkloadE2eTest, TdxTeeContextFromTheSimulator) {
+  Start("ima_path = \"\"\nsimulate = \"tdx\"\n");
+  auto sel = host::AttestWorkload(*plugin_, getpid());
+  ASSERT_TRUE(sel.ok()) << sel.status();
+  EXPECT_THAT(*sel, Contains("twi:tee:simulated-tdx"));
+  EXPECT_THAT(*sel, Not(Contains("twi:tee:tdx")));
+  EXPECT_THAT(*sel, Not(Contains(StartsWith("twi:tdx:"))));
+  EXPECT_THAT(*sel, Contains(StartsWith("twi:simulated-tdx:mrtd:")));
+  EXPECT_THAT(*sel, Contains(StartsWith("twi:simulated-tdx:rtmr3:")));
+  EXPECT_THAT(*sel, Contains("twi:simulated-tdx:debug:false"));
+  EXPECT_THAT(*sel, Not(Contains(StartsWith("twi:simulated-sev-snp:"))));
+  for (const auto& v : *sel) {
+    EXPECT_TRUE(appraisal::MatchesDocumented(appraisal::WorkloadSelectors(), v.substr(4))) << v;
+  }
+}
+
 TEST_F(WorkloadE2eTest, MissingProcessIsAnError) {
   Start("ima_path = \"\"\n");
   pid_t child = fork();

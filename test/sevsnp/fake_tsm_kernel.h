@@ -2,16 +2,14 @@
 // kernel over an ordinary directory, answering with reports from a software simulator.
 #pragma once
 
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "attestors/sevsnp/collect.h"
 #include "attestors/sevsnp/sim.h"
 #include "gtest/gtest.h"
+#include "test/tsm/fake_tsm_files.h"
 
 namespace twi::sevsnp {
 
@@ -53,27 +51,12 @@ class FakeTsmKernel : public TsmKernelHooks {
       Bump(dir);
     }
   }
-  void Removing(const std::string& dir) override {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) std::filesystem::remove(e.path(), ec);
-  }
+  void Removing(const std::string& dir) override { tsm::testing::ClearEntry(dir); }
 
  private:
-  static std::string Read(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  static void Write(const std::string& path, std::string_view data) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-  }
-  static void Bump(const std::string& dir) {
-    int g = 0;
-    std::string text = Read(dir + "/generation");
-    EXPECT_TRUE(absl::SimpleAtoi(text.substr(0, text.find('\n')), &g));
-    Write(dir + "/generation", std::to_string(g + 1) + "\n");
-  }
+  static std::string Read(const std::string& path) { return tsm::testing::ReadAttr(path); }
+  static void Write(const std::string& path, std::string_view data) { tsm::testing::WriteAttr(path, data); }
+  static void Bump(const std::string& dir) { tsm::testing::BumpGeneration(dir); }
 
   std::shared_ptr<const SnpSimulator> sim_;
 };

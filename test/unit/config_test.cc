@@ -47,7 +47,8 @@ state_dir = 5
   EXPECT_EQ(std::string(c.status().message()),
             "invalid configuration (5 problems): "
             "line 2, column 1: \"log_level\" must be one of trace, debug, info, warn, error; got \"loud\"; "
-            "line 3, column 1: unknown key \"polcy\" (known keys: log_level, sev_snp, simulate, simulate_measurement, simulation_dir, state_dir, tpm); "
+            "line 3, column 1: unknown key \"polcy\" (known keys: log_level, sev_snp, simulate, simulate_debug_td, "
+      "simulate_measurement, simulate_mrtd, simulation_dir, state_dir, tdx, tpm); "
             "line 5, column 3: \"sev_snp.vmpl\" must be between 0 and 3, got 7; "
             "line 6, column 3: unknown key \"sev_snp.devce_path\" (did you mean \"device_path\"? known keys in "
             "sev_snp: configfs_path, device_path, vmpl); "
@@ -94,7 +95,7 @@ TEST(ConfigTest, InsecureOptionsWarn) {
       "sev_snp {\n  extra_roots = [\"vcek:/etc/twi/sim-amd/ark.pem\"]\n}\n",
       "example.org");
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->warnings.size(), 5u);
+  ASSERT_EQ(c->warnings.size(), 6u);
   EXPECT_THAT(c->warnings[0], HasSubstr("insecure_allow_no_tee = true"));
   EXPECT_THAT(c->warnings[1], HasSubstr("insecure_simulation_roots = true"));
   EXPECT_EQ(c->warnings[4],
@@ -138,11 +139,13 @@ TEST(ConfigTest, ExtraRootEntriesNameTheirKeyType) {
 TEST(AttackConfig, OpenDefaultsWarn) {
   auto open = BuildServerConfig("", "example.org");
   ASSERT_TRUE(open.ok()) << open.status();
-  ASSERT_EQ(open->warnings.size(), 2u);
+  ASSERT_EQ(open->warnings.size(), 3u);
   EXPECT_THAT(open->warnings[0], HasSubstr("any genuine SEV-SNP guest of any cloud tenant is accepted"));
   EXPECT_THAT(open->warnings[1], HasSubstr("sev_snp.min_tcb is not set: reports at any TCB are accepted"));
+  EXPECT_THAT(open->warnings[2], HasSubstr("tdx: no mrtd or rtmr0-3 allow-list is set: any genuine TD"));
   auto pinned = BuildServerConfig(
-      "sev_snp {\n  host_data = [\"" + std::string(64, 'a') + "\"]\n  min_tcb { snp = 5 }\n}\n",
+      "sev_snp {\n  host_data = [\"" + std::string(64, 'a') + "\"]\n  min_tcb { snp = 5 }\n}\n"
+      "tdx {\n  rtmr1 = [\"" + std::string(96, 'b') + "\"]\n}\n",
       "example.org");
   ASSERT_TRUE(pinned.ok()) << pinned.status();
   EXPECT_TRUE(pinned->warnings.empty()) << pinned->warnings[0];
