@@ -1,5 +1,7 @@
 // twi-server-nodeattestor: SPIRE server NodeAttestor plugin. A thin adapter between SPIRE's
 // Attest stream and attestors/appraisal's NodeSession; it parses no evidence.
+#include <cstdlib>
+
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -166,6 +168,9 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
 }  // namespace twi
 
 int main(int argc, char** argv) {
+  // tpm2-tss MU may log parse errors of untrusted TPM structures to stderr, which SPIRE reads
+  // as hclog lines; the verifier returns them as statuses. Set before any thread starts.
+  setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   twi::ServerPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-server-nodeattestor", "NodeAttestor",
                                 twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};

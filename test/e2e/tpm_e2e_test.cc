@@ -289,6 +289,23 @@ TEST_F(TpmE2eTest, SevSnpAndTpmInOneAttestation) {
   EXPECT_THAT(Msg(refused), StartsWith("nodeattestor(twi): tpm: tpm.credential: "));
 }
 
+TEST_F(TpmE2eTest, MalformedTpmIdentityIsAClearRefusal) {
+  // Garbage where the AK's TPMT_PUBLIC belongs: INVALID_ARGUMENT naming the structure, and the
+  // server's log stays hclog (TearDown checks it: tpm2-tss must not print its own errors).
+  StartTpm(25238);
+  StartBoth(EkCaHcl(), AgentTpm());
+  host::RelayHooks hooks;
+  hooks.payload = [](std::string& bytes) {
+    twi::v1::Payload p;
+    ASSERT_TRUE(p.ParseFromString(bytes));
+    p.mutable_tpm()->set_ak_public(std::string("\x00\x01\x00\x0b\xff\xff", 6));
+    bytes = p.SerializeAsString();
+  };
+  auto r = Attest(hooks);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(r), StartsWith("nodeattestor(twi): tpm: tpm.identity: AK: "));
+}
+
 TEST_F(TpmE2eTest, TrustRouteRequiredAtConfigure) {
   store_ = std::make_shared<host::AgentStore>();
   server_ = Launch(kServer, "NodeAttestor", store_);
