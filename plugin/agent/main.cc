@@ -29,6 +29,13 @@ class AgentPlugin final : public runtime::Configurable, public pb::NodeAttestor:
     log::SetLevel(cfg->log_level);
     auto key = appraisal::LoadOrCreateInstanceKey(cfg->state_dir);
     if (!key.ok()) return absl::InvalidArgumentError(key.status().message());
+    {
+      // The collectors open the TPM again: a raw /dev/tpm0 allows one open at a time, so the
+      // previous configuration lets go of it first (attestations in flight keep their own
+      // reference and finish).
+      std::lock_guard<std::mutex> l(mu_);
+      attester_.reset();
+    }
     auto collectors = agent::MakeCollectors(*cfg);
     if (!collectors.ok()) return collectors.status();
     auto attester = std::make_shared<const appraisal::NodeAttester>(*std::move(key), *std::move(collectors));

@@ -306,6 +306,19 @@ TEST_F(TpmE2eTest, MalformedTpmIdentityIsAClearRefusal) {
   EXPECT_THAT(Msg(r), StartsWith("nodeattestor(twi): tpm: tpm.identity: AK: "));
 }
 
+TEST_F(TpmE2eTest, ReconfiguredAgentOpensTheTpmAgain) {
+  // A second Configure opens the TPM again and attests with it (on a raw /dev/tpm0, which allows
+  // one open, the first configuration's collectors let go of it first).
+  StartTpm(25208);
+  StartBoth(EkCaHcl(), AgentTpm());
+  ASSERT_TRUE(Attest().status.ok());
+  absl::Status again = agent_->Load("example.org", AgentHcl() + AgentTpm(), false);
+  ASSERT_TRUE(again.ok()) << again;
+  auto r = Attest();
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.selectors, Contains("twi:tee:tpm"));
+}
+
 TEST_F(TpmE2eTest, TrustRouteRequiredAtConfigure) {
   store_ = std::make_shared<host::AgentStore>();
   server_ = Launch(kServer, "NodeAttestor", store_);
