@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/outcome.h"
 #include "cli/input.h"
+#include "cli/verify_azure.h"
 #include "cli/verify_tdx.h"
 #include "cli/verify_tpm.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +42,7 @@ int Verify(const std::vector<std::string>& args) {
   for (size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--type" && args[i + 1] == "tdx") return VerifyTdx(args);
     if (args[i] == "--type" && args[i + 1] == "tpm-quote") return VerifyTpmQuote(args);
+    if (args[i] == "--type" && args[i + 1] == "azure-sev-snp") return VerifyAzureSnp(args);
   }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;

@@ -46,6 +46,8 @@ int Usage(const std::string& why) {
   return 2;
 }
 
+}  // namespace
+
 // {"sha256": {"0": "<hex>"}} -> PcrBanks; errors name the bank and index.
 absl::StatusOr<tpm::PcrBanks> ParsePcrsJson(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -77,8 +79,6 @@ absl::StatusOr<tpm::PcrBanks> ParsePcrsJson(const std::string& text) {
   }
   return out;
 }
-
-}  // namespace
 
 int VerifyTpmQuote(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
