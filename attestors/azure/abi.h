@@ -89,6 +89,9 @@ absl::StatusOr<RuntimeClaims> ParseRuntimeClaims(ByteView json);
 // RSA public key from JWK n and e (base64url, padding tolerated), moduli 1024..8192 bits.
 absl::StatusOr<EvpPkeyPtr> RsaKeyFromJwk(std::string_view n_b64url, std::string_view e_b64url);
 
+// DER SubjectPublicKeyInfo of an RSA key from its big-endian modulus and exponent (non-empty).
+Bytes RsaSpki(ByteView n, ByteView e);
+
 // base64url (RFC 4648 section 5) decoding; padding optional; anything else is an error.
 absl::StatusOr<Bytes> Base64UrlDecode(std::string_view s);
 

@@ -115,8 +115,11 @@ absl::Status VerifyAzureSnp(const Evidence& evidence, const VerifyOptions& optio
     checks.Pass("ak.hcl_key", ak_note);
     checks.Pass("ak.public_match", "the sent AK public area is HCLAkPub");
   } else {
-    ak = tpm::AkKey::FromSpki(jwk->spki);
-    if (!ak.ok()) return FailFrom(checks, "ak.hcl_key", ak.status());
+    tpm::AkKey from_jwk;  // the key and SPKI the claims parser built, not parsed again
+    from_jwk.key = jwk->key;
+    from_jwk.spki = jwk->spki;
+    from_jwk.spki_sha256 = Sha256(jwk->spki);
+    ak = std::move(from_jwk);
     quote_options.allow_ak_without_attributes = true;
     checks.Pass("ak.hcl_key",
                 StrCat(ak_note, "; quote verified with allow_ak_without_attributes: the JWK has "

@@ -213,6 +213,29 @@ TEST(AzureVectors, A9RuntimeClaimsParse) {
   EXPECT_TRUE(claims->vm_unique_id.has_value());
 }
 
+// The SPKI written by hand equals OpenSSL's encoding of the same key, for every vector's keys.
+TEST(AzureAbi, JwkSpkiMatchesOpenSsl) {
+  for (const char* f : {"trustee/hcl-report.bin", "kinvolk-azure-cvm-tooling/hcl-report-snp.bin",
+                        "kinvolk-azure-cvm-tooling/hcl-report-tdx.bin"}) {
+    auto hcl = ParseHclReport(ReadFile(f));
+    ASSERT_TRUE(hcl.ok()) << f;
+    auto claims = ParseRuntimeClaims(hcl->runtime_claims);
+    ASSERT_TRUE(claims.ok()) << f;
+    ASSERT_FALSE(claims->keys.empty());
+    for (const Jwk& k : claims->keys) {
+      auto spki = PublicKeyToSpki(k.key.get());
+      ASSERT_TRUE(spki.ok());
+      EXPECT_EQ(HexEncode(*spki), HexEncode(k.spki)) << f << " " << k.kid;
+    }
+  }
+  // Leading zero of n stripped, sign byte added: 0x00 0x80.. -> INTEGER 00 80..
+  Bytes n(256, 0x80);
+  n.insert(n.begin(), 0x00);
+  auto key = PublicKeyFromSpki(RsaSpki(n, Bytes{0x01, 0x00, 0x01}));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(HexEncode(*PublicKeyToSpki(key->get())), HexEncode(RsaSpki(n, Bytes{0x01, 0x00, 0x01})));
+}
+
 // ---- negatives ----
 
 absl::Status VerifyEdited(const Vector& v, CheckList& checks) {
