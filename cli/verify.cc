@@ -59,7 +59,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx or tpm-quote");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx, tpm-quote or azure-sev-snp");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;

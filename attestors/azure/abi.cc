@@ -46,6 +46,10 @@ void DerPut(Bytes& out, uint8_t tag, ByteView contents) {
 
 // A positive INTEGER from big-endian magnitude bytes (minimal, sign byte when needed).
 void DerUnsigned(Bytes& out, ByteView magnitude) {
+  if (magnitude.empty()) {
+    DerPut(out, 0x02, Bytes{0x00});
+    return;
+  }
   size_t lead = 0;
   while (lead + 1 < magnitude.size() && magnitude[lead] == 0) ++lead;
   Bytes v;
