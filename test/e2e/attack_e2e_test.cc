@@ -66,13 +66,13 @@ class AttackWire : public SimSnpPairTest {
   // The server's stderr so far, once it holds `want` (its lines arrive asynchronously; the
   // wait is bounded and only guards against a hang).
   std::string ServerLogWith(const std::string& want) {
-    std::string all;
-    for (int i = 0; i < 500 && all.find(want) == std::string::npos; ++i) {
-      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      all.clear();
-      for (const auto& l : server_->stderr_lines()) all += l + "\n";
-    }
-    return all;
+    auto joined = [](const std::vector<std::string>& lines) {
+      std::string all;
+      for (const auto& l : lines) all += l + "\n";
+      return all;
+    };
+    return joined(server_->WaitForStderr(
+        [&](const std::vector<std::string>& lines) { return joined(lines).find(want) != std::string::npos; }));
   }
   void WriteFile(const std::string& path, ByteView data) {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),

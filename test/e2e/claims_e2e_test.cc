@@ -53,13 +53,18 @@ class ClaimsE2eTest : public SimSnpPairTest {
     ASSERT_TRUE(s.ok()) << s;
   }
   // EAR JSON objects the server logged so far.
-  std::vector<nlohmann::json> Ears() {
+  static std::vector<nlohmann::json> EarsIn(const std::vector<std::string>& lines) {
     std::vector<nlohmann::json> out;
-    for (const auto& line : server_->stderr_lines()) {
+    for (const auto& line : lines) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_object() && j.value("@message", "") == "attestation result") out.push_back(nlohmann::json::parse(j["ear"].get<std::string>()));
     }
     return out;
+  }
+  // The EARs logged so far, once at least `want` have arrived (stderr is read by a thread).
+  std::vector<nlohmann::json> Ears(size_t want = 0) {
+    return EarsIn(server_->WaitForStderr(
+        [&](const std::vector<std::string>& lines) { return EarsIn(lines).size() >= want; }));
   }
   static std::string Status(const nlohmann::json& ear) { return ear["submods"]["twi-node"]["ear.status"]; }
 };
@@ -102,13 +107,17 @@ TEST_F(ClaimsE2eTest, ImageRolloutKeepsTheClaim) {
   auto b3 = Attest();
   ASSERT_TRUE(b3.status.ok()) << b3.status;
   EXPECT_THAT(b3.selectors, Contains("twi:claim:workload:payroll"));
-  bool logged = false;
-  for (const auto& l : server_->stderr_lines()) logged = logged || l.find("the previous one stays in force") != std::string::npos;
-  EXPECT_TRUE(logged);
+  auto has_line = [](const std::vector<std::string>& lines) {
+    for (const auto& l : lines) {
+      if (l.find("the previous one stays in force") != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_line(server_->WaitForStderr(has_line)));
 
   // One EAR per attestation, in order.
   std::vector<std::string> statuses;
-  for (const auto& e : Ears()) statuses.push_back(Status(e));
+  for (const auto& e : Ears(6)) statuses.push_back(Status(e));
   EXPECT_EQ(statuses, (std::vector<std::string>{"affirming", "contraindicated", "affirming", "contraindicated",
                                                 "contraindicated", "affirming"}));
   EXPECT_EQ(Ears()[1]["submods"]["twi-node"]["ear.trustworthiness-vector"]["executables"], 96);
@@ -130,12 +139,16 @@ TEST_F(ClaimsE2eTest, DeprecatedOnlyIsAcceptedWithAWarningAndSignedAuditedEar) {
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.selectors, Contains("twi:claim:workload:payroll"));
   EXPECT_THAT(r.selectors, Contains("twi:sev-snp:measurement:" + kImageA));  // emit_raw_selectors = true
-  ASSERT_EQ(Ears().size(), 1u);
+  ASSERT_EQ(Ears(1).size(), 1u);
   EXPECT_EQ(Status(Ears()[0]), "warning");
   EXPECT_EQ(Ears()[0]["submods"]["twi-node"]["ear.trustworthiness-vector"]["executables"], 32);
-  bool warned = false;
-  for (const auto& l : server_->stderr_lines()) warned = warned || l.find("matched only deprecated versions") != std::string::npos;
-  EXPECT_TRUE(warned);
+  auto warned = [](const std::vector<std::string>& lines) {
+    for (const auto& l : lines) {
+      if (l.find("matched only deprecated versions") != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(warned(server_->WaitForStderr(warned)));
   std::ifstream f(audit);
   std::string line;
   ASSERT_TRUE(std::getline(f, line));

@@ -145,9 +145,13 @@ TEST_F(AttackE2eTest, ExeMasqueradeIsReportedAsWeakIntegrity) {
   EXPECT_THAT(*sel, Contains("twi:exe-integrity:weak"));
   EXPECT_THAT(*sel, Not(Contains("twi:exe-integrity:strong")));
   EXPECT_THAT(*sel, Contains("twi:uid:65534"));  // the uid is what entries must rely on
-  bool warned = false;
-  for (const auto& l : weak.stderr_lines()) warned |= l.find("exe-integrity is weak") != std::string::npos;
-  EXPECT_TRUE(warned) << "Configure must warn when exe-integrity is weak";
+  auto warned = [](const std::vector<std::string>& lines) {
+    for (const auto& l : lines) {
+      if (l.find("exe-integrity is weak") != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(warned(weak.WaitForStderr(warned))) << "Configure must warn when exe-integrity is weak";
 
   // A host that forbids unprivileged user namespaces (through the proc_sys_root seam: this
   // machine's own user.max_user_namespaces is not ours to change) reports strong.

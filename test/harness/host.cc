@@ -335,6 +335,16 @@ std::vector<std::string> PluginProcess::stderr_lines() const {
   std::lock_guard<std::mutex> l(mu_);
   return stderr_lines_;
 }
+std::vector<std::string> PluginProcess::WaitForStderr(
+    const std::function<bool(const std::vector<std::string>&)>& done,
+    std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::vector<std::string> lines = stderr_lines();
+    if (done(lines) || std::chrono::steady_clock::now() >= deadline) return lines;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 std::vector<std::string> PluginProcess::log_format_errors() const {
   std::lock_guard<std::mutex> l(mu_);
   return log_errors_;

@@ -94,6 +94,12 @@ class PluginProcess {
   // stderr lines so far; lines that are not valid hclog JSON entries (spec 1.5) are also
   // listed in log_format_errors().
   std::vector<std::string> stderr_lines() const;
+  // stderr is read by a thread: a line the plugin wrote before answering an RPC may arrive a
+  // little after the answer. Waits (polling) until `done(lines)` holds or `timeout` passes;
+  // returns the lines read by then.
+  std::vector<std::string> WaitForStderr(
+      const std::function<bool(const std::vector<std::string>&)>& done,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   std::vector<std::string> log_format_errors() const;
   // Bytes written to stdout after the handshake line (must stay 0).
   size_t stray_stdout_bytes() const;
