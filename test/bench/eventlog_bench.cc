@@ -5,44 +5,21 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
-#include <cstring>
 
 #include "attestors/core/file.h"
 #include "attestors/eventlog/tcg.h"
 #include "test/bench/ratio_reporter.h"
+#include "test/tpm/event_log_builder.h"
 
 namespace {
 
 using twi::Bytes;
 
-void Put32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-// Spec ID header (SHA-256 only), then `n` events of 64 data bytes spread over PCRs 0-9.
+// `n` events of 64 data bytes spread over PCRs 0-9, SHA-256 only.
 Bytes SyntheticLog(int n) {
-  Bytes spec(16, 0);
-  std::memcpy(spec.data(), "Spec ID Event03", 16);
-  Put32(spec, 0);
-  spec.insert(spec.end(), {0, 2, 0, 2});
-  Put32(spec, 1);
-  spec.insert(spec.end(), {0x0B, 0x00, 32, 0x00, 0});
-  Bytes log;
-  Put32(log, 0);
-  Put32(log, 3);
-  log.insert(log.end(), 20, 0);
-  Put32(log, static_cast<uint32_t>(spec.size()));
-  log.insert(log.end(), spec.begin(), spec.end());
-  for (int i = 0; i < n; ++i) {
-    Put32(log, static_cast<uint32_t>(i % 10));
-    Put32(log, 0x0D);
-    Put32(log, 1);
-    log.insert(log.end(), {0x0B, 0x00});
-    log.insert(log.end(), 32, static_cast<uint8_t>(i));
-    Put32(log, 64);
-    log.insert(log.end(), 64, static_cast<uint8_t>(i));
-  }
-  return log;
+  twi::tpm::testing::EventLogBuilder b;
+  for (int i = 0; i < n; ++i) b.Event(i % 10, 0x0D, Bytes(64, static_cast<uint8_t>(i)));
+  return b.log;
 }
 
 void BM_ReplaySynthetic100(benchmark::State& state) {

@@ -7,13 +7,13 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
-#include <cstring>
 
 #include "attestors/core/file.h"
 #include "attestors/eventlog/tcg.h"
 #include "attestors/tpm/credential.h"
 #include "attestors/tpm/verify.h"
 #include "test/bench/ratio_reporter.h"
+#include "test/tpm/event_log_builder.h"
 
 namespace twi::tpm {
 namespace {
@@ -141,38 +141,12 @@ void BM_MakeCredentialEccP256(benchmark::State& state) {
 }
 BENCHMARK(BM_MakeCredentialEccP256);
 
-// A crypto-agile SHA-256 log: the Spec ID header, then `n` events spread over PCRs 0-7.
-Bytes AgileLog(int n) {
-  auto put32 = [](Bytes& b, uint32_t v) {
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  };
-  Bytes spec(16, 0);
-  std::memcpy(spec.data(), "Spec ID Event03", 16);
-  put32(spec, 0);
-  spec.insert(spec.end(), {0, 2, 0, 2, 1, 0, 0, 0, 0x0B, 0x00, 32, 0x00, 0});
-  Bytes log;
-  put32(log, 0);
-  put32(log, 3);
-  log.insert(log.end(), 20, 0);
-  put32(log, static_cast<uint32_t>(spec.size()));
-  log.insert(log.end(), spec.begin(), spec.end());
-  for (int i = 0; i < n; ++i) {
-    Bytes data(64, static_cast<uint8_t>(i));
-    Bytes digest = Sha256(data);
-    put32(log, static_cast<uint32_t>(i % 8));
-    put32(log, 0x0000000D);  // EV_IPL
-    put32(log, 1);
-    log.insert(log.end(), {0x0B, 0x00});
-    log.insert(log.end(), digest.begin(), digest.end());
-    put32(log, static_cast<uint32_t>(data.size()));
-    log.insert(log.end(), data.begin(), data.end());
-  }
-  return log;
-}
-
-// Parse, replay and compare a 100-event log against quoted PCRs it matches, plus facts.
+// Parse, replay and compare a 100-event log (over PCRs 0-7) against quoted PCRs it matches,
+// plus facts.
 void BM_VerifyEventLog100(benchmark::State& state) {
-  Bytes log = AgileLog(100);
+  testing::EventLogBuilder b;
+  for (int i = 0; i < 100; ++i) b.Event(i % 8, 0x0000000D, Bytes(64, static_cast<uint8_t>(i)));  // EV_IPL
+  const Bytes& log = b.log;
   VerifiedQuote q;
   q.pcr_digest_ok = true;
   auto replay = eventlog::Replay(*eventlog::Parse(log), eventlog::kAlgSha256);
