@@ -45,7 +45,9 @@ std::string KindName(twi::v1::EvidenceKind kind) {
     case twi::v1::EVIDENCE_KIND_SEV_SNP: return "sev-snp";
     case twi::v1::EVIDENCE_KIND_TDX: return "tdx";
     case twi::v1::EVIDENCE_KIND_TPM: return "tpm";
-    case twi::v1::EVIDENCE_KIND_AZURE_VTPM: return "azure-vtpm";
+    case twi::v1::EVIDENCE_KIND_AZURE_SEV_SNP: return "azure-sev-snp";
+    case twi::v1::EVIDENCE_KIND_AZURE_TDX: return "azure-tdx";
+    case twi::v1::EVIDENCE_KIND_GCP: return "gcp";
     default: return twi::StrCat("unknown(", static_cast<int>(kind), ")");
   }
 }

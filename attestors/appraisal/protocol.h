@@ -32,7 +32,7 @@ Bytes Transcript(ByteView nonce, ByteView payload);
 // the `instance:` selector.
 std::string InstanceKeyHash(ByteView instance_key_spki);
 
-// "sev-snp", "tdx", "tpm", "azure-vtpm"; "unknown(<n>)" otherwise.
+// "sev-snp", "tdx", "tpm", "azure-sev-snp", "azure-tdx", "gcp"; "unknown(<n>)" otherwise.
 std::string KindName(twi::v1::EvidenceKind kind);
 
 }  // namespace twi::appraisal
