@@ -27,7 +27,8 @@ done
 BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" -G Ninja -DTWI_FUZZ=ON -DTWI_BENCH=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -gline-tables-only" \
+    "-DCMAKE_C_FLAGS_RELEASE=-O1 -gline-tables-only" >/dev/null
 fi
 # Target name and seed corpus of every fuzz target (written by twi_fuzz() at configure time).
 mapfile -t TARGETS < <(grep -- "${FILTER}" "$BUILD_DIR/fuzz-targets.txt" || true)

@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 BUILD_DIR="${BUILD_DIR:-build}" ./scripts/build.sh "$@"
-ctest --test-dir "${BUILD_DIR:-build}" -j "${JOBS:-$(nproc)}" --output-on-failure --timeout 300
+# TWI_CTEST_ARGS: extra ctest arguments, e.g. "-LE spire" or "-R Azure".
+# shellcheck disable=SC2086
+ctest --test-dir "${BUILD_DIR:-build}" -j "${JOBS:-$(nproc)}" --output-on-failure --timeout 300 ${TWI_CTEST_ARGS:-}
