@@ -64,7 +64,8 @@ struct Evidence {
   tpm::PcrBanks pcrs;
   // Hardware evidence; read only when the options require that hardware.
   ByteView snp_report;                    // ATTESTATION_REPORT
-  ByteView vcek;                          // DER or PEM (cert table, KDS or a file)
+  ByteView vcek;                          // DER or PEM (KDS or a file); may be empty when
+  ByteView snp_cert_table;                // the extended report's certificate table has it
   std::span<const Certificate> snp_chain;  // ASK/ARK, may be empty (built-in AMD ones)
   ByteView td_quote;                      // DCAP quote v4/v5
   const collateral::DcapCollateral* tdx_collateral = nullptr;
