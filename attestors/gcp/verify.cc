@@ -9,12 +9,10 @@
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/policy.h"
 #include "attestors/tdx/policy.h"
+#include "attestors/tpm/ek_trust.h"
 
 namespace twi::gcp {
 namespace {
-
-// Chains are short (Google's: AK <- intermediate <- root); a longer path is refused.
-constexpr size_t kMaxChainDepth = 4;
 
 absl::Status Fail(CheckList& checks, std::string name, std::string detail) {
   return checks.Fail(std::move(name), std::move(detail), absl::StatusCode::kInvalidArgument);
@@ -35,67 +33,32 @@ bool IsSimulatedCa(const Certificate& cert) {
   return n > 0 && std::string_view(org, static_cast<size_t>(n)) == kSimulatedCaOrganization;
 }
 
-// The issuer of `child` in `pool` by name; among several (a re-keyed CA) the one whose key
-// verifies the signature. VerifyChain checks the chosen path's signatures once more in order.
-const Certificate* FindIssuer(const Certificate& child, std::span<const Certificate> pool,
-                              const std::vector<Certificate>& path) {
-  std::vector<const Certificate*> named;
-  for (const Certificate& c : pool) {
-    const bool used = std::any_of(path.begin(), path.end(), [&](const Certificate& p) {
-      return p.sha256() == c.sha256();
-    });
-    if (!used && child.IssuedBy(c)) named.push_back(&c);
-  }
-  if (named.size() == 1) return named[0];
-  for (const Certificate* c : named) {
-    if (VerifySignedBy(child, *c).ok()) return c;
-  }
-  return nullptr;
-}
-
-// ak_cert.chain: a path leaf <- intermediates (configured or sent, by name and signature) <-
-// a configured root, then every link, CA flag and validity window by core VerifyChain.
+// ak_cert.chain: the path the TPM trust routes use (tpm/ek_trust.h: by name and signature
+// through sent or configured intermediates to a configured root, CA flags, validity, understood
+// critical extensions: Google's AK certificates carry a critical subjectAltName), then the
+// simulated-CA rule.
 absl::Status CheckChain(const Certificate& leaf, std::span<const Certificate> sent,
                         const VerifyOptions& options, CheckList& checks, VerifiedGcp* out) {
   if (options.cas.roots.empty()) {
     return Fail(checks, "ak_cert.chain", "no gce vtpm root ca configured");
   }
-  std::vector<Certificate> pool = options.cas.intermediates;
-  pool.insert(pool.end(), sent.begin(), sent.end());
-  std::vector<Certificate> path;
-  const Certificate* child = &leaf;
-  for (size_t depth = 0; depth <= kMaxChainDepth; ++depth) {
-    if (const Certificate* root = FindIssuer(*child, options.cas.roots, {}); root != nullptr) {
-      if (IsSimulatedCa(*root) && !options.allow_simulated_ca) {
-        return Fail(checks, "ak_cert.chain",
-                    StrCat("anchored in ", root->label(), ", a simulated gce ca (O=",
-                           kSimulatedCaOrganization, "); refused unless allow_simulated_ca "
-                           "(development only)"));
-      }
-      absl::Status s = VerifyChain(leaf, path, *root, options.time);
-      if (!s.ok()) return FailFrom(checks, "ak_cert.chain", s);
-      TimePoint until = std::min(leaf.not_after(), root->not_after());
-      for (const Certificate& c : path) until = std::min(until, c.not_after());
-      out->chain = path;
-      out->chain.push_back(*root);
-      out->chain_valid_until = until;
-      checks.Pass("ak_cert.chain", StrCat(leaf.label(), " <- ", path.size(),
-                                          " intermediate(s) <- ", root->label(), " (sha256 ",
-                                          root->fingerprint_hex().substr(0, 16), ")"));
-      return absl::OkStatus();
-    }
-    if (depth == kMaxChainDepth) break;
-    const Certificate* next = FindIssuer(*child, pool, path);
-    if (next == nullptr) {
-      return Fail(checks, "ak_cert.chain",
-                  StrCat("no configured root or intermediate issued ", child->label(),
-                         " (issuer ", child->issuer(), ")"));
-    }
-    path.push_back(*next);
-    child = &path.back();
+  auto path = tpm::VerifyCertPath(leaf, sent, options.cas.intermediates, options.cas.roots,
+                                  options.time);
+  if (!path.ok()) return FailFrom(checks, "ak_cert.chain", path.status());
+  const Certificate& root = *path->root;
+  if (IsSimulatedCa(root) && !options.allow_simulated_ca) {
+    return Fail(checks, "ak_cert.chain",
+                StrCat("anchored in ", root.label(), ", a simulated gce ca (O=",
+                       kSimulatedCaOrganization, "); refused unless allow_simulated_ca "
+                       "(development only)"));
   }
-  return Fail(checks, "ak_cert.chain",
-              StrCat("no configured root within ", kMaxChainDepth, " intermediates"));
+  TimePoint until = std::min(leaf.not_after(), root.not_after());
+  for (const Certificate& c : path->chain) until = std::min(until, c.not_after());
+  out->chain = path->chain;
+  out->chain.push_back(root);
+  out->chain_valid_until = until;
+  checks.Pass("ak_cert.chain", tpm::CertPathLabel(leaf, *path));
+  return absl::OkStatus();
 }
 
 // ak_cert.usage: an end-entity certificate whose key may sign; a CA certificate is refused
