@@ -107,19 +107,23 @@ absl::Status VerifySnp(const Evidence& evidence, const VerifyOptions& options, C
   if (!evidence.snp_cert_table.empty()) {
     auto entries = sevsnp::ParseCertTable(evidence.snp_cert_table);
     if (!entries.ok()) return FailFrom(checks, "hw.required", entries.status());
+    // The VCEK, else a VLEK; the SEV-SNP verifier checks it is the key the report names.
+    Bytes table_vlek;
     for (const auto& e : *entries) {
-      if (e.guid == sevsnp::kGuidVcek && vcek.empty()) table_vcek = e.data;
+      if (e.guid == sevsnp::kGuidVcek) table_vcek = e.data;
+      if (e.guid == sevsnp::kGuidVlek) table_vlek = e.data;
       if (e.guid != sevsnp::kGuidAsk && e.guid != sevsnp::kGuidArk) continue;
       auto cert = Certificate::Parse(e.data);
       if (!cert.ok()) return FailFrom(checks, "hw.required", cert.status());
       chain.push_back(*std::move(cert));
     }
+    if (table_vcek.empty()) table_vcek = std::move(table_vlek);
     if (vcek.empty()) vcek = table_vcek;
   }
   if (vcek.empty()) {
     return Fail(checks, "hw.required",
-                "options require sev-snp; the evidence has no vcek (neither given nor in the "
-                "certificate table)");
+                "options require sev-snp; the evidence has no vcek (neither given nor a vcek or "
+                "vlek in the certificate table)");
   }
   checks.Pass("hw.required", "sev-snp report and vcek present");
   sevsnp::VerifyOptions snp = options.snp;
