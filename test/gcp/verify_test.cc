@@ -6,6 +6,9 @@
 #include "attestors/gcp/verify.h"
 
 #include <chrono>
+#include <filesystem>
+#include <stdlib.h>
+
 #include <string>
 
 #include "absl/strings/match.h"
@@ -464,6 +467,27 @@ TEST(GcpVerifyHardware, TdxQuoteWithTheNonceVerifies) {
   e.td_quote = other;
   CheckList refused;
   EXPECT_TRUE(absl::StartsWith(Msg(Check(c, refused, &out, &e)), "hw.report_data: got "));
+}
+
+TEST(GcpSimCa, SavedOnceThenLoaded) {
+  char tmpl[] = "/tmp/twi-gcp-simca-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  SimCaOptions o;
+  o.dir = std::string(tmpl) + "/ca";
+  auto first = SimCa::Create(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = SimCa::Create(o);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*first)->BundlePem(), (*second)->BundlePem());
+  // A certificate the loaded CA issues verifies under the saved bundle.
+  Case c = Good();
+  c.cert = *(*second)->IssueAkCert(Ak().spki);
+  c.options.cas = CaSetOf(**first);
+  CheckList checks;
+  VerifiedGcp out;
+  EXPECT_TRUE(Check(c, checks, &out).ok());
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
 }
 
 TEST(GcpHardwareNames, RoundTrip) {
