@@ -4,6 +4,7 @@
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
 #include "plugin/config/claims_config.h"
+#include "plugin/config/keybinding_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -46,7 +47,7 @@ std::string VocabularyTable() {
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
                                   "selectors:node", "selectors:workload", "config:claims",
-                                  "claims:vocabulary", nullptr};
+                                  "claims:vocabulary", "config:composer", nullptr};
 
 }  // namespace
 
@@ -60,6 +61,7 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "selectors:workload") return SelectorTable(appraisal::WorkloadSelectors());
   if (name == "config:claims") return ConfigTable(ClaimsSchema());
   if (name == "claims:vocabulary") return VocabularyTable();
+  if (name == "config:composer") return ConfigTable(ComposerSchema());
   return "";
 }
 
