@@ -422,6 +422,8 @@ absl::Status PluginProcess::Load(const std::string& td, const std::string& hcl, 
       : (server_side ? serverpb::NodeAttestor::service_full_name() : agentpb::NodeAttestor::service_full_name());
   if (opts_.plugin_type == "CredentialComposer") {
     want_type = "spire.plugin.server.credentialcomposer.v1.CredentialComposer";
+  } else if (opts_.plugin_type == "KeyManager") {
+    want_type = "spire.plugin.agent.keymanager.v1.KeyManager";
   }
   for (const auto& n : *names) {
     if (n == cfgpb::Config::service_full_name()) has_config = true;
