@@ -65,6 +65,11 @@ absl::StatusOr<BindingRecord> RecordTable::Take(const std::string& agent_id, Byt
   return r;
 }
 
+void RecordTable::set_ttl(std::chrono::milliseconds ttl) {
+  std::lock_guard<std::mutex> l(mu_);
+  options_.ttl = ttl;
+}
+
 size_t RecordTable::size() const {
   std::lock_guard<std::mutex> l(mu_);
   return records_.size();

@@ -52,6 +52,8 @@ class RecordTable {
   // says which).
   absl::StatusOr<BindingRecord> Take(const std::string& agent_id, ByteView key_hash);
   size_t size() const;
+  // For reconfiguration: applies to records put from now on.
+  void set_ttl(std::chrono::milliseconds ttl);
 
  private:
   TimePoint Now() const;

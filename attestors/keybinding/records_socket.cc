@@ -267,7 +267,7 @@ void RecordServer::Serve(Conn* c) {
   for (;;) {
     std::string body;
     if (!ReadFrame(fd, &body, std::nullopt).empty()) break;
-    if (!WriteFull(fd, Frame(HandleFrame(body))).empty()) break;
+    if (!WriteFull(fd, Frame(HandleRecordsRequest(table_.get(), body))).empty()) break;
   }
   // Closed under the lock, so the stop path never shuts down a reused descriptor number.
   std::lock_guard<std::mutex> l(mu_);
@@ -275,7 +275,7 @@ void RecordServer::Serve(Conn* c) {
   c->fd = -1;
 }
 
-std::string RecordServer::HandleFrame(const std::string& body) {
+std::string HandleRecordsRequest(RecordTable* table, std::string_view body) {
   FieldReader r(body);
   auto op = r.Byte();
   auto id = r.Field();
@@ -285,11 +285,11 @@ std::string RecordServer::HandleFrame(const std::string& body) {
     auto att = r.Field();
     auto ear = r.Field();
     if (!att || !ear || !r.AtEnd()) return Response(absl::InvalidArgumentError("malformed records Put"));
-    return Response(table_->Put(std::string(*id), AsBytes(*hash), AsBytes(*att), AsBytes(*ear)));
+    return Response(table->Put(std::string(*id), AsBytes(*hash), AsBytes(*att), AsBytes(*ear)));
   }
   if (*op == kOpTake) {
     if (!r.AtEnd()) return Response(absl::InvalidArgumentError("malformed records Take"));
-    auto rec = table_->Take(std::string(*id), AsBytes(*hash));
+    auto rec = table->Take(std::string(*id), AsBytes(*hash));
     if (!rec.ok()) return Response(rec.status());
     std::string extra;
     AppendField(&extra, AsString(rec->attestation_digest));

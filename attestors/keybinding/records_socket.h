@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -28,6 +29,10 @@
 namespace twi::keybinding {
 
 inline constexpr size_t kMaxFrameBytes = 8192;
+
+// One request body (without its length prefix) applied to `table`; the response body. Never
+// fails: malformed requests get an INVALID_ARGUMENT response (the fuzzed entry point).
+std::string HandleRecordsRequest(RecordTable* table, std::string_view body);
 
 // Creates the socket's directory 0700 if missing, else checks that it is ours and closed to
 // group and others. FAILED_PRECONDITION naming the path and mode otherwise.
@@ -48,7 +53,6 @@ class RecordServer {
   void AcceptLoop();
   struct Conn;
   void Serve(Conn* c);
-  std::string HandleFrame(const std::string& body);
 
   std::string path_;
   std::shared_ptr<RecordTable> table_;
