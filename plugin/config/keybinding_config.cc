@@ -78,7 +78,14 @@ absl::StatusOr<ComposerConfig> BuildComposerConfig(std::string_view hcl, std::st
                              "\" is not valid (SPIRE passes a bare name such as example.org)"));
   }
   c.trust_domain = std::string(trust_domain);
-  if (auto v = r.String("log_level")) c.log_level = *v;
+  if (auto v = r.String("log_level")) {
+    if (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error") {
+      r.Problem("log_level", twi::StrCat("\"log_level\" must be one of trace, debug, info, warn, error; got \"",
+                                         *v, "\""));
+    } else {
+      c.log_level = *v;
+    }
+  }
   ReadMode(r, &c.mode);
   ReadSocket(r, &c.records_socket);
   if (auto v = r.String("attestor_name")) {

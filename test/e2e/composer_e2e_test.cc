@@ -248,9 +248,9 @@ TEST(ComposerConfigTest, BadConfigurationIsRefusedWithEveryProblem) {
   ASSERT_TRUE(p);
   absl::Status s = p->Load("example.org",
                            "mode = \"sometimes\"\nrecords_socket = \"relative.sock\"\n"
-                           "timeout_ms = 0\nattestor_name = \"a/b\"\nbogus = 1\n", true);
+                           "timeout_ms = 0\nattestor_name = \"a/b\"\nbogus = 1\nlog_level = \"loud\"\n", true);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* k : {"mode", "records_socket", "timeout_ms", "attestor_name", "bogus"}) {
+  for (const char* k : {"mode", "records_socket", "timeout_ms", "attestor_name", "bogus", "log_level"}) {
     EXPECT_THAT(s.message(), HasSubstr(k));
   }
   ShutdownAndCheckClean(*p);
