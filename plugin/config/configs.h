@@ -40,6 +40,8 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  // key_binding.keymanager_socket: bind the twi KeyManager's pending SVID key; "" = unbound.
+  std::string keymanager_socket;
 };
 
 struct ServerConfig : Common {

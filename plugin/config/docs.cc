@@ -1,4 +1,5 @@
 #include "plugin/config/docs.h"
+#include "plugin/config/keybinding_config.h"
 
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"
@@ -45,7 +46,7 @@ std::string VocabularyTable() {
 }
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
-                                  "selectors:node", "selectors:workload", "config:claims",
+                                  "selectors:node", "selectors:workload", "config:claims", "config:keymanager",
                                   "claims:vocabulary", nullptr};
 
 }  // namespace
@@ -59,6 +60,7 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "selectors:node") return SelectorTable(appraisal::NodeSelectors());
   if (name == "selectors:workload") return SelectorTable(appraisal::WorkloadSelectors());
   if (name == "config:claims") return ConfigTable(ClaimsSchema());
+  if (name == "config:keymanager") return ConfigTable(KeyManagerSchema());
   if (name == "claims:vocabulary") return VocabularyTable();
   return "";
 }
