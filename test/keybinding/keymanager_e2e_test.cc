@@ -14,7 +14,9 @@
 #include "attestors/keybinding/binding.h"
 #include "attestors/keybinding/key_socket.h"
 #include "spire/plugin/agent/keymanager/v1/keymanager.grpc.pb.h"
+#include "attestors/tpm/abi.h"
 #include "test/e2e/snp_pair.h"
+#include "test/tpm/swtpm_fixture.h"
 #include "twi/v1/attestation.pb.h"
 
 namespace twi::e2e {
@@ -340,6 +342,53 @@ TEST_F(KeyBindingE2eTest, WithoutKeyBindingThePayloadIsUnchanged) {
   ASSERT_TRUE(c.ParseFromString(challenge_));
   EXPECT_EQ(ToBytes(resp.evidence(0).sev_snp().report().substr(0x50, 64)),
             appraisal::ReportData(AsBytes(c.nonce()), AsBytes(p.instance_key_spki())));
+}
+
+// The TPM path binds the same key through the quote's qualifying data (swtpm port 27010).
+class KeyBoundTpmE2eTest : public NodePairTest {
+ protected:
+  void SetUp() override {
+    if (!twi::testing::Swtpm::Installed()) GTEST_SKIP() << "swtpm not installed";
+  }
+  void TearDown() override {
+    NodePairTest::TearDown();  // the agent lets go of the TPM first
+    if (km_.process) ShutdownAndCheckClean(*km_.process);
+    tpm_.Stop();
+  }
+  twi::testing::Swtpm tpm_;
+  KeyManager km_;
+};
+
+TEST_F(KeyBoundTpmE2eTest, QuoteQualifyingDataBindsTheSvidKey) {
+  ASSERT_EQ(tpm_.Start(27010, {"sha256"}), "");
+  ASSERT_TRUE(km_.Start(dir_.path()).ok());
+  const std::string ca = std::string(TWI_TEST_CACHE_DIR) + "/swtpm-sha256/ca";
+  StartBoth("tpm {\n  ek_ca_files = [\"" + ca + "/swtpm-localca-rootca-cert.pem\", \"" + ca +
+                "/issuercert.pem\"]\n}\n",
+            "tpm {\n  tcti = \"" + tpm_.tcti() + "\"\n  event_log_path = \"\"\n}\n"
+            "key_binding {\n  keymanager_socket = \"" + km_.socket + "\"\n}\n");
+  kmpb::PublicKey svid;
+  ASSERT_TRUE(km_.Generate("agent-svid-A", kmpb::EC_P256, &svid).ok());
+  std::string payload, challenge, response;
+  host::RelayHooks h;
+  h.payload = [&](std::string& b) { payload = b; };
+  h.challenge = [&](std::string& b) { challenge = b; };
+  h.challenge_response = [&](std::string& b) { response = b; };
+  auto r = Attest(h);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  twi::v1::Payload p;
+  twi::v1::Challenge c;
+  twi::v1::ChallengeResponse resp;
+  ASSERT_TRUE(p.ParseFromString(payload) && c.ParseFromString(challenge) &&
+              resp.ParseFromString(response));
+  ASSERT_EQ(resp.evidence_size(), 1);
+  ASSERT_GE(resp.evidence(0).tpm().quotes_size(), 1);
+  auto attest = tpm::ParseAttestAny(AsBytes(resp.evidence(0).tpm().quotes(0).attest()));
+  ASSERT_TRUE(attest.ok()) << attest.status();
+  const auto& extra = attest->attest.extraData;
+  EXPECT_EQ(Bytes(extra.buffer, extra.buffer + extra.size),
+            keybinding::KeyBoundQualifyingData(AsBytes(c.nonce()), AsBytes(p.instance_key_spki()),
+                                               AsBytes(svid.pkix_data())));
 }
 
 }  // namespace
