@@ -15,6 +15,7 @@ set(TWI_PLUGIN_DIR lib/twi-attestor)
 install(TARGETS twi RUNTIME DESTINATION bin COMPONENT twi)
 install(TARGETS twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor
         RUNTIME DESTINATION ${TWI_PLUGIN_DIR} COMPONENT twi)
+install(TARGETS twi-agent-keymanager RUNTIME DESTINATION ${TWI_PLUGIN_DIR} COMPONENT twi)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/twi-attestor COMPONENT twi)
 install(FILES ${PROJECT_SOURCE_DIR}/examples/agent.conf ${PROJECT_SOURCE_DIR}/examples/server.conf
         DESTINATION share/twi-attestor/examples COMPONENT twi)

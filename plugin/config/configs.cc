@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "attestors/appraisal/agent_id.h"
 #include "attestors/core/bytes.h"
+#include "plugin/config/keybinding_config.h"
 #include "plugin/config/reader.h"
 
 namespace twi::config {
@@ -152,6 +153,7 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   Reader tpm = r.Block("tpm");
   ReadTpmAgentSettings(tpm, &c.tpm);
+  ReadAgentKeyBinding(r, &c.keymanager_socket);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -185,6 +187,23 @@ void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* wa
     if (auto v = tdx.String("ccel_data_path")) *d.ccel_data = *v;
   }
   tdx.Finish();
+}
+
+absl::StatusOr<KeyManagerConfig> BuildKeyManagerConfig(std::string_view hcl,
+                                                       std::string_view trust_domain) {
+  Problems problems;
+  hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  Reader r(&root, "", &problems);
+  KeyManagerConfig c;
+  ReadCommon(r, trust_domain, &c);
+  if (!ReadSocketPath(r, "socket_path", &c.socket_path)) {
+    problems.Add("\"socket_path\" is required: the agent NodeAttestor reads the pending key there");
+  }
+  r.Finish();
+  absl::Status s = problems.ToStatus();
+  if (!s.ok()) return s;
+  return c;
 }
 
 absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain) {

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/composer_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"
@@ -41,6 +41,8 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  // key_binding.keymanager_socket: bind the twi KeyManager's pending SVID key; "" = unbound.
+  std::string keymanager_socket;
 };
 
 struct ServerConfig : Common {

@@ -1,10 +1,11 @@
 #include "plugin/config/docs.h"
+#include "plugin/config/keybinding_config.h"
 
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
 #include "plugin/config/claims_config.h"
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/composer_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -46,7 +47,7 @@ std::string VocabularyTable() {
 }
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
-                                  "selectors:node", "selectors:workload", "config:claims",
+                                  "selectors:node", "selectors:workload", "config:claims", "config:keymanager",
                                   "claims:vocabulary", "config:composer", nullptr};
 
 }  // namespace
@@ -60,6 +61,7 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "selectors:node") return SelectorTable(appraisal::NodeSelectors());
   if (name == "selectors:workload") return SelectorTable(appraisal::WorkloadSelectors());
   if (name == "config:claims") return ConfigTable(ClaimsSchema());
+  if (name == "config:keymanager") return ConfigTable(KeyManagerSchema());
   if (name == "claims:vocabulary") return VocabularyTable();
   if (name == "config:composer") return ConfigTable(ComposerSchema());
   return "";

@@ -38,6 +38,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                 {"ek_handle", t.ek_handle}, {"ak_handle", t.ak_handle},
                 {"ak_cert_nv_index", t.ak_cert_nv_index},
                 {"event_log_path", t.event_log_path}};
+    j["key_binding"] = {{"keymanager_socket", c->keymanager_socket}};
     warnings = c->warnings;
   } else if (side == "server") {
     auto c = BuildServerConfig(hcl, td);

@@ -78,6 +78,11 @@ constexpr std::array kAgent = {
     KeyDoc{"tpm.event_log_path", "string", "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
            "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
            "TCG boot event log sent with the quotes when the file exists; \"\" never sends one."},
+    KeyDoc{"key_binding.keymanager_socket", "string", "", "\"/run/spire/twi-keys/keys.sock\"",
+           "Bind the agent's SVID key: the twi KeyManager's socket_path. Each attestation reads "
+           "the pending key there, binds SHA-256 of it into the evidence beside the instance key "
+           "and adds the KeyManager's proof-of-possession signature; if the KeyManager does not "
+           "answer, the attestation fails (never falls back to an unbound one)."},
 };
 
 constexpr std::array kServer = {
