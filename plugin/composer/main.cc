@@ -118,11 +118,11 @@ class Composer final : public runtime::Configurable, public pb::CredentialCompos
     log::Info("agent key binding verified",
               {{"agent_id", shown_id}, {"key_sha256", hex}, {"mode", "records"},
                {"attestation_digest", HexEncode(rec->attestation_digest)}});
-    if (st->cfg.attestation_extension && !rec->attestation_digest.empty()) {
+    if (!st->cfg.attestation_extension_oid.empty() && !rec->attestation_digest.empty()) {
       // Echo SPIRE's attributes (they replace the defaults wholesale) and add ours.
       *resp->mutable_attributes() = req->attributes();
       auto* ext = resp->mutable_attributes()->add_extra_extensions();
-      ext->set_oid(config::kAttestationDigestOid);
+      ext->set_oid(st->cfg.attestation_extension_oid);
       ext->set_value(OctetString(rec->attestation_digest));
       ext->set_critical(false);
     }

@@ -48,10 +48,12 @@ constexpr std::array kComposer = {
     KeyDoc{"timeout_ms", "integer", "2000", "2000",
            "Longest wait for the records socket per agent SVID; past it, or when the socket is "
            "down, issuance is refused (fail closed)."},
-    KeyDoc{"attestation_extension", "bool", "true", "true",
-           "Add a non-critical extension 2.25.226767870284976341348425923780842753034 (OCTET "
-           "STRING: SHA-256 of the attestation exchange) to key-bound agent SVIDs (mode "
-           "\"records\")."},
+    KeyDoc{"attestation_extension_oid", "string", "\"\"", "\"1.3.6.1.4.1.32473.1\"",
+           "Dotted OID, from an arc you own, of a non-critical extension added to key-bound agent "
+           "SVIDs (mode \"records\"): OCTET STRING holding SHA-256 of the attestation exchange "
+           "the binding record came from (the NodeAttestor logs it as attestation_digest). \"\" "
+           "adds none. Every arc must be below 2^31 (SPIRE refuses larger ones, e.g. 2.25 UUID "
+           "OIDs, at issuance)."},
 };
 
 }  // namespace
@@ -95,7 +97,15 @@ absl::StatusOr<ComposerConfig> BuildComposerConfig(std::string_view hcl, std::st
     else c.attestor_name = *v;
   }
   if (auto v = r.Int("timeout_ms", 1, 60000)) c.timeout_ms = *v;
-  if (auto v = r.Bool("attestation_extension")) c.attestation_extension = *v;
+  if (auto v = r.String("attestation_extension_oid")) {
+    if (!v->empty() && !ValidSpireOid(*v)) {
+      r.Problem("attestation_extension_oid",
+                twi::StrCat("\"attestation_extension_oid\" must be a dotted OID whose first arc is 0-2 "
+                            "and every arc below 2^31 (SPIRE's limit); got \"", *v, "\""));
+    } else {
+      c.attestation_extension_oid = *v;
+    }
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -103,5 +113,25 @@ absl::StatusOr<ComposerConfig> BuildComposerConfig(std::string_view hcl, std::st
 }
 
 std::span<const KeyDoc> ComposerSchema() { return kComposer; }
+
+bool ValidSpireOid(std::string_view oid) {
+  int arcs = 0;
+  size_t i = 0;
+  while (i <= oid.size()) {
+    size_t dot = oid.find('.', i);
+    if (dot == std::string_view::npos) dot = oid.size();
+    std::string_view arc = oid.substr(i, dot - i);
+    if (arc.empty() || arc.size() > 10 || (arc.size() > 1 && arc[0] == '0')) return false;
+    uint64_t v = 0;
+    for (char ch : arc) {
+      if (ch < '0' || ch > '9') return false;
+      v = v * 10 + static_cast<uint64_t>(ch - '0');
+    }
+    if (v > 0x7fffffff || (arcs == 0 && v > 2)) return false;
+    ++arcs;
+    i = dot + 1;
+  }
+  return arcs >= 2;
+}
 
 }  // namespace twi::config

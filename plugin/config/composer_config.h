@@ -42,7 +42,8 @@ struct ComposerConfig {
   // spiffe://<trust domain>/spire/agent/<attestor_name>/ must be key-bound.
   std::string attestor_name = "twi";
   int64_t timeout_ms = 2000;
-  bool attestation_extension = true;
+  // Dotted OID of the attestation-digest extension; "" = no extension.
+  std::string attestation_extension_oid;
   bool stateless() const { return mode == "stateless"; }
   std::string AgentIdPrefix() const;  // "spiffe://<td>/spire/agent/<attestor_name>/"
 };
@@ -52,9 +53,11 @@ absl::StatusOr<ComposerConfig> BuildComposerConfig(std::string_view hcl, std::st
 // Documented keys of the composer (README table config:composer).
 std::span<const KeyDoc> ComposerSchema();
 
-// OID of the non-critical extension the composer adds to key-bound agent SVIDs: its value is a
-// DER OCTET STRING holding SHA-256 of the attestation exchange (payload, challenge, response)
-// the binding record came from. A UUID-derived OID (ITU-T X.667, arc 2.25), no registration.
-inline constexpr char kAttestationDigestOid[] = "2.25.226767870284976341348425923780842753034";
+// The composer's optional non-critical extension on key-bound agent SVIDs has the value DER
+// OCTET STRING { SHA-256 of the attestation exchange (payload, challenge, response) the binding
+// record came from }, under an OID of the operator's own arc: the project owns none, and
+// SPIRE (Go's OID parser) refuses the registration-free UUID arc 2.25 (128-bit arcs) at issuance.
+// Checks a dotted OID as SPIRE will parse it: at least two arcs, the first 0-2, each < 2^31.
+bool ValidSpireOid(std::string_view oid);
 
 }  // namespace twi::config

@@ -11,6 +11,7 @@
 
 #include "attestors/core/crypto.h"
 #include "attestors/keybinding/records_socket.h"
+#include "plugin/config/composer_config.h"
 #include "spire/plugin/server/credentialcomposer/v1/credentialcomposer.grpc.pb.h"
 #include "test/e2e/e2e_util.h"
 
@@ -21,7 +22,7 @@ namespace pb = spire::plugin::server::credentialcomposer::v1;
 using ::testing::HasSubstr;
 
 constexpr char kComposer[] = "twi-server-credentialcomposer";
-constexpr char kExtOid[] = "2.25.226767870284976341348425923780842753034";
+constexpr char kExtOid[] = "1.3.6.1.4.1.32473.1";  // RFC 5612's documentation enterprise number
 const std::string kId = "spiffe://example.org/spire/agent/twi/0123abcd";
 
 Bytes NewSpki() {
@@ -79,7 +80,7 @@ class ComposerTest : public ::testing::Test {
 
 TEST_F(ComposerTest, BoundKeyGetsItsSvidWithTheAttestationDigest) {
   StartRecords();
-  LoadComposer();
+  LoadComposer(std::string("attestation_extension_oid = \"") + kExtOid + "\"\n");
   Bytes spki = NewSpki();
   Bind(kId, spki);
   pb::ComposeAgentX509SVIDResponse resp;
@@ -108,9 +109,9 @@ TEST_F(ComposerTest, BoundKeyGetsItsSvidWithTheAttestationDigest) {
   EXPECT_TRUE(logged) << "the composer logs the consumed key's hash";
 }
 
-TEST_F(ComposerTest, ExtensionCanBeTurnedOff) {
+TEST_F(ComposerTest, NoExtensionWithoutAnOid) {
   StartRecords();
-  LoadComposer("attestation_extension = false\n");
+  LoadComposer();
   Bytes spki = NewSpki();
   Bind(kId, spki);
   pb::ComposeAgentX509SVIDResponse resp;
@@ -243,14 +244,26 @@ TEST_F(ComposerTest, StatelessModeRecomputesTheKeyHashFromTheId) {
   EXPECT_EQ(Compose(kId, spki, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST(ComposerConfigTest, ExtensionOidsSpireAccepts) {
+  for (const char* ok : {"1.3.6.1.4.1.32473.1", "2.999", "0.0", "1.2.2147483647"}) {
+    EXPECT_TRUE(config::ValidSpireOid(ok)) << ok;
+  }
+  for (const char* bad : {"", "1", "3.1", "1..2", "1.2.", ".1.2", "1.02", "1.2.2147483648",
+                          "2.25.226767870284976341348425923780842753034", "1.a"}) {
+    EXPECT_FALSE(config::ValidSpireOid(bad)) << bad;
+  }
+}
+
 TEST(ComposerConfigTest, BadConfigurationIsRefusedWithEveryProblem) {
   auto p = Launch(kComposer, "CredentialComposer");
   ASSERT_TRUE(p);
   absl::Status s = p->Load("example.org",
                            "mode = \"sometimes\"\nrecords_socket = \"relative.sock\"\n"
-                           "timeout_ms = 0\nattestor_name = \"a/b\"\nbogus = 1\nlog_level = \"loud\"\n", true);
+                           "timeout_ms = 0\nattestor_name = \"a/b\"\nbogus = 1\nlog_level = \"loud\"\n"
+                           "attestation_extension_oid = \"2.25.226767870284976341348425923780842753034\"\n", true);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* k : {"mode", "records_socket", "timeout_ms", "attestor_name", "bogus", "log_level"}) {
+  for (const char* k : {"mode", "records_socket", "timeout_ms", "attestor_name", "bogus", "log_level",
+                        "attestation_extension_oid"}) {
     EXPECT_THAT(s.message(), HasSubstr(k));
   }
   ShutdownAndCheckClean(*p);
