@@ -1,5 +1,5 @@
 #include "plugin/config/docs.h"
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"

@@ -1,4 +1,4 @@
-// Key binding configuration (issue 14): the twi KeyManager plugin's own config and the agent
+// Key binding on the agent (issue 14): the twi KeyManager plugin's own config and the agent
 // NodeAttestor's `key_binding { keymanager_socket = ... }` block.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 
 #include <array>
 
