@@ -267,6 +267,9 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
+  Reader kb = r.Block("key_binding");
+  c.key_binding.enabled = kb.pos().line != 0;
+  ReadServerKeyBinding(kb, &c.key_binding);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");
   }

@@ -1,10 +1,11 @@
 #include "plugin/config/docs.h"
-#include "plugin/config/keymanager_config.h"
 
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
 #include "plugin/config/claims_config.h"
+#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -46,8 +47,8 @@ std::string VocabularyTable() {
 }
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
-                                  "selectors:node", "selectors:workload", "config:claims", "config:keymanager",
-                                  "claims:vocabulary", nullptr};
+                                  "selectors:node", "selectors:workload", "config:claims",
+                                  "claims:vocabulary", "config:composer", "config:keymanager", nullptr};
 
 }  // namespace
 
@@ -62,6 +63,7 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "config:claims") return ConfigTable(ClaimsSchema());
   if (name == "config:keymanager") return ConfigTable(KeyManagerSchema());
   if (name == "claims:vocabulary") return VocabularyTable();
+  if (name == "config:composer") return ConfigTable(ComposerSchema());
   return "";
 }
 

@@ -47,6 +47,11 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["agent_path_template"] = c->agent_path_template;
     j["insecure_allow_no_tee"] = c->insecure_allow_no_tee;
     j["insecure_simulation_roots"] = c->insecure_simulation_roots;
+    if (c->key_binding.enabled) {
+      j["key_binding"] = {{"mode", c->key_binding.mode},
+                          {"records_socket", c->key_binding.records_socket},
+                          {"record_ttl_seconds", c->key_binding.record_ttl_seconds}};
+    }
     const auto& p = c->sev_snp.policy;
     auto hexes = [](const std::vector<Bytes>& v) {
       std::vector<std::string> out;

@@ -219,6 +219,20 @@ constexpr std::array kServer = {
            "Accept quotes signed over SHA-1 (older AKs)."},
     KeyDoc{"tpm.selector_pcrs", "list of integers", "[]", "[7]",
            "PCRs reported as tpm:pcr:<bank>:<index>:<hex> selectors besides those tpm.pcrs names."},
+    KeyDoc{"key_binding.mode", "string", "\"records\"", "\"stateless\"",
+           "With the block present, only agents whose evidence binds their SVID key (agent "
+           "key_binding with twi-agent-keymanager) attest. \"records\": each such attestation leaves "
+           "a binding record (agent ID, SHA-256 of the key's SPKI) for twi-server-credentialcomposer "
+           "on records_socket. \"stateless\": the agent ID gets a last segment kb-<hex SHA-256 of "
+           "the SPKI> instead (new agent ID at every rotation; README \"Key binding\")."},
+    KeyDoc{"key_binding.records_socket", "string", "\"/run/spire/twi-keybinding/records.sock\"",
+           "\"/run/spire/twi-keybinding/records.sock\"",
+           "Unix socket the NodeAttestor serves binding records on (mode \"records\"); its directory "
+           "is created 0700 (an existing one must be the server user's and closed to others) and "
+           "only the server's uid may connect."},
+    KeyDoc{"key_binding.record_ttl_seconds", "integer", "60", "60",
+           "How long a binding record waits for the composer (SPIRE calls it within the same "
+           "AttestAgent request)."},
 };
 
 constexpr std::array kWorkload = {
