@@ -112,7 +112,7 @@ absl::Status WriteFrame(int fd, const google::protobuf::Message& m) {
   return WriteAll(fd, reinterpret_cast<const uint8_t*>(body.data()), body.size());
 }
 
-absl::Status ReadFrame(int fd, google::protobuf::Message* m) {
+absl::StatusOr<std::string> ReadFrameBytes(int fd) {
   uint8_t len[4];
   if (absl::Status s = ReadAll(fd, len, 4); !s.ok()) return s;
   size_t n = (size_t{len[0]} << 24) | (size_t{len[1]} << 16) | (size_t{len[2]} << 8) | len[3];
@@ -122,8 +122,14 @@ absl::Status ReadFrame(int fd, google::protobuf::Message* m) {
   }
   std::string body(n, '\0');
   if (absl::Status s = ReadAll(fd, reinterpret_cast<uint8_t*>(body.data()), n); !s.ok()) return s;
-  if (!m->ParseFromString(body)) {
-    return absl::InvalidArgumentError(StrCat("frame of ", n, " bytes does not parse"));
+  return body;
+}
+
+absl::Status ReadFrame(int fd, google::protobuf::Message* m) {
+  auto body = ReadFrameBytes(fd);
+  if (!body.ok()) return body.status();
+  if (!m->ParseFromString(*body)) {
+    return absl::InvalidArgumentError(StrCat("frame of ", body->size(), " bytes does not parse"));
   }
   return absl::OkStatus();
 }
@@ -245,36 +251,37 @@ void KeySocketServer::Handle(int fd) const {
     (void)WriteFrame(fd, ErrorResponse(peer));
     return;
   }
+  auto body = ReadFrameBytes(fd);
+  (void)WriteFrame(fd, body.ok() ? HandleKeySocketRequest(*service_, AsBytes(*body))
+                                 : ErrorResponse(body.status()));
+}
+
+twi::v1::KeySocketResponse HandleKeySocketRequest(const PendingKeyService& service,
+                                                  ByteView request) {
   twi::v1::KeySocketRequest req;
-  if (absl::Status s = ReadFrame(fd, &req); !s.ok()) {
-    (void)WriteFrame(fd, ErrorResponse(s));
-    return;
+  if (!req.ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+    return ErrorResponse(absl::InvalidArgumentError(
+        StrCat("frame of ", request.size(), " bytes does not parse")));
   }
   twi::v1::KeySocketResponse resp;
   if (req.has_get_pending_key()) {
-    auto k = service_->GetPendingKey();
-    if (!k.ok()) {
-      resp = ErrorResponse(k.status());
-    } else {
-      auto* out = resp.mutable_pending_key();
-      out->set_key_id(k->key_id);
-      out->set_spki(std::string(AsString(k->spki)));
-      out->set_generation(k->generation);
-      out->set_fingerprint(k->fingerprint);
-    }
+    auto k = service.GetPendingKey();
+    if (!k.ok()) return ErrorResponse(k.status());
+    auto* out = resp.mutable_pending_key();
+    out->set_key_id(k->key_id);
+    out->set_spki(std::string(AsString(k->spki)));
+    out->set_generation(k->generation);
+    out->set_fingerprint(k->fingerprint);
   } else if (req.has_sign_binding_transcript()) {
     const auto& r = req.sign_binding_transcript();
-    auto sig = service_->SignBindingTranscript(AsBytes(r.nonce()), AsBytes(r.payload_digest()),
-                                               r.generation());
-    if (!sig.ok()) {
-      resp = ErrorResponse(sig.status());
-    } else {
-      resp.set_signature(std::string(AsString(*sig)));
-    }
+    auto sig = service.SignBindingTranscript(AsBytes(r.nonce()), AsBytes(r.payload_digest()),
+                                             r.generation());
+    if (!sig.ok()) return ErrorResponse(sig.status());
+    resp.set_signature(std::string(AsString(*sig)));
   } else {
-    resp = ErrorResponse(absl::InvalidArgumentError("unknown key socket request"));
+    return ErrorResponse(absl::InvalidArgumentError("unknown key socket request"));
   }
-  (void)WriteFrame(fd, resp);
+  return resp;
 }
 
 namespace {

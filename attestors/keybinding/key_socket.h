@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "attestors/keybinding/pending_key.h"
+#include "twi/v1/keybinding.pb.h"
 
 namespace twi::keybinding {
 
@@ -25,6 +26,11 @@ inline constexpr std::chrono::milliseconds kSocketTimeout{5000};
 // the directory and what is wrong otherwise. Also refuses relative paths and paths too long for
 // a unix socket address.
 absl::Status PrepareSocketDir(const std::string& socket_path, bool create);
+
+// The answer to one request frame's bytes (what the server sends back; exposed for the fuzz
+// target): parses them and asks `service`. Errors travel as code + message.
+twi::v1::KeySocketResponse HandleKeySocketRequest(const PendingKeyService& service,
+                                                  ByteView request);
 
 class KeySocketServer {
  public:

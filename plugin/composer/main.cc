@@ -17,7 +17,7 @@
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/keybinding/records_socket.h"
-#include "plugin/config/composer_config.h"
+#include "plugin/config/keybinding_config.h"
 #include "plugin/runtime/log.h"
 #include "plugin/runtime/runtime.h"
 #include "spire/plugin/server/credentialcomposer/v1/credentialcomposer.grpc.pb.h"

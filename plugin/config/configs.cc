@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "attestors/appraisal/agent_id.h"
 #include "attestors/core/bytes.h"
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/config/reader.h"
 
 namespace twi::config {

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
-#include "plugin/config/composer_config.h"
+#include "plugin/config/keybinding_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"

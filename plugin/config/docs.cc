@@ -1,11 +1,11 @@
 #include "plugin/config/docs.h"
-#include "plugin/config/keybinding_config.h"
 
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
 #include "plugin/config/claims_config.h"
-#include "plugin/config/composer_config.h"
+#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -47,8 +47,8 @@ std::string VocabularyTable() {
 }
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
-                                  "selectors:node", "selectors:workload", "config:claims", "config:keymanager",
-                                  "claims:vocabulary", "config:composer", nullptr};
+                                  "selectors:node", "selectors:workload", "config:claims",
+                                  "claims:vocabulary", "config:composer", "config:keymanager", nullptr};
 
 }  // namespace
 

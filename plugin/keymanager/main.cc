@@ -8,7 +8,7 @@
 
 #include "attestors/keybinding/binding.h"
 #include "attestors/keybinding/key_socket.h"
-#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/keymanager/key_store.h"
 #include "plugin/runtime/log.h"
 #include "plugin/runtime/runtime.h"

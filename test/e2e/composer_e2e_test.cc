@@ -11,7 +11,7 @@
 
 #include "attestors/core/crypto.h"
 #include "attestors/keybinding/records_socket.h"
-#include "plugin/config/composer_config.h"
+#include "plugin/config/keybinding_config.h"
 #include "spire/plugin/server/credentialcomposer/v1/credentialcomposer.grpc.pb.h"
 #include "test/e2e/e2e_util.h"
 
