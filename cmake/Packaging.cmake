@@ -3,6 +3,7 @@
 #   bin/twi                                   the operators' CLI
 #   lib/twi-attestor/twi-*-nodeattestor       the SPIRE plugins (plugin_cmd points here)
 #   lib/twi-attestor/twi-workloadattestor
+#   lib/twi-attestor/twi-server-credentialcomposer   key binding (issue 14)
 #   share/doc/twi-attestor/README.md
 #   share/twi-attestor/examples/...           agent.conf, server.conf, quickstart configs
 #
@@ -15,6 +16,8 @@ set(TWI_PLUGIN_DIR lib/twi-attestor)
 install(TARGETS twi RUNTIME DESTINATION bin COMPONENT twi)
 install(TARGETS twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor
         RUNTIME DESTINATION ${TWI_PLUGIN_DIR} COMPONENT twi)
+install(TARGETS twi-agent-keymanager RUNTIME DESTINATION ${TWI_PLUGIN_DIR} COMPONENT twi)
+install(TARGETS twi-server-credentialcomposer RUNTIME DESTINATION ${TWI_PLUGIN_DIR} COMPONENT twi)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/twi-attestor COMPONENT twi)
 install(FILES ${PROJECT_SOURCE_DIR}/examples/agent.conf ${PROJECT_SOURCE_DIR}/examples/server.conf
         DESTINATION share/twi-attestor/examples COMPONENT twi)

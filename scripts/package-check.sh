@@ -26,7 +26,7 @@ dpkg-deb -c "$DEB" | awk '{print $6}' > "$TMP/files"
 for f in ./usr/bin/twi ./usr/lib/twi-attestor/twi-agent-nodeattestor \
          ./usr/lib/twi-attestor/twi-server-nodeattestor ./usr/lib/twi-attestor/twi-workloadattestor \
          ./usr/share/doc/twi-attestor/README.md ./usr/share/twi-attestor/examples/agent.conf \
-         ./usr/share/twi-attestor/examples/server.conf; do
+         ./usr/share/twi-attestor/examples/server.conf ./usr/lib/twi-attestor/twi-server-credentialcomposer; do
   grep -qx "$f" "$TMP/files" || fail "package lacks $f"
 done
 if grep -v -e '/$' "$TMP/files" | grep -q -e '/test' -e 'gohost' -e 'twi-host' -e '\.a$'; then
@@ -47,7 +47,7 @@ fi
 dpkg -x "$DEB" "$TMP/root"
 got="$("$TMP/root/usr/bin/twi" version)"
 [ "$got" = "twi $VERSION" ] || fail "installed twi version: got \"$got\", want \"twi $VERSION\""
-for p in twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor; do
+for p in twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattestor twi-server-credentialcomposer; do
   got="$("$TMP/root/usr/lib/twi-attestor/$p" --version)"
   [ "$got" = "$p $VERSION" ] || fail "installed $p --version: got \"$got\""
 done

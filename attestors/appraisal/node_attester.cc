@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
@@ -75,8 +76,11 @@ absl::StatusOr<EvpPkeyPtr> LoadOrCreateInstanceKey(const std::string& state_dir)
 }
 
 NodeAttester::NodeAttester(EvpPkeyPtr instance_key,
-                           std::vector<std::unique_ptr<EvidenceCollector>> collectors)
-    : key_(std::move(instance_key)), collectors_(std::move(collectors)) {
+                           std::vector<std::unique_ptr<EvidenceCollector>> collectors,
+                           std::shared_ptr<const keybinding::PendingKeyService> svid_keys)
+    : key_(std::move(instance_key)),
+      collectors_(std::move(collectors)),
+      svid_keys_(std::move(svid_keys)) {
   auto spki = PublicKeyToSpki(key_.get());
   if (spki.ok()) spki_ = *std::move(spki);
 }
@@ -86,6 +90,15 @@ absl::StatusOr<Bytes> NodeAttester::Payload() const {
   twi::v1::Payload p;
   p.set_version(kProtocolVersion);
   p.set_instance_key_spki(std::string(AsString(spki_)));
+  if (svid_keys_) {
+    // Before the collectors: kinds with a challenge step keep the payload's keys.
+    auto pending = svid_keys_->GetPendingKey();
+    if (!pending.ok()) {
+      return Annotate(pending.status(), "key binding: cannot read the pending SVID key");
+    }
+    p.mutable_svid_key()->set_spki(std::string(AsString(pending->spki)));
+    p.mutable_svid_key()->set_generation(pending->generation);
+  }
   for (const auto& c : collectors_) {
     p.add_evidence_kinds(c->kind());
     TWI_RETURN_IF_ERROR(c->AddToPayload(&p));
@@ -112,7 +125,24 @@ absl::StatusOr<Bytes> NodeAttester::Respond(ByteView challenge, ByteView payload
   r.set_nonce(c.nonce());
   TWI_ASSIGN_OR_RETURN(Bytes sig, SignSha256(key_.get(), Transcript(AsBytes(c.nonce()), payload)));
   r.set_signature(std::string(AsString(sig)));
-  Bytes report_data = ReportData(AsBytes(c.nonce()), spki_);
+  // The payload is our own: its keys decide what the evidence binds.
+  twi::v1::Payload p;
+  if (!p.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+      !std::ranges::equal(AsBytes(p.instance_key_spki()), spki_)) {
+    return absl::InvalidArgumentError("payload is not the one this agent built");
+  }
+  if (p.has_svid_key()) {
+    if (!svid_keys_) {
+      return absl::FailedPreconditionError("payload binds an svid key but no KeyManager is configured");
+    }
+    auto pop = svid_keys_->SignBindingTranscript(AsBytes(c.nonce()), Sha256(payload),
+                                                 p.svid_key().generation());
+    if (!pop.ok()) {
+      return Annotate(pop.status(), "key binding: the KeyManager refused the proof of possession");
+    }
+    r.set_svid_key_signature(std::string(AsString(*pop)));
+  }
+  Bytes report_data = ReportData(AsBytes(c.nonce()), p);
   for (int k : c.evidence_kinds()) {
     auto kind = static_cast<twi::v1::EvidenceKind>(k);
     EvidenceCollector* collector = nullptr;

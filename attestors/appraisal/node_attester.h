@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "attestors/appraisal/evidence.h"
 #include "attestors/core/crypto.h"
+#include "attestors/keybinding/pending_key.h"
 
 namespace twi::appraisal {
 
@@ -18,7 +19,10 @@ absl::StatusOr<EvpPkeyPtr> LoadOrCreateInstanceKey(const std::string& state_dir)
 
 class NodeAttester {
  public:
-  NodeAttester(EvpPkeyPtr instance_key, std::vector<std::unique_ptr<EvidenceCollector>> collectors);
+  // With `svid_keys` (the twi KeyManager), every attestation binds its pending SVID key
+  // (keybinding/binding.h) and fails when it cannot; without, only the instance key is bound.
+  NodeAttester(EvpPkeyPtr instance_key, std::vector<std::unique_ptr<EvidenceCollector>> collectors,
+               std::shared_ptr<const keybinding::PendingKeyService> svid_keys = nullptr);
 
   // The first message; the caller keeps it for Respond (the transcript covers it).
   absl::StatusOr<Bytes> Payload() const;
@@ -31,6 +35,7 @@ class NodeAttester {
   EvpPkeyPtr key_;
   Bytes spki_;
   std::vector<std::unique_ptr<EvidenceCollector>> collectors_;
+  std::shared_ptr<const keybinding::PendingKeyService> svid_keys_;
 };
 
 }  // namespace twi::appraisal

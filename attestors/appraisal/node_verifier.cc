@@ -13,6 +13,7 @@
 #include "attestors/core/crypto.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/status.h"
+#include "attestors/keybinding/binding.h"
 
 namespace twi::appraisal {
 namespace {
@@ -117,6 +118,20 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
   TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromSpki(spki));
   TWI_RETURN_IF_ERROR(CheckP256(key.get()));
   checks_.Pass("payload.instance_key", "ECDSA P-256 key " + ShortHex(Sha256(spki)));
+  if (p.has_svid_key()) {
+    auto svid = keybinding::ParseSvidKey(AsBytes(p.svid_key().spki()));
+    if (!svid.ok()) {
+      return checks_.Fail("payload.svid_key", std::string(svid.status().message()),
+                          absl::StatusCode::kInvalidArgument);
+    }
+    checks_.Pass("payload.svid_key",
+                 twi::StrCat("svid key ", ShortHex(Sha256(AsBytes(p.svid_key().spki()))),
+                             " generation ", p.svid_key().generation(), " to bind"));
+  } else if (verifier_->options().require_svid_key) {
+    return checks_.Fail("payload.svid_key",
+                        "payload carries no svid key but this server requires key binding "
+                        "(the agent needs the twi KeyManager and key_binding configured)");
+  }
 
   for (int k : p.evidence_kinds()) {
     auto kind = static_cast<twi::v1::EvidenceKind>(k);
@@ -146,6 +161,7 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
   }
   TWI_ASSIGN_OR_RETURN(nonce_, RandomBytes(kNonceSize));
   payload_.assign(payload.begin(), payload.end());
+  payload_msg_ = p;
   spki_ = std::move(spki);
   key_ = std::move(key);
 
@@ -205,13 +221,31 @@ absl::StatusOr<AgentAttributes> NodeSession::Response(ByteView response) {
                         absl::StatusCode::kInvalidArgument);
   }
   checks_.Pass("response.signature", "instance key signed the transcript");
+  AgentAttributes out;
+  if (payload_msg_.has_svid_key()) {
+    absl::Status pop = keybinding::VerifyPop(payload_msg_.svid_key(), nonce_, payload_,
+                                             AsBytes(r.svid_key_signature()));
+    if (!pop.ok()) {
+      return checks_.Fail("response.svid_key_signature", std::string(pop.message()),
+                          absl::StatusCode::kInvalidArgument);
+    }
+    checks_.Pass("response.svid_key_signature", "svid key signed the pop transcript");
+    // Set now, valid only if every appraiser below accepts the evidence bound to it.
+    out.svid_key_spki = ToBytes(payload_msg_.svid_key().spki());
+    out.svid_key_hash = keybinding::SvidKeyHash(out.svid_key_spki);
+    out.svid_key_generation = payload_msg_.svid_key().generation();
+  } else if (!r.svid_key_signature().empty()) {
+    return checks_.Fail("response.svid_key_signature",
+                        "response carries an svid key signature but the payload no svid key",
+                        absl::StatusCode::kInvalidArgument);
+  }
   stage_ = "hardware";
 
-  AgentAttributes out;
   std::string key_hash = InstanceKeyHash(spki_);
   std::map<std::string, std::string> fields = {{"instance_key_hash", key_hash}};
   out.selectors.push_back("instance:" + key_hash);
-  Bytes report_data = ReportData(nonce_, spki_);
+  // Binds the instance key, and the SVID key when the payload carries one.
+  Bytes report_data = ReportData(nonce_, payload_msg_);
   Claims claims;
   for (size_t i = 0; i < wanted_.size(); ++i) {
     const twi::v1::EvidenceKind kind = wanted_[i];

@@ -28,6 +28,8 @@ struct VerifierOptions {
   std::string trust_domain;
   std::string agent_path_template = "{instance_key_hash}";
   bool insecure_allow_no_tee = false;
+  // Key binding: refuse payloads without an SVID key (agents without the twi KeyManager).
+  bool require_svid_key = false;
   // Maps verified claims to claim: selectors after the evidence appraisers; null = none.
   std::shared_ptr<const ClaimsPolicy> claims_policy;
   // Receives every attestation's result (EAR); may be null.
@@ -44,6 +46,12 @@ struct AgentAttributes {
   std::string claims_warning;  // set when the claims policy accepted with status "warning"
   // The verified fields of every evidence item (e.g. "sev_snp.root"), for the log.
   std::map<std::string, std::string> fields;
+  // Key binding: set only when the payload carried an SVID key, the evidence bound it and its
+  // proof of possession verified. Lowercase hex SHA-256 of its SPKI (keybinding::SvidKeyHash),
+  // the SPKI itself and the KeyManager's generation.
+  std::string svid_key_hash;
+  Bytes svid_key_spki;
+  uint64_t svid_key_generation = 0;
 };
 
 class NodeVerifier {
@@ -76,6 +84,7 @@ class NodeSession {
   std::shared_ptr<const NodeVerifier> verifier_;
   State state_ = State::kWantPayload;
   Bytes payload_;
+  twi::v1::Payload payload_msg_;  // parsed payload_: its keys decide the report data
   Bytes spki_;
   EvpPkeyPtr key_;  // parsed from spki_ at the payload
   Bytes nonce_;

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "attestors/core/crypto.h"
+#include "attestors/keybinding/binding.h"
 
 namespace twi::appraisal {
 
@@ -25,6 +26,18 @@ Bytes ReportData(ByteView nonce, ByteView instance_key_spki) {
 
 Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki) {
   return Sha256(BindingInput(nonce, instance_key_spki));
+}
+
+Bytes ReportData(ByteView nonce, const twi::v1::Payload& payload) {
+  const ByteView instance = AsBytes(payload.instance_key_spki());
+  if (!payload.has_svid_key()) return ReportData(nonce, instance);
+  return keybinding::KeyBoundReportData(nonce, instance, AsBytes(payload.svid_key().spki()));
+}
+
+Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload) {
+  const ByteView instance = AsBytes(payload.instance_key_spki());
+  if (!payload.has_svid_key()) return TpmQualifyingData(nonce, instance);
+  return keybinding::KeyBoundQualifyingData(nonce, instance, AsBytes(payload.svid_key().spki()));
 }
 
 Bytes Transcript(ByteView nonce, ByteView payload) {

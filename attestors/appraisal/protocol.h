@@ -25,6 +25,13 @@ Bytes ReportData(ByteView nonce, ByteView instance_key_spki);
 // largest digest, so the 64-byte REPORT_DATA does not fit every TPM; SHA-256 does.
 Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki);
 
+// The report data and qualifying data an attestation with `payload` binds: the two above for
+// a payload without an SVID key (byte for byte), keybinding::KeyBoundReportData /
+// KeyBoundQualifyingData when the payload carries one. Both sides, and every evidence kind,
+// derive their binding through these two functions.
+Bytes ReportData(ByteView nonce, const twi::v1::Payload& payload);
+Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload);
+
 // What the instance key signs: "twi/v1 transcript" || 0x00 || nonce || SHA-256(payload bytes).
 Bytes Transcript(ByteView nonce, ByteView payload);
 

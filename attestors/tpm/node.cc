@@ -31,7 +31,9 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Collect(ByteView) {
 
 absl::Status TpmNodeCollector::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  instance_key_spki_ = ToBytes(payload->instance_key_spki());
+  bound_keys_.Clear();
+  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
+  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
   auto ek = tpm_->Ek();
   if (!ek.ok()) return Annotate(ek.status(), "TPM endorsement key");
   auto ak = tpm_->Ak();
@@ -47,10 +49,10 @@ absl::Status TpmNodeCollector::AddToPayload(twi::v1::Payload* payload) {
 absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
                                                            const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  // The quote binds the nonce and the instance key through SHA-256 (a TPM2B_DATA may not hold
+  // The quote binds the nonce and the payload's keys through SHA-256 (a TPM2B_DATA may not hold
   // 64 bytes); the same input must give the report data the attester asked for.
-  if (instance_key_spki_.empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), instance_key_spki_),
+  if (bound_keys_.instance_key_spki().empty() ||
+      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
                          report_data)) {
     return absl::FailedPreconditionError(
         "the TPM identity was not added to this attestation's payload (instance key mismatch)");
@@ -62,7 +64,7 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
   auto secret = tpm_->ActivateCredential(AsBytes(challenge.tpm_credential().credential_blob()),
                                          AsBytes(challenge.tpm_credential().encrypted_secret()));
   if (!secret.ok()) return Annotate(secret.status(), "TPM2_ActivateCredential");
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), instance_key_spki_);
+  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
   twi::v1::Evidence e;
   e.set_kind(kind());
   auto* tpm = e.mutable_tpm();
@@ -199,8 +201,7 @@ absl::StatusOr<std::any> TpmAppraiser::Challenge(const twi::v1::Payload& payload
   challenge->mutable_tpm_credential()->set_credential_blob(std::string(AsString(cred->id_object)));
   challenge->mutable_tpm_credential()->set_encrypted_secret(
       std::string(AsString(cred->encrypted_secret)));
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()),
-                                                       AsBytes(payload.instance_key_spki()));
+  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
   state.ak = *std::move(ak);
   return std::any(std::move(state));
 }

@@ -46,7 +46,8 @@ class TpmNodeCollector final : public appraisal::EvidenceCollector {
   std::mutex mu_;
   std::unique_ptr<TpmCollector> tpm_;
   TpmNodeCollectOptions options_;
-  Bytes instance_key_spki_;  // from the payload: the qualifying data binds it
+  // The payload's keys (instance key, SVID key when key-bound): the qualifying data binds them.
+  twi::v1::Payload bound_keys_;
 };
 
 struct TpmAppraiserOptions {

@@ -37,7 +37,8 @@ QS_SERVER_TWI_DATA="plugin_data {
 
 # qs_write_server_conf FILE PORT: spire-server on 127.0.0.1:PORT, admin API on a unix socket,
 # sqlite3 datastore and memory key manager under QS_DIR/server. QS_AGENT_TTL and
-# QS_SVID_TTL shorten the agent's and workloads' SVIDs (re-attestation comes at half of it).
+# QS_SVID_TTL shorten the agent's and workloads' SVIDs (re-attestation comes at half of it);
+# QS_SERVER_EXTRA_PLUGINS adds plugin declarations (e.g. a CredentialComposer).
 qs_write_server_conf() {
   local file="$1" port="$2"
   mkdir -p "$QS_DIR/server"
@@ -70,6 +71,7 @@ plugins {
         plugin_checksum = "$(qs_sha256 "$TWI_BIN/twi-server-nodeattestor")"
         $QS_SERVER_TWI_DATA
     }
+${QS_SERVER_EXTRA_PLUGINS:-}
 }
 EOF
 }
@@ -81,9 +83,14 @@ qs_agent_twi_data() {
 }
 
 # qs_write_agent_conf FILE NAME PORT: a spire-agent whose data, Workload API socket and
-# instance key live under QS_DIR/NAME, in a simulated SEV-SNP guest.
+# instance key live under QS_DIR/NAME, in a simulated SEV-SNP guest. QS_AGENT_KEYMANAGER
+# replaces the KeyManager declaration (default: SPIRE's memory KeyManager).
 qs_write_agent_conf() {
   local file="$1" name="$2" port="$3"
+  local km="${QS_AGENT_KEYMANAGER:-}"
+  [ -n "$km" ] || km='KeyManager "memory" {
+        plugin_data {}
+    }'
   mkdir -p "$QS_DIR/$name"
   cat > "$file" <<EOF
 agent {
@@ -97,9 +104,7 @@ agent {
 }
 
 plugins {
-    KeyManager "memory" {
-        plugin_data {}
-    }
+    $km
 
     NodeAttestor "twi" {
         plugin_cmd = "$TWI_BIN/twi-agent-nodeattestor"

@@ -10,6 +10,7 @@
 #include "attestors/core/str.h"
 #include "attestors/appraisal/node_attester.h"
 #include "attestors/appraisal/protocol.h"
+#include "attestors/keybinding/key_socket.h"
 #include "plugin/agent/collectors.h"
 #include "plugin/config/configs.h"
 #include "plugin/runtime/log.h"
@@ -38,11 +39,19 @@ class AgentPlugin final : public runtime::Configurable, public pb::NodeAttestor:
     }
     auto collectors = agent::MakeCollectors(*cfg);
     if (!collectors.ok()) return collectors.status();
-    auto attester = std::make_shared<const appraisal::NodeAttester>(*std::move(key), *std::move(collectors));
+    // Key binding: the KeyManager is asked at every attestation (it may start after us).
+    std::shared_ptr<const keybinding::PendingKeyService> svid_keys;
+    if (!cfg->keymanager_socket.empty()) {
+      svid_keys = std::make_shared<const keybinding::KeySocketClient>(cfg->keymanager_socket);
+    }
+    auto attester = std::make_shared<const appraisal::NodeAttester>(
+        *std::move(key), *std::move(collectors), std::move(svid_keys));
     for (const auto& w : cfg->warnings) log::Warn(w);
-    log::Info("configured", {{"trust_domain", cfg->trust_domain},
-                             {"state_dir", cfg->state_dir},
-                             {"instance_key", appraisal::InstanceKeyHash(attester->instance_key_spki())}});
+    log::Fields fields = {{"trust_domain", cfg->trust_domain},
+                          {"state_dir", cfg->state_dir},
+                          {"instance_key", appraisal::InstanceKeyHash(attester->instance_key_spki())}};
+    if (!cfg->keymanager_socket.empty()) fields.emplace_back("keymanager_socket", cfg->keymanager_socket);
+    log::Info("configured", fields);
     std::lock_guard<std::mutex> l(mu_);
     attester_ = std::move(attester);
     return absl::OkStatus();
@@ -63,7 +72,10 @@ class AgentPlugin final : public runtime::Configurable, public pb::NodeAttestor:
     }
     if (!attester) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not configured");
     auto payload = attester->Payload();
-    if (!payload.ok()) return runtime::ToGrpc(payload.status());
+    if (!payload.ok()) {
+      log::Error("cannot build the attestation payload", {{"error", std::string(payload.status().message())}});
+      return runtime::ToGrpc(payload.status());
+    }
     pb::PayloadOrChallengeResponse out;
     out.set_payload(std::string(AsString(*payload)));
     if (!stream->Write(out)) return grpc::Status::OK;  // the host went away

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "attestors/appraisal/agent_id.h"
 #include "attestors/core/bytes.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/config/reader.h"
 
 namespace twi::config {
@@ -152,6 +153,7 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   Reader tpm = r.Block("tpm");
   ReadTpmAgentSettings(tpm, &c.tpm);
+  ReadAgentKeyBinding(r, &c.keymanager_socket);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -185,6 +187,23 @@ void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* wa
     if (auto v = tdx.String("ccel_data_path")) *d.ccel_data = *v;
   }
   tdx.Finish();
+}
+
+absl::StatusOr<KeyManagerConfig> BuildKeyManagerConfig(std::string_view hcl,
+                                                       std::string_view trust_domain) {
+  Problems problems;
+  hcl::Value root = ParseOrRecord(hcl, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  Reader r(&root, "", &problems);
+  KeyManagerConfig c;
+  ReadCommon(r, trust_domain, &c);
+  if (!ReadSocketPath(r, "socket_path", &c.socket_path)) {
+    problems.Add("\"socket_path\" is required: the agent NodeAttestor reads the pending key there");
+  }
+  r.Finish();
+  absl::Status s = problems.ToStatus();
+  if (!s.ok()) return s;
+  return c;
 }
 
 absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain) {
@@ -248,6 +267,9 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
+  Reader kb = r.Block("key_binding");
+  c.key_binding.enabled = kb.pos().line != 0;
+  ReadServerKeyBinding(kb, &c.key_binding);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");
   }

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
+#include "plugin/config/keybinding_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"
@@ -40,6 +41,8 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  // key_binding.keymanager_socket: bind the twi KeyManager's pending SVID key; "" = unbound.
+  std::string keymanager_socket;
 };
 
 struct ServerConfig : Common {
@@ -50,6 +53,7 @@ struct ServerConfig : Common {
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
+  ServerKeyBinding key_binding;  // key_binding block (issue 14)
 };
 
 struct WorkloadConfig : Common {

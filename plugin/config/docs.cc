@@ -4,6 +4,8 @@
 #include "attestors/appraisal/selectors.h"
 #include "attestors/core/str.h"
 #include "plugin/config/claims_config.h"
+#include "plugin/config/keybinding_config.h"
+#include "plugin/config/keymanager_config.h"
 #include "plugin/config/schema.h"
 
 namespace twi::config {
@@ -46,7 +48,7 @@ std::string VocabularyTable() {
 
 constexpr const char* kNames[] = {"config:agent", "config:server", "config:workload",
                                   "selectors:node", "selectors:workload", "config:claims",
-                                  "claims:vocabulary", nullptr};
+                                  "claims:vocabulary", "config:composer", "config:keymanager", nullptr};
 
 }  // namespace
 
@@ -59,7 +61,9 @@ std::string MarkdownTable(std::string_view name) {
   if (name == "selectors:node") return SelectorTable(appraisal::NodeSelectors());
   if (name == "selectors:workload") return SelectorTable(appraisal::WorkloadSelectors());
   if (name == "config:claims") return ConfigTable(ClaimsSchema());
+  if (name == "config:keymanager") return ConfigTable(KeyManagerSchema());
   if (name == "claims:vocabulary") return VocabularyTable();
+  if (name == "config:composer") return ConfigTable(ComposerSchema());
   return "";
 }
 

@@ -38,6 +38,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                 {"ek_handle", t.ek_handle}, {"ak_handle", t.ak_handle},
                 {"ak_cert_nv_index", t.ak_cert_nv_index},
                 {"event_log_path", t.event_log_path}};
+    j["key_binding"] = {{"keymanager_socket", c->keymanager_socket}};
     warnings = c->warnings;
   } else if (side == "server") {
     auto c = BuildServerConfig(hcl, td);
@@ -46,6 +47,11 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
     j["agent_path_template"] = c->agent_path_template;
     j["insecure_allow_no_tee"] = c->insecure_allow_no_tee;
     j["insecure_simulation_roots"] = c->insecure_simulation_roots;
+    if (c->key_binding.enabled) {
+      j["key_binding"] = {{"mode", c->key_binding.mode},
+                          {"records_socket", c->key_binding.records_socket},
+                          {"record_ttl_seconds", c->key_binding.record_ttl_seconds}};
+    }
     const auto& p = c->sev_snp.policy;
     auto hexes = [](const std::vector<Bytes>& v) {
       std::vector<std::string> out;

@@ -78,6 +78,11 @@ constexpr std::array kAgent = {
     KeyDoc{"tpm.event_log_path", "string", "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
            "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
            "TCG boot event log sent with the quotes when the file exists; \"\" never sends one."},
+    KeyDoc{"key_binding.keymanager_socket", "string", "", "\"/run/spire/twi-keys/keys.sock\"",
+           "Bind the agent's SVID key: the twi KeyManager's socket_path. Each attestation reads "
+           "the pending key there, binds SHA-256 of it into the evidence beside the instance key "
+           "and adds the KeyManager's proof-of-possession signature; if the KeyManager does not "
+           "answer, the attestation fails (never falls back to an unbound one)."},
 };
 
 constexpr std::array kServer = {
@@ -214,6 +219,20 @@ constexpr std::array kServer = {
            "Accept quotes signed over SHA-1 (older AKs)."},
     KeyDoc{"tpm.selector_pcrs", "list of integers", "[]", "[7]",
            "PCRs reported as tpm:pcr:<bank>:<index>:<hex> selectors besides those tpm.pcrs names."},
+    KeyDoc{"key_binding.mode", "string", "\"records\"", "\"stateless\"",
+           "With the block present, only agents whose evidence binds their SVID key (agent "
+           "key_binding with twi-agent-keymanager) attest. \"records\": each such attestation leaves "
+           "a binding record (agent ID, SHA-256 of the key's SPKI) for twi-server-credentialcomposer "
+           "on records_socket. \"stateless\": the agent ID gets a last segment kb-<hex SHA-256 of "
+           "the SPKI> instead (new agent ID at every rotation; README \"Key binding\")."},
+    KeyDoc{"key_binding.records_socket", "string", "\"/run/spire/twi-keybinding/records.sock\"",
+           "\"/run/spire/twi-keybinding/records.sock\"",
+           "Unix socket the NodeAttestor serves binding records on (mode \"records\"); its directory "
+           "is created 0700 (an existing one must be the server user's and closed to others) and "
+           "only the server's uid may connect."},
+    KeyDoc{"key_binding.record_ttl_seconds", "integer", "60", "60",
+           "How long a binding record waits for the composer (SPIRE calls it within the same "
+           "AttestAgent request)."},
 };
 
 constexpr std::array kWorkload = {

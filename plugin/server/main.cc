@@ -11,6 +11,9 @@
 #include "attestors/core/str.h"
 #include "absl/strings/str_join.h"
 #include "attestors/appraisal/node_verifier.h"
+#include "attestors/core/crypto.h"
+#include "attestors/core/status.h"
+#include "attestors/keybinding/records_socket.h"
 #include "plugin/config/configs.h"
 #include "plugin/runtime/log.h"
 #include "plugin/runtime/runtime.h"
@@ -34,6 +37,8 @@ absl::StatusOr<std::shared_ptr<const appraisal::NodeVerifier>> BuildVerifier(
   opts.trust_domain = cfg.trust_domain;
   opts.agent_path_template = cfg.agent_path_template;
   opts.insecure_allow_no_tee = cfg.insecure_allow_no_tee;
+  // With key binding configured, an agent that binds no SVID key is refused at attestation.
+  opts.require_svid_key = cfg.key_binding.enabled;
   opts.claims_policy = cfg.claims.policy;
   opts.verifier_build = "twi-server-nodeattestor " TWI_VERSION;
   auto ear = server::LoggingEarSink::Create(cfg.claims);
@@ -79,6 +84,14 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
       if (verifier_) log::Error("new configuration refused; the previous one stays in force");
       return refused;
     }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      absl::Status kb = ApplyKeyBindingLocked(cfg->key_binding);
+      if (!kb.ok()) {
+        if (verifier_) log::Error("new configuration refused; the previous one stays in force");
+        return kb;
+      }
+    }
     log::SetLevel(cfg->log_level);
     for (const auto& w : cfg->warnings) log::Warn(w);
     const auto& claims = cfg->claims.policy;
@@ -87,7 +100,13 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
                              {"claims_policy", claims ? claims->policy_id : "none"}});
     std::lock_guard<std::mutex> l(mu_);
     verifier_ = std::move(verifier);
+    key_binding_ = cfg->key_binding;
     return absl::OkStatus();
+  }
+
+  void Deinit() override {
+    std::lock_guard<std::mutex> l(mu_);
+    record_server_.reset();  // removes the records socket
   }
 
   absl::StatusOr<std::vector<std::string>> Validate(const std::string& td, const std::string& hcl) override {
@@ -101,9 +120,13 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
   grpc::Status Attest(grpc::ServerContext* ctx,
                       grpc::ServerReaderWriter<pb::AttestResponse, pb::AttestRequest>* stream) override {
     std::shared_ptr<const appraisal::NodeVerifier> verifier;
+    config::ServerKeyBinding kb;
+    std::shared_ptr<keybinding::RecordTable> records;
     {
       std::lock_guard<std::mutex> l(mu_);
       verifier = verifier_;
+      kb = key_binding_;
+      records = records_;
     }
     if (!verifier) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not configured");
     std::string peer;
@@ -116,7 +139,8 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
     if (req.request_case() != pb::AttestRequest::kPayload) {
       return Reject(peer, absl::InvalidArgumentError("first attestation message must carry the payload"));
     }
-    auto challenge = session.HandlePayload(AsBytes(req.payload()));
+    const std::string payload = req.payload();
+    auto challenge = session.HandlePayload(AsBytes(payload));
     if (!challenge.ok()) return Reject(peer, challenge.status());
     pb::AttestResponse resp;
     resp.set_challenge(std::string(AsString(*challenge)));
@@ -129,6 +153,11 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
     }
     auto attrs = session.HandleChallengeResponse(AsBytes(req.challenge_response()));
     if (!attrs.ok()) return Reject(peer, attrs.status());
+    if (kb.enabled) {
+      absl::Status bound = KeyBinding(kb, records.get(), *attrs, payload, resp.challenge(),
+                                      req.challenge_response(), &attrs->spiffe_id);
+      if (!bound.ok()) return Reject(peer, bound);
+    }
     if (!attrs->claims_warning.empty()) log::Warn("claims policy warning", {{"warning", attrs->claims_warning}});
     std::string known = AgentStoreStatus(attrs->spiffe_id);
     log::Fields fields = {{"agent_id", attrs->spiffe_id},
@@ -149,6 +178,63 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
   }
 
  private:
+  // Starts, keeps or stops the records server for `kb` (mode "records": the composer's side
+  // of the channel). The table survives reconfiguration; a moved socket starts a new server.
+  absl::Status ApplyKeyBindingLocked(const config::ServerKeyBinding& kb) {
+    const bool want = kb.enabled && !kb.stateless();
+    if (!want) {
+      record_server_.reset();
+      return absl::OkStatus();
+    }
+    if (!records_) records_ = std::make_shared<keybinding::RecordTable>();
+    records_->set_ttl(std::chrono::seconds(kb.record_ttl_seconds));
+    if (record_server_ && record_server_->path() == kb.records_socket) return absl::OkStatus();
+    record_server_.reset();
+    auto srv = keybinding::RecordServer::Start(kb.records_socket, records_);
+    if (!srv.ok()) return Annotate(srv.status(), "key_binding.records_socket");
+    record_server_ = *std::move(srv);
+    log::Info("serving binding records", {{"socket", kb.records_socket}});
+    return absl::OkStatus();
+  }
+
+  // After a successful attestation with key binding configured: the verified SVID key goes
+  // into a binding record for the composer (mode "records") or into the agent ID ("stateless").
+  static absl::Status KeyBinding(const config::ServerKeyBinding& kb, keybinding::RecordTable* records,
+                                 const appraisal::AgentAttributes& attrs, const std::string& payload,
+                                 const std::string& challenge, const std::string& response,
+                                 std::string* agent_id) {
+    if (attrs.svid_key_hash.empty()) {
+      return absl::PermissionDeniedError(
+          "key_binding: the agent bound no SVID key (configure twi-agent-keymanager and the agent's "
+          "key_binding block)");
+    }
+    if (kb.stateless()) {
+      *agent_id += "/kb-" + attrs.svid_key_hash;
+      log::Info("agent ID carries the bound key", {{"agent_id", *agent_id}, {"key_sha256", attrs.svid_key_hash}});
+      return absl::OkStatus();
+    }
+    auto hash = HexDecode(attrs.svid_key_hash);
+    if (!hash.ok() || records == nullptr) return absl::InternalError("key_binding: no record table");
+    // What the record (and the SVID extension) names: this exchange, each part length-prefixed.
+    Bytes exchange;
+    for (const std::string* part : {&payload, &challenge, &response}) {
+      uint8_t len[8];
+      StoreLe64(len, part->size());
+      exchange.insert(exchange.end(), len, len + 8);
+      exchange.insert(exchange.end(), part->begin(), part->end());
+    }
+    const Bytes digest = Sha256(exchange);
+    absl::Status put = records->Put(*agent_id, *hash, digest, {});
+    if (!put.ok()) {
+      return absl::UnavailableError(twi::StrCat("key_binding: binding record not written: ", put.message()));
+    }
+    log::Info("binding record written", {{"agent_id", *agent_id},
+                                         {"key_sha256", attrs.svid_key_hash},
+                                         {"attestation_digest", HexEncode(digest)},
+                                         {"ttl_seconds", std::to_string(kb.record_ttl_seconds)}});
+    return absl::OkStatus();
+  }
+
   // Errors may quote the agent's input: they are bounded (and escaped) before they reach the
   // log or travel back through SPIRE, whatever the check that produced them.
   grpc::Status Reject(const std::string& peer, const absl::Status& s) {
@@ -162,6 +248,9 @@ class ServerPlugin final : public runtime::Configurable, public pb::NodeAttestor
 
   std::mutex mu_;
   std::shared_ptr<const appraisal::NodeVerifier> verifier_;
+  config::ServerKeyBinding key_binding_;
+  std::shared_ptr<keybinding::RecordTable> records_;
+  std::unique_ptr<keybinding::RecordServer> record_server_;
 };
 
 }  // namespace

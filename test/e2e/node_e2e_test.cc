@@ -152,7 +152,7 @@ TEST_F(NodeE2eTest, BadConfigListsEveryProblem) {
             "{sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, {sev_snp.report_id}, {tdx.mrtd}, "
       "{tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, {tpm.ek_hash}); "
             "line 3, column 1: unknown key \"log_levl\" (did you mean \"log_level\"? known keys: agent_path_template, "
-            "claims_mapper, ear_audit_file, ear_signing_key_file, insecure_allow_no_tee, insecure_simulation_roots, log_level, sev_snp, tdx, tpm)");
+            "claims_mapper, ear_audit_file, ear_signing_key_file, insecure_allow_no_tee, insecure_simulation_roots, key_binding, log_level, sev_snp, tdx, tpm)");
   auto v = server_->Validate("example.org", "log_levl = 1");
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->valid);

@@ -420,6 +420,11 @@ absl::Status PluginProcess::Load(const std::string& td, const std::string& hcl, 
   std::string want_type = opts_.plugin_type == "WorkloadAttestor"
       ? wlpb::WorkloadAttestor::service_full_name()
       : (server_side ? serverpb::NodeAttestor::service_full_name() : agentpb::NodeAttestor::service_full_name());
+  if (opts_.plugin_type == "CredentialComposer") {
+    want_type = "spire.plugin.server.credentialcomposer.v1.CredentialComposer";
+  } else if (opts_.plugin_type == "KeyManager") {
+    want_type = "spire.plugin.agent.keymanager.v1.KeyManager";
+  }
   for (const auto& n : *names) {
     if (n == cfgpb::Config::service_full_name()) has_config = true;
     if (n == want_type) has_type = true;

@@ -2,6 +2,7 @@
 # ctest: the twi plugins inside unmodified SPIRE (the version scripts/spire.sh provides).
 #   run_test.sh e2e BIN_DIR         the whole story plus refusals, reconfiguration, shutdown
 #   run_test.sh quickstart BUILD_DIR   the README's first command prints a SPIRE-issued SPIFFE ID
+#   run_test.sh keybinding BIN_DIR  agent SVID keys bound to the evidence (keybinding.sh)
 # Everything runs in a private temp dir with a free loopback port and unix sockets.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +48,7 @@ if [ "$MODE" = quickstart ]; then
   exit
 fi
 
-[ "$MODE" = e2e ] || { echo "unknown mode $MODE"; exit 2; }
+[ "$MODE" = e2e ] || [ "$MODE" = keybinding ] || { echo "unknown mode $MODE"; exit 2; }
 TWI_BIN="$(cd "${2:?bin dir}" && pwd)"
 SPIRE_PATHS="$("$ROOT/scripts/spire.sh")"
 eval "$SPIRE_PATHS"
@@ -100,6 +101,11 @@ TWI_DATA="$QS_DIR/twi-server.hcl"
 # The simulated agents' AMD hierarchy (QS_SIM_DIR), made first: the server pins its ark.pem.
 qs_make_sim_hierarchy || { echo "twi sim could not create the simulated AMD hierarchy"; exit 1; }
 SIM_ROOTS="extra_roots = [\"vcek:$QS_SIM_DIR/ark.pem\"]"
+if [ "$MODE" = keybinding ]; then
+  source "$HERE/keybinding.sh"
+  finish
+  exit
+fi
 printf 'insecure_simulation_roots = true\nlog_level = "debug"\nsev_snp {\n  %s\n}\n' "$SIM_ROOTS" > "$TWI_DATA"
 QS_SERVER_TWI_DATA="plugin_data_file = \"$TWI_DATA\""
 QS_LOG_LEVEL=DEBUG
