@@ -79,7 +79,10 @@ absl::Status AzureSnpCollector::AddHardware(twi::v1::AzureEvidence* out) {
     case VcekSource::kSimulated: {
       auto vcek = vtpm().tpm().ReadNv(kSimVcekNvIndex);
       if (!vcek.ok()) return Annotate(vcek.status(), "azure: simulated host's VCEK");
+      auto ask = vtpm().tpm().ReadNv(kSimAskNvIndex);
+      if (!ask.ok()) return Annotate(ask.status(), "azure: simulated host's ASK");
       out->set_vcek(std::string(AsString(*vcek)));
+      out->add_vcek_chain(std::string(AsString(*ask)));
       out->set_simulated(true);
       return absl::OkStatus();
     }

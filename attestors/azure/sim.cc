@@ -154,8 +154,10 @@ absl::StatusOr<SimAzureVm> ProvisionSimAzureVm(const std::string& tcti,
   TWI_ASSIGN_OR_RETURN(sevsnp::SimEvidence ev, sim->GetReport(report_data, options.vmpl));
   out.hcl_report = BuildHclReport(ev.report, out.runtime_claims);
   out.vcek = sim->vcek_der();
+  out.ask = sim->ask_der();
   TWI_RETURN_IF_ERROR(WriteOwnerNv(tcti, kHclReportNvIndex, out.hcl_report));
   TWI_RETURN_IF_ERROR(WriteOwnerNv(tcti, kSimVcekNvIndex, out.vcek));
+  TWI_RETURN_IF_ERROR(WriteOwnerNv(tcti, kSimAskNvIndex, out.ask));
   return out;
 }
 

@@ -9,8 +9,9 @@
 //   HCL report an SNP report signed by the simulator at VMPL 0 whose REPORT_DATA is
 //              SHA-256(claims) || 32 zero bytes, wrapped as spec 4.1 lays out, written to NV
 //              0x01400001 (owner read/write)
-//   VCEK       the simulator's VCEK (DER), in NV kSimVcekNvIndex: the simulated host's stand-in
-//              for THIM, since a simulated VCEK exists nowhere else
+//   VCEK, ASK  the simulator's VCEK and ASK (DER), in NV kSimVcekNvIndex and kSimAskNvIndex: the
+//              simulated host's stand-in for THIM (which serves both), since a simulated VCEK
+//              exists nowhere else
 //
 // Evidence from such a vTPM is marked simulated; a server accepts it only with
 // insecure_simulation_roots and the simulator's ark.pem pinned in sev_snp.extra_roots.
@@ -29,6 +30,7 @@ namespace twi::azure {
 
 // Not an Azure index: where the simulated host keeps the VCEK (a real one serves it by THIM).
 inline constexpr uint32_t kSimVcekNvIndex = 0x0140FF01;
+inline constexpr uint32_t kSimAskNvIndex = 0x0140FF02;
 
 struct SimAzureOptions {
   // The simulated AMD hierarchy (e.g. SimHierarchy::Create with the agent's simulation_dir);
@@ -45,6 +47,7 @@ struct SimAzureVm {
   Bytes hcl_report;
   Bytes runtime_claims;
   Bytes vcek;       // DER
+  Bytes ask;        // DER
   Bytes ak_public;  // TPMT_PUBLIC
 };
 
