@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/config/azure_config.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
@@ -40,6 +41,7 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  AzureAgentSettings azure;
 };
 
 struct ServerConfig : Common {
@@ -49,6 +51,7 @@ struct ServerConfig : Common {
   SnpSettings sev_snp;
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
+  AzureServerSettings azure;  // Azure CVMs accepted only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };
 

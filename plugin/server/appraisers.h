@@ -34,6 +34,11 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
     const config::TpmServerSettings& settings);
 
+// The Azure SEV-SNP appraiser: the azure block's vTPM policy, the SNP report verified and
+// appraised with a SEV-SNP appraiser of its own made from the sev_snp settings.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
+    const config::AzureServerSettings& azure, const config::SnpSettings& snp, bool allow_simulation);
+
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
 
