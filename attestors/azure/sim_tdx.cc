@@ -5,14 +5,16 @@
 
 #include <cstring>
 
+#include "attestors/azure/collect.h"
+#include "attestors/azure/sim.h"
 #include "attestors/azure/tdreport.h"
+#include "attestors/tpm/abi.h"
+#include "attestors/tpm/collect.h"
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
 
 namespace twi::azure {
 namespace {
-
-constexpr size_t kNvIndexSize = 2600;  // the HCL report's NV index on Azure
 
 const EVP_MD* BankMd(uint16_t alg) {
   switch (alg) {
@@ -50,7 +52,6 @@ absl::StatusOr<AzureTdxSimulator::Hcl> AzureTdxSimulator::HclReport(const JwkSpe
   hs.type = ReportType::kTdx;
   hs.hw_report = out.td_report;
   hs.runtime_claims = AsBytes(out.runtime_claims);
-  hs.pad_to = kNvIndexSize;
   TWI_ASSIGN_OR_RETURN(out.hcl_report, BuildHclReport(hs));
   return out;
 }
@@ -58,6 +59,25 @@ absl::StatusOr<AzureTdxSimulator::Hcl> AzureTdxSimulator::HclReport(const JwkSpe
 absl::StatusOr<Bytes> AzureTdxSimulator::QuoteTdReport(ByteView td_report) const {
   TWI_ASSIGN_OR_RETURN(TdReportStruct r, ParseTdReport(td_report));
   return tdx_->GetQuoteForBody(r.body);
+}
+
+absl::StatusOr<AzureTdxSimulator::Hcl> ProvisionSimAzureTdxVm(const std::string& tcti,
+                                                             const AzureTdxSimulator& sim) {
+  Bytes ak_public;
+  {
+    tpm::TpmCollectOptions o;
+    o.tcti = tcti;
+    o.ak_handle = kAkHandle;
+    TWI_ASSIGN_OR_RETURN(std::unique_ptr<tpm::TpmCollector> c, tpm::TpmCollector::Open(o));
+    TWI_ASSIGN_OR_RETURN(tpm::TpmKeyInfo ak, c->Ak());
+    ak_public = std::move(ak.public_area);
+  }  // the TPM connection is closed before the NV write opens its own
+  TWI_ASSIGN_OR_RETURN(tpm::Public pub, tpm::ParsePublic(ak_public));
+  TWI_ASSIGN_OR_RETURN(EvpPkeyPtr key, tpm::PublicKey(pub));
+  TWI_ASSIGN_OR_RETURN(JwkSpec jwk, RsaJwkSpec("HCLAkPub", {"sign"}, key.get()));
+  TWI_ASSIGN_OR_RETURN(AzureTdxSimulator::Hcl hcl, sim.HclReport(jwk));
+  TWI_RETURN_IF_ERROR(WriteOwnerNv(tcti, kHclReportNvIndex, hcl.hcl_report));
+  return hcl;
 }
 
 absl::StatusOr<SoftwareAk> SoftwareAk::Create() {

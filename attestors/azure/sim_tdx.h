@@ -29,7 +29,8 @@ class AzureTdxSimulator {
   static absl::StatusOr<std::unique_ptr<AzureTdxSimulator>> Create(AzureTdxSimOptions options);
 
   // The runtime claims (`ak` as HCLAkPub, the VM id), their TDREPORT and the HCL report
-  // wrapping both (padded to the 2600 bytes of the NV index).
+  // wrapping both (not padded to Azure's 2600-byte index: a swtpm's NV indices hold at most
+  // 2048 bytes).
   struct Hcl {
     std::string runtime_claims;
     Bytes td_report;
@@ -48,6 +49,12 @@ class AzureTdxSimulator {
   AzureTdxSimOptions options_;
   std::unique_ptr<tdx::TdxSimulator> tdx_;
 };
+
+// Provisions the vTPM at `tcti` (a swtpm) as the simulated Azure TDX CVM's: the AK at
+// 0x81000003 (made under the EK, kept when already there) and the HCL report naming it in NV
+// 0x01400001 (sim.h WriteOwnerNv). The returned TDREPORT is what a fake IMDS must quote.
+absl::StatusOr<AzureTdxSimulator::Hcl> ProvisionSimAzureTdxVm(const std::string& tcti,
+                                                             const AzureTdxSimulator& sim);
 
 // A vTPM attestation key in software (RSA-2048, RSASSA-SHA256), quoting the PCR values it is
 // given: for tests and tools where no TPM runs (the e2e tests use swtpm).

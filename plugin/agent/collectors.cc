@@ -1,6 +1,8 @@
 #include "plugin/agent/collectors.h"
 
+#include "attestors/azure/imds_tdquote.h"
 #include "attestors/azure/node.h"
+#include "attestors/azure/node_tdx.h"
 #include "attestors/azure/sim.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/tdx/node.h"
@@ -161,6 +163,21 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector
     return nullptr;
   }
   if (!vtpm.ok()) return vtpm.status();
+  // The HCL report says which hardware the paravisor runs on: a TDX one's TDREPORT needs the
+  // host's quoting service (IMDS /acc/tdquote) to become evidence.
+  auto hcl = (*vtpm)->ReadHclReport();
+  if (!hcl.ok()) return Annotate(hcl.status(), "azure: the vTPM's HCL report");
+  if (auto parsed = azure::ParseHclReport(*hcl); parsed.ok() && parsed->is_tdx()) {
+    azure::AzureTdxCollectOptions to;
+    to.vtpm = o.vtpm;
+    to.imds_url = s.imds_url;
+    collateral::CurlOptions co = azure::ImdsCurlOptions();
+    co.max_body_bytes = azure::kMaxTdQuoteResponse;
+    log::Info("Azure TDX evidence available",
+              {{"tcti", s.tcti}, {"ak", HexEncode(Sha256((*vtpm)->ak().public_area)).substr(0, 16)}});
+    return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureTdxCollector>(
+        *std::move(vtpm), std::move(to), std::make_unique<collateral::CurlHttpGetter>(co)));
+  }
   std::unique_ptr<collateral::HttpGetter> http;
   if (o.vcek_source == azure::VcekSource::kImds) {
     http = std::make_unique<collateral::CurlHttpGetter>(azure::ImdsCurlOptions());

@@ -41,6 +41,7 @@ void ReadAzureAgentSettings(Reader& r, AzureAgentSettings* out, std::vector<std:
 void ReadAzureServerSettings(Reader& r, AzureServerSettings* out, std::vector<std::string>* warnings) {
   out->enabled = r.pos().line != 0 || !r.Members().empty();
   if (auto v = r.Bool("accept_sev_snp")) out->accept_sev_snp = *v;
+  if (auto v = r.Bool("accept_tdx")) out->accept_tdx = *v;
   ReadTpmPolicy(r, &out->policy);
   out->selector_pcrs = PcrList(r, "selector_pcrs", {});
   if (out->enabled) {

@@ -2,7 +2,8 @@
 //   agent:  the vTPM (tcti), which PCR banks and indices to quote, the event log, where the
 //           VCEK comes from (THIM at IMDS, none, or the simulated host);
 //   server: which Azure CVM kinds are accepted and the vTPM's PCR / event-log policy (the SNP
-//           report is judged by the sev_snp block, as plain SEV-SNP evidence is).
+//           report is judged by the sev_snp block, the TD quote by the tdx block, as plain
+//           SEV-SNP and TDX evidence are).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ struct AzureAgentSettings {
 struct AzureServerSettings {
   bool enabled = false;  // the block is present
   bool accept_sev_snp = true;
+  bool accept_tdx = true;  // the TD quote is judged by the tdx block, as plain TDX evidence is
   tpm::TpmPolicy policy;
   std::vector<uint32_t> selector_pcrs;
 };

@@ -134,6 +134,7 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
       nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
       for (const auto& rule : a.policy.pcrs) pcrs[tpm::PcrKey(rule.bank, rule.index)] = hexes(rule.values);
       j["azure"] = {{"accept_sev_snp", a.accept_sev_snp},
+                    {"accept_tdx", a.accept_tdx},
                     {"pcrs", pcrs},
                     {"require_secure_boot", a.policy.require_secure_boot},
                     {"boot_loader_digests", hexes(a.policy.boot_loader_digests)},

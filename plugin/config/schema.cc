@@ -59,8 +59,8 @@ constexpr std::array kAgent = {
            "CCEL log area (the TD's boot event log, replayed by the server into RTMR0-2)."},
     KeyDoc{"azure.tcti", "string", "\"device:/dev/tpmrm0\"", "\"device:/dev/tpmrm0\"",
            "Azure confidential VMs: the vTPM (tpm2-tss TCTI). With an azure block, Azure SEV-SNP "
-           "evidence is offered when this TPM holds the HCL report (NV 0x01400001) and the "
-           "paravisor's AK (0x81000003)."},
+           "or TDX evidence (as the HCL report says) is offered when this TPM holds the HCL report "
+           "(NV 0x01400001) and the paravisor's AK (0x81000003)."},
     KeyDoc{"azure.pcr_banks", "list of strings", "[\"sha256\"]", "[\"sha256\"]",
            "PCR banks to quote with the AK, one quote each."},
     KeyDoc{"azure.pcrs", "list of integers", "[0, 1, 2, 3, 4, 5, 6, 7]", "[0, 1, 2, 3, 4, 5, 6, 7]",
@@ -73,7 +73,8 @@ constexpr std::array kAgent = {
            "imds_url/metadata/THIM/amd/certification; when it does not answer, none is sent) or "
            "\"none\" (the server fetches it from AMD KDS)."},
     KeyDoc{"azure.imds_url", "string", "\"http://169.254.169.254\"", "\"http://169.254.169.254\"",
-           "Base URL of the instance metadata service."},
+           "Base URL of the instance metadata service (THIM; on TDX CVMs the TD quote, POST "
+           "/acc/tdquote)."},
     KeyDoc{"azure.simulate", "bool", "false", "true",
            "The vTPM is a simulated Azure CVM (a swtpm provisioned by `twi sim azure`, or here on "
            "first start with the simulation_dir AMD hierarchy): the VCEK comes from the simulated "
@@ -220,6 +221,10 @@ constexpr std::array kServer = {
            "With an azure block: accept Azure SEV-SNP confidential VMs (HCL report + vTPM quote). "
            "The SNP report is verified and appraised with the sev_snp settings (roots, policy, "
            "KDS) at VMPL 0."},
+    KeyDoc{"azure.accept_tdx", "bool", "true", "true",
+           "With an azure block: accept Azure TDX confidential VMs (HCL report + TD quote of its "
+           "TDREPORT + vTPM quote). The TD quote is verified and appraised with the tdx settings "
+           "(roots, policy, collateral) and must carry the TDREPORT's fields."},
     KeyDoc{"azure.pcrs", "object", "", "{ \"sha256:7\" = [" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "] }",
            "Allowed values of vTPM PCRs, as tpm.pcrs."},
     KeyDoc{"azure.require_secure_boot", "bool", "false", "true",

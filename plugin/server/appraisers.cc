@@ -3,6 +3,7 @@
 #include "attestors/collateral/http.h"
 #include "attestors/collateral/kds.h"
 #include "attestors/azure/node.h"
+#include "attestors/azure/node_tdx.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
@@ -75,17 +76,25 @@ absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::Td
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
-    const config::TdxSettings& s, bool allow_simulation) {
+namespace {
+
+// What a TDX appraiser needs besides its options: the collateral source (null when none could
+// be made from defaults only), owned by whoever owns the appraiser.
+struct TdxParts {
+  std::unique_ptr<collateral::DcapCollateralSource> source;
+  tdx::TdxAppraiserOptions options;
+};
+
+absl::StatusOr<TdxParts> MakeTdxParts(const config::TdxSettings& s, bool allow_simulation) {
   auto o = TdxOptionsFromSettings(s, allow_simulation);
   if (!o.ok()) return o.status();
   // No getter passed in: an online source makes its own from the TLS options (a PCCS's
   // self-signed certificate), which a getter made here could not honour.
   static const SystemClock kClock;
   auto source = collateral::MakeDcapCollateralSource(s.collateral, nullptr, &kClock);
-  std::unique_ptr<collateral::DcapCollateralSource> owned;
+  TdxParts p;
   if (source.ok()) {
-    owned = *std::move(source);
+    p.source = *std::move(source);
   } else if (s.collateral_configured) {
     return absl::InvalidArgumentError(twi::StrCat("tdx collateral: ", source.status().message()));
   } else {
@@ -94,10 +103,35 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
     o->collateral_error = twi::StrCat("no tdx collateral source: ", source.status().message(),
                                       "; set tdx.collateral_base_url or tdx.collateral_offline_path");
   }
+  p.options = *std::move(o);
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
+    const config::TdxSettings& s, bool allow_simulation) {
+  auto p = MakeTdxParts(s, allow_simulation);
+  if (!p.ok()) return p.status();
   return std::make_unique<OwningAppraiser<tdx::TdxAppraiser, collateral::DcapCollateralSource>>(
-      nullptr, std::move(owned), *std::move(o),
+      nullptr, std::move(p->source), std::move(p->options),
       [](tdx::TdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
         if (src != nullptr) opts.collateral = src;
+      });
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureTdxAppraiser(
+    const config::AzureServerSettings& a, const config::TdxSettings& tdx, bool allow_simulation) {
+  auto p = MakeTdxParts(tdx, allow_simulation);
+  if (!p.ok()) return p.status();
+  azure::AzureTdxAppraiserOptions o;
+  o.tdx = std::move(p->options);
+  o.vtpm.pcr_policy = a.policy;
+  o.vtpm.selector_pcrs = a.selector_pcrs;
+  return std::make_unique<OwningAppraiser<azure::AzureTdxAppraiser, collateral::DcapCollateralSource>>(
+      nullptr, std::move(p->source), std::move(o),
+      [](azure::AzureTdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
+        if (src != nullptr) opts.tdx.collateral = src;
       });
 }
 
@@ -195,6 +229,11 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
   }
   if (cfg.azure.enabled && cfg.azure.accept_sev_snp) {
     auto azure = MakeAzureSnpAppraiser(cfg.azure, cfg.sev_snp, cfg.insecure_simulation_roots);
+    if (!azure.ok()) return azure.status();
+    out.push_back(*std::move(azure));
+  }
+  if (cfg.azure.enabled && cfg.azure.accept_tdx) {
+    auto azure = MakeAzureTdxAppraiser(cfg.azure, cfg.tdx, cfg.insecure_simulation_roots);
     if (!azure.ok()) return azure.status();
     out.push_back(*std::move(azure));
   }
