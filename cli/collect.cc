@@ -1,5 +1,5 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
-//             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
+//             [--hierarchy-dir DIR] [--rsa-bits 2048|4096] [--imds-url URL]   (azure)
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //
@@ -32,7 +32,8 @@ int CollectUsage(const std::string& why) {
                "                   --out DIR [--hierarchy-dir DIR] [--rsa-bits 2048|4096]\n"
                "                   [--collateral-url URL] [--collateral-offline PATH]\n"
                "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
-               "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n");
+               "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n"
+               "                   [--imds-url URL]   (azure: where THIM answers)\n");
   return 2;
 }
 
@@ -115,7 +116,7 @@ const std::vector<EvidenceKind>& EvidenceKinds() {
       {"sev-snp", &CollectSevSnp},
       {"tdx", &CollectTdx},
       {"tpm", &CollectTpm},
-      {"azure", nullptr},
+      {"azure", &CollectAzure},
       {"gcp", nullptr},
   };
   return kinds;
@@ -169,7 +170,7 @@ int Collect(const std::vector<std::string>& args) {
     } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
                 a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
                 a == "--collateral-offline" || a == "--tcti" || a == "--pcr-banks" ||
-                a == "--pcrs") &&
+                a == "--pcrs" || a == "--imds-url") &&
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
@@ -203,6 +204,7 @@ int Collect(const std::vector<std::string>& args) {
     if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");
   }
   if (opt.count("--tcti")) r.tpm.tcti = opt["--tcti"];
+  if (opt.count("--imds-url")) r.imds_url = opt["--imds-url"];
   if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
     auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",
                                     opt.count("--pcrs") ? opt["--pcrs"] : "0-7");

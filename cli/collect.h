@@ -43,6 +43,8 @@ struct CollectRequest {
   tpm::TpmCollectOptions tpm;
   std::vector<tpm::PcrBankSelection> tpm_pcrs = {{0x000B, {0, 1, 2, 3, 4, 5, 6, 7}}};
   std::string tpm_event_log = tpm::kDefaultEventLogPath;
+  // Azure: the instance metadata service THIM answers at (--imds-url).
+  std::string imds_url = "http://169.254.169.254";
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
@@ -67,6 +69,7 @@ absl::Status WriteEvidenceFile(const std::filesystem::path& path, std::string_vi
 absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
+absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
 
 // Collects into request.out and writes verify.sh. Exit code: 0 written, 1 the device or the
 // simulator failed, 2 an unknown or unsupported kind.

@@ -82,4 +82,8 @@ absl::StatusOr<std::vector<Certificate>> ReadCertificates(const std::string& pat
   return certs;
 }
 
+bool IsUsageError(const absl::Status& s) {
+  return absl::IsNotFound(s) || absl::IsPermissionDenied(s);
+}
+
 }  // namespace twi::cli

@@ -39,4 +39,11 @@ int PrintOutcome(const VerifyOutcome& o, const std::string& evidence_type, bool 
   return o.verified ? 0 : 1;
 }
 
+int PrintRefusal(VerifyOutcome& o, const std::string& check, const absl::Status& s,
+                 const std::string& evidence_type, bool json) {
+  o.error = check + ": " + std::string(s.message());
+  (void)o.checks.Fail(check, std::string(s.message()), absl::StatusCode::kInvalidArgument);
+  return PrintOutcome(o, evidence_type, json);
+}
+
 }  // namespace twi::cli

@@ -25,4 +25,9 @@ struct VerifyOutcome {
 // Prints `o` (JSON or text) and returns the exit status: 0 verified, 1 rejected.
 int PrintOutcome(const VerifyOutcome& o, const std::string& evidence_type, bool json);
 
+// Evidence refused before verification (a file that does not parse): records `check` as failed
+// with the status's message, makes "<check>: <message>" the error, prints, returns 1.
+int PrintRefusal(VerifyOutcome& o, const std::string& check, const absl::Status& s,
+                 const std::string& evidence_type, bool json);
+
 }  // namespace twi::cli

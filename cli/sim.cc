@@ -28,7 +28,8 @@ int SimUsage(const std::string& why) {
   std::fprintf(stderr,
                "usage: twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin]\n"
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
-               "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n");
+               "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
+               "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n");
   return 2;
 }
 
@@ -42,7 +43,8 @@ bool WriteOutput(const std::filesystem::path& p, std::string_view data) {
 
 int Sim(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "tdx") return SimTdx(args);
-  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp and tdx");
+  if (!args.empty() && args[0] == "azure") return SimAzure(args);
+  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure");
   std::map<std::string, std::string> opt;
   bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -141,6 +143,8 @@ std::string ExtraUsage() {
          "                                            verify a TDX quote offline\n"
          "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
          "                                            write a simulated quote, collateral, policy\n"
+         "  sim azure --tpm TCTI --out DIR [--vm-id ID]\n"
+         "                                            provision a swtpm as a simulated Azure CVM\n"
          "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
          "                                            capture this VM's evidence for twi verify\n"
          "  inspect FILE [--json]                     decode an evidence file into named fields\n"

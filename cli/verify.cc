@@ -45,6 +45,7 @@ int Verify(const std::vector<std::string>& args) {
     if (args[i] == "--type" && args[i + 1] == "tpm-quote") return VerifyTpmQuote(args);
     if (args[i] == "--type" && args[i + 1] == "azure-sev-snp") return VerifyAzureSnp(args);
     if (args[i] == "--type" && args[i + 1] == "gcp") return VerifyGcp(args);
+    if (args[i] == "--type" && args[i + 1] == "azure-tdx") return VerifyAzureTdx(args);
   }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;
@@ -61,7 +62,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx, tpm-quote, azure-sev-snp or gcp");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx, tpm-quote, azure-sev-snp, azure-tdx or gcp");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;

@@ -41,6 +41,33 @@ int Usage(const std::string& why) {
 
 }  // namespace
 
+std::string ReadAzureFiles(std::map<std::string, std::string>& opt, bool have_nonce,
+                          AzureFiles* out) {
+  for (const char* required : {"--hcl-report", "--quote", "--signature", "--pcrs"}) {
+    if (opt[required].empty()) return twi::StrCat(required, " is required");
+  }
+  if (!have_nonce) return "--nonce is required (the expected qualifying data, hex)";
+  auto nonce = HexDecode(opt["--nonce"]);
+  if (!nonce.ok()) return twi::StrCat("--nonce: ", nonce.status().message());
+  out->nonce = *std::move(nonce);
+  if (out->nonce.empty()) {
+    std::fprintf(stderr, "twi verify: warning: --nonce \"\": a quote without qualifying data "
+                         "proves no freshness\n");
+  }
+  // Files that cannot be read are usage errors; their contents are evidence (exit 1).
+  for (auto [flag, dst] : {std::pair{"--hcl-report", &out->hcl_report},
+                           std::pair{"--quote", &out->quote},
+                           std::pair{"--signature", &out->signature}}) {
+    auto b = ReadBlob(opt[flag]);
+    if (!b.ok() && IsUsageError(b.status())) return std::string(b.status().message());
+    *dst = b.ok() ? *std::move(b) : Bytes();
+  }
+  auto pcrs_text = ReadFileToString(opt["--pcrs"]);
+  if (!pcrs_text.ok()) return std::string(pcrs_text.status().message());
+  out->pcrs_text = *std::move(pcrs_text);
+  return "";
+}
+
 int VerifyAzureSnp(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
   bool json = false;
@@ -59,12 +86,8 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
       return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
-  for (const char* required : {"--hcl-report", "--quote", "--signature", "--pcrs"}) {
-    if (opt[required].empty()) return Usage(twi::StrCat(required, " is required"));
-  }
-  if (!have_nonce) return Usage("--nonce is required (the expected qualifying data, hex)");
-  auto nonce = HexDecode(opt["--nonce"]);
-  if (!nonce.ok()) return Usage(twi::StrCat("--nonce: ", nonce.status().message()));
+  AzureFiles files;
+  if (std::string why = ReadAzureFiles(opt, have_nonce, &files); !why.empty()) return Usage(why);
   TimePoint at = std::chrono::system_clock::now();
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
@@ -82,56 +105,43 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
   auto snp_options = server::SnpOptionsFromSettings(settings, /*allow_simulation=*/false);
   if (!snp_options.ok()) return Usage(std::string(snp_options.status().message()));
 
-  // Files that cannot be read are usage errors; their contents are evidence (exit 1).
-  std::map<std::string, Bytes> files;
-  for (const char* f : {"--hcl-report", "--quote", "--signature"}) {
-    auto b = ReadBlob(opt[f]);
-    if (!b.ok() && (absl::IsNotFound(b.status()) || absl::IsPermissionDenied(b.status()))) {
-      return Usage(std::string(b.status().message()));
-    }
-    files[f] = b.ok() ? *std::move(b) : Bytes();
-  }
-  auto pcrs_text = ReadFileToString(opt["--pcrs"]);
-  if (!pcrs_text.ok()) return Usage(std::string(pcrs_text.status().message()));
   std::vector<Certificate> vcek_certs;
   VerifyOutcome out;
   auto fail = [&](const std::string& check, const absl::Status& s) {
-    out.error = std::string(s.message());
-    (void)out.checks.Fail(check, out.error, absl::StatusCode::kInvalidArgument);
-    return PrintOutcome(out, kType, json);
+    return PrintRefusal(out, check, s, kType, json);
   };
   if (opt["--vcek"].empty()) {
     return fail("evidence.endorsement",
                 absl::InvalidArgumentError("no --vcek: the HCL report carries no VCEK"));
   }
   auto certs = ReadCertificates(opt["--vcek"]);
-  if (!certs.ok() && (absl::IsNotFound(certs.status()) || absl::IsPermissionDenied(certs.status()))) {
+  if (!certs.ok() && IsUsageError(certs.status())) {
     return Usage(std::string(certs.status().message()));
   }
   if (!certs.ok() || certs->empty()) {
     return fail("evidence.endorsement",
                 certs.ok() ? absl::InvalidArgumentError("no certificate in --vcek") : certs.status());
   }
-  auto pcrs = ParsePcrsJson(*pcrs_text);
+  auto pcrs = ParsePcrsJson(files.pcrs_text);
   if (!pcrs.ok()) return fail("pcr.values", pcrs.status());
 
   std::vector<Certificate> chain(certs->begin() + 1, certs->end());
   azure::Evidence evidence;
-  evidence.hcl_report = files["--hcl-report"];
+  evidence.hcl_report = files.hcl_report;
   evidence.vcek = (*certs)[0].der();
   evidence.chain = chain;
-  evidence.quote = files["--quote"];
-  evidence.signature = files["--signature"];
+  evidence.quote = files.quote;
+  evidence.signature = files.signature;
   evidence.pcrs = *std::move(pcrs);
   azure::VerifyOptions options;
   options.snp.time = at;
   options.snp.product = snp_options->product;
-  options.nonce = *nonce;
-  options.allow_empty_nonce = nonce->empty();
-  if (nonce->empty()) {
-    std::fprintf(stderr, "twi verify: warning: --nonce \"\": a quote without qualifying data "
-                         "proves no freshness\n");
-  }
+  // --policy's sev_snp extra_roots (e.g. `twi collect --simulate azure`'s policy.hcl trusting
+  // the simulated ARK), each for its product and key type, as the server applies them.
+  options.snp.extra_trusted_roots = snp_options->extra_roots;
+  options.snp.allow_simulation_roots = !snp_options->extra_roots.empty();
+  options.nonce = files.nonce;
+  options.allow_empty_nonce = files.nonce.empty();
   azure::VerifiedAzureSnp verified;
   absl::Status s = azure::VerifyAzureSnp(evidence, options, out.checks, &verified);
   bool snp_verified = false;

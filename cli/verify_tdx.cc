@@ -32,6 +32,7 @@
 #include "attestors/core/str.h"
 #include "attestors/tdx/policy.h"
 #include "attestors/tdx/verify.h"
+#include "cli/input.h"
 #include "cli/outcome.h"
 #include "nlohmann/json.hpp"
 #include "plugin/config/tdx_config.h"
@@ -47,24 +48,16 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-struct Settings {
-  tdx::TdxPolicy policy;
-  bool allow_missing_crls = false;
-  std::vector<Certificate> extra_roots;
-  bool insecure_simulation_roots = false;
-};
+}  // namespace
 
-// The policy file through the server's own `tdx` reader (plugin/config/tdx_config.h), so a
-// file that passes here configures the server the same way. extra_roots are PEM files,
-// relative paths resolved against the policy file's folder.
-absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesystem::path& base) {
+absl::StatusOr<TdxSettings> ReadTdxSettings(const std::string& text, const std::filesystem::path& base) {
   TWI_ASSIGN_OR_RETURN(config::TdxPolicyFile f, config::BuildTdxPolicyFile(text));
   if (f.settings.collateral_configured) {
     return absl::InvalidArgumentError(
         "the collateral_* and pccs_allow_self_signed_tls keys are server keys; twi verify reads "
         "the collateral given with --collateral");
   }
-  Settings s;
+  TdxSettings s;
   s.policy = std::move(f.settings.policy);
   s.allow_missing_crls = f.settings.allow_missing_crls;
   s.insecure_simulation_roots = f.insecure_simulation_roots;
@@ -78,9 +71,9 @@ absl::StatusOr<Settings> ReadSettings(const std::string& text, const std::filesy
   return s;
 }
 
-// Raw quote bytes, or hex text (optional 0x, whitespace ignored). Not ReadBlob: a binary quote embeds its
-// PCK chain as PEM, which must not be mistaken for a PEM file.
-absl::StatusOr<Bytes> ReadQuote(const std::string& path) {
+// Not ReadBlob: a binary quote embeds its PCK chain as PEM, which must not be mistaken for a
+// PEM file.
+absl::StatusOr<Bytes> ReadDcapQuote(const std::string& path) {
   TWI_ASSIGN_OR_RETURN(Bytes raw, ReadFileBytes(path));
   std::string hex;
   size_t start = raw.size() >= 2 && raw[0] == '0' && (raw[1] == 'x' || raw[1] == 'X') ? 2 : 0;
@@ -93,11 +86,16 @@ absl::StatusOr<Bytes> ReadQuote(const std::string& path) {
   return HexDecode(hex);
 }
 
-bool IsUsageError(const absl::Status& s) {
-  return absl::IsNotFound(s) || absl::IsPermissionDenied(s);
+absl::StatusOr<collateral::DcapCollateral> ReadCollateralBundle(const std::string& path) {
+  TWI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return collateral::ParseDcapBundle(text);
 }
 
-}  // namespace
+std::string ExtraRootsHint(const TdxSettings& settings, bool trusted) {
+  if (settings.extra_roots.empty() || trusted) return "";
+  return " (extra_roots are trusted only with insecure_simulation_roots = true or "
+         "--insecure-simulation-roots, for simulated evidence)";
+}
 
 int VerifyTdx(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
@@ -117,11 +115,11 @@ int VerifyTdx(const std::vector<std::string>& args) {
   }
   if (opt["--quote"].empty()) return Usage("--quote is required");
   if (opt["--collateral"].empty()) return Usage("--collateral is required");
-  Settings settings;
+  TdxSettings settings;
   if (!opt["--policy"].empty()) {
     auto text = ReadFileToString(opt["--policy"]);
     if (!text.ok()) return Usage(std::string(text.status().message()));
-    auto s = ReadSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
+    auto s = ReadTdxSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
     if (!s.ok()) return Usage(StrCat(opt["--policy"], ": ", s.status().message()));
     settings = *std::move(s);
   }
@@ -135,37 +133,22 @@ int VerifyTdx(const std::vector<std::string>& args) {
     if (!t.ok()) return Usage(std::string(t.status().message()));
     options.time = *t;
   }
-  auto quote = ReadQuote(opt["--quote"]);
+  auto quote = ReadDcapQuote(opt["--quote"]);
   if (!quote.ok() && IsUsageError(quote.status())) return Usage(std::string(quote.status().message()));
-  auto bundle_text = ReadFileToString(opt["--collateral"]);
-  if (!bundle_text.ok() && IsUsageError(bundle_text.status())) {
-    return Usage(std::string(bundle_text.status().message()));
+  auto bundle = ReadCollateralBundle(opt["--collateral"]);
+  if (!bundle.ok() && IsUsageError(bundle.status())) {
+    return Usage(std::string(bundle.status().message()));
   }
 
   VerifyOutcome out;
-  if (!quote.ok()) {
-    out.error = std::string(quote.status().message());
-    (void)out.checks.Fail("quote.structure", out.error, absl::StatusCode::kInvalidArgument);
-    return PrintOutcome(out, "tdx", json);
-  }
-  absl::StatusOr<collateral::DcapCollateral> bundle =
-      bundle_text.ok() ? collateral::ParseDcapBundle(*bundle_text) : bundle_text.status();
-  if (!bundle.ok()) {
-    out.error = StrCat("collateral.bundle: ", bundle.status().message());
-    (void)out.checks.Fail("collateral.bundle", std::string(bundle.status().message()),
-                          absl::StatusCode::kInvalidArgument);
-    return PrintOutcome(out, "tdx", json);
-  }
+  if (!quote.ok()) return PrintRefusal(out, "quote.structure", quote.status(), "tdx", json);
+  if (!bundle.ok()) return PrintRefusal(out, "collateral.bundle", bundle.status(), "tdx", json);
   tdx::VerifiedQuote verified;
   absl::Status s = tdx::VerifyQuoteBytes(*quote, *bundle, options, out.checks, &verified);
   out.claims = tdx::Claims(verified);
   if (s.ok()) s = tdx::Appraise(verified, settings.policy, out.checks);
   if (!s.ok()) {
-    out.error = std::string(s.message());
-    if (!options.extra_trusted_roots.empty() && !options.allow_simulation_roots) {
-      out.error += " (extra_roots are trusted only with insecure_simulation_roots = true or "
-                   "--insecure-simulation-roots, for simulated evidence)";
-    }
+    out.error = std::string(s.message()) + ExtraRootsHint(settings, options.allow_simulation_roots);
     return PrintOutcome(out, "tdx", json);
   }
   out.selectors = tdx::Selectors(verified);

@@ -11,10 +11,10 @@
 namespace twi::appraisal {
 namespace {
 
-constexpr std::array<std::string_view, 10> kPlaceholders = {
+constexpr std::array<std::string_view, 11> kPlaceholders = {
     "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
     "sev_snp.report_id", "tdx.mrtd",        "tdx.mrconfigid",      "tdx.fmspc",
-    "tdx.tcb_status",    "tpm.ek_hash"};
+    "tdx.tcb_status",    "tpm.ek_hash",     "azure.vm_id"};
 
 // The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
 // firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
@@ -22,8 +22,12 @@ constexpr std::array<std::string_view, 10> kPlaceholders = {
 // TCB status a platform type, so every TDX template needs {instance_key_hash}.
 // The EK hash names one TPM, hence one machine: credential activation proves the agent holds
 // that EK, and it is set only when a configured route trusts the EK.
-constexpr std::array<std::string_view, 3> kPerInstance = {"instance_key_hash",
-                                                          "sev_snp.report_id", "tpm.ek_hash"};
+// Azure's vmUniqueId is assigned per VM by Azure and reaches the server inside the runtime
+// claims the paravisor's SNP report binds: trusting it trusts Azure not to give two VMs one
+// ID, as SPIRE's own Azure attestors do (README "Azure confidential VMs").
+constexpr std::array<std::string_view, 4> kPerInstance = {"instance_key_hash",
+                                                          "sev_snp.report_id", "tpm.ek_hash",
+                                                          "azure.vm_id"};
 
 bool PathChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -102,7 +106,7 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   if (!per_instance) {
     return absl::InvalidArgumentError(twi::StrCat(
         "\"", tmpl, "\" has no per-instance field; add {instance_key_hash}, "
-        "{sev_snp.report_id} or {tpm.ek_hash}. {sev_snp.chip_id}, {sev_snp.measurement}, "
+        "{sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id}. {sev_snp.chip_id}, {sev_snp.measurement}, "
         "{sev_snp.host_data} and the {tdx.*} fields are shared by every VM on a chip, of an "
         "image, of a platform type or of a host's choosing, so with them "
         "alone two agents would get one ID and a malicious host could take over another "

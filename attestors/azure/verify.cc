@@ -1,5 +1,6 @@
 #include "attestors/azure/verify.h"
 
+#include "attestors/core/status.h"
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/policy.h"
 
@@ -56,61 +57,55 @@ absl::Status CheckBinding(const HclReport& hcl, CheckList& checks, Bytes* digest
   return absl::OkStatus();
 }
 
-absl::Status VerifyAzureSnp(const Evidence& evidence, const VerifyOptions& options,
-                            CheckList& checks, VerifiedAzureSnp* out,
-                            sevsnp::VerificationCache* cache) {
-  auto hcl = ParseHclReport(evidence.hcl_report);
-  if (!hcl.ok()) return FailFrom(checks, "hcl.structure", hcl.status());
-  out->hcl = *std::move(hcl);
-  checks.Pass("hcl.structure", StrCat("version ", out->hcl.version, ", ",
-                                      out->hcl.runtime_claims.size(), " bytes of runtime claims"));
-  if (!out->hcl.is_snp()) {
+absl::Status VerifyHclClaims(ByteView hcl_report, ReportType want,
+                             const std::optional<Bytes>& expected_user_data, CheckList& checks,
+                             HclReport* hcl, RuntimeClaims* claims, Bytes* binding) {
+  auto parsed = ParseHclReport(hcl_report);
+  if (!parsed.ok()) return FailFrom(checks, "hcl.structure", parsed.status());
+  *hcl = *std::move(parsed);
+  checks.Pass("hcl.structure", StrCat("version ", hcl->version, ", ",
+                                      hcl->runtime_claims.size(), " bytes of runtime claims"));
+  const char* want_name = want == ReportType::kTdx ? "tdx" : "snp";
+  if (hcl->report_type != static_cast<uint32_t>(want)) {
     return Fail(checks, "hcl.report_type",
-                StrCat("got ", out->hcl.report_type, ", want 2 (snp)"));
+                StrCat("got ", hcl->report_type, ", want ", static_cast<uint32_t>(want), " (",
+                       want_name, ")"));
   }
-  checks.Pass("hcl.report_type", "snp");
+  checks.Pass("hcl.report_type", want_name);
 
-  auto claims = ParseRuntimeClaims(out->hcl.runtime_claims);
-  if (!claims.ok()) return FailFrom(checks, "runtime_claims.structure", claims.status());
-  out->claims = *std::move(claims);
-  checks.Pass("runtime_claims.structure", StrCat(out->claims.keys.size(), " RSA keys"));
+  auto c = ParseRuntimeClaims(hcl->runtime_claims);
+  if (!c.ok()) return FailFrom(checks, "runtime_claims.structure", c.status());
+  *claims = *std::move(c);
+  checks.Pass("runtime_claims.structure", StrCat(claims->keys.size(), " RSA keys"));
 
-  if (absl::Status s = CheckBinding(out->hcl, checks, &out->binding); !s.ok()) return s;
-  if (options.expected_user_data) {
-    if (absl::Status s = CheckUserData(out->claims, *options.expected_user_data, checks); !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = CheckBinding(*hcl, checks, binding); !s.ok()) return s;
+  if (expected_user_data) return CheckUserData(*claims, *expected_user_data, checks);
+  return absl::OkStatus();
+}
 
-  auto snp = sevsnp::VerifyReportBytes(ByteView(out->hcl.hw_report), evidence.vcek, evidence.chain,
-                                       options.snp, checks, cache);
-  if (!snp.ok()) return snp.status();
-  out->snp = *std::move(snp);
-  if (out->snp.report.vmpl != 0) {
-    return Fail(checks, "snp.vmpl", StrCat("got ", out->snp.report.vmpl, ", want 0 (the HCL)"));
-  }
-  checks.Pass("snp.vmpl", "0");
-
-  const Jwk* jwk = out->claims.FindKey(kAkKid);
+absl::Status VerifyHclAkQuote(const RuntimeClaims& claims, const HclQuote& q, CheckList& checks,
+                              tpm::VerifiedQuote* out, Bytes* ak_spki_sha256) {
+  const Jwk* jwk = claims.FindKey(kAkKid);
   if (jwk == nullptr) return Fail(checks, "ak.hcl_key", "runtime claims have no \"HCLAkPub\" RSA key");
   const std::string ak_note = StrCat("HCLAkPub, spki sha256 ", ShortHex(Sha256(jwk->spki)));
 
-  // The HCL gives the AK as a bare RSA key: its attributes are unknown, but the SNP report (by
-  // the binding) vouches that this key is the paravisor's vTPM AK. A sent public area is used
-  // instead when it is the same key, so its attributes are checked too.
+  // The HCL gives the AK as a bare RSA key: its attributes are unknown, but the hardware report
+  // (by the binding) vouches that this key is the paravisor's vTPM AK. A sent public area is
+  // used instead when it is the same key, so its attributes are checked too.
   tpm::VerifyOptions quote_options;
-  quote_options.nonce = options.nonce;
-  quote_options.allow_empty_nonce = options.allow_empty_nonce;
+  quote_options.nonce.assign(q.nonce.begin(), q.nonce.end());
+  quote_options.allow_empty_nonce = q.allow_empty_nonce;
   absl::StatusOr<tpm::AkKey> ak = absl::InternalError("unset");
-  if (evidence.ak_public) {
-    auto spki = tpm::PublicSpki(*evidence.ak_public);
+  if (q.ak_public != nullptr && q.ak_public->has_value()) {
+    const tpm::Public& pub = **q.ak_public;
+    auto spki = tpm::PublicSpki(pub);
     if (!spki.ok()) return FailFrom(checks, "ak.public_match", spki.status());
     if (*spki != jwk->spki) {
       return Fail(checks, "ak.public_match",
                   StrCat("ak public area spki sha256 got ", ShortHex(Sha256(*spki)),
                          ", want HCLAkPub's ", ShortHex(Sha256(jwk->spki))));
     }
-    ak = tpm::AkKey::FromPublic(*evidence.ak_public);
+    ak = tpm::AkKey::FromPublic(pub);
     if (!ak.ok()) return FailFrom(checks, "ak.public_match", ak.status());
     checks.Pass("ak.hcl_key", ak_note);
     checks.Pass("ak.public_match", "the sent AK public area is HCLAkPub");
@@ -125,9 +120,27 @@ absl::Status VerifyAzureSnp(const Evidence& evidence, const VerifyOptions& optio
                 StrCat(ak_note, "; quote verified with allow_ak_without_attributes: the JWK has "
                                 "no TPMT_PUBLIC, the HCL binding vouches for the key"));
   }
-  out->ak_spki_sha256 = ak->spki_sha256;
-  return tpm::VerifyQuote(*ak, evidence.quote, evidence.signature, evidence.pcrs, quote_options,
-                          checks, &out->quote);
+  *ak_spki_sha256 = ak->spki_sha256;
+  return tpm::VerifyQuote(*ak, q.quote, q.signature, *q.pcrs, quote_options, checks, out);
+}
+
+absl::Status VerifyAzureSnp(const Evidence& evidence, const VerifyOptions& options,
+                            CheckList& checks, VerifiedAzureSnp* out,
+                            sevsnp::VerificationCache* cache) {
+  TWI_RETURN_IF_ERROR(VerifyHclClaims(evidence.hcl_report, ReportType::kSnp,
+                                      options.expected_user_data, checks, &out->hcl, &out->claims,
+                                      &out->binding));
+  auto snp = sevsnp::VerifyReportBytes(ByteView(out->hcl.hw_report), evidence.vcek, evidence.chain,
+                                       options.snp, checks, cache);
+  if (!snp.ok()) return snp.status();
+  out->snp = *std::move(snp);
+  if (out->snp.report.vmpl != 0) {
+    return Fail(checks, "snp.vmpl", StrCat("got ", out->snp.report.vmpl, ", want 0 (the HCL)"));
+  }
+  checks.Pass("snp.vmpl", "0");
+  HclQuote q{evidence.quote, evidence.signature, &evidence.pcrs, &evidence.ak_public,
+             options.nonce, options.allow_empty_nonce};
+  return VerifyHclAkQuote(out->claims, q, checks, &out->quote, &out->ak_spki_sha256);
 }
 
 std::map<std::string, std::string> Claims(const VerifiedAzureSnp& v) {

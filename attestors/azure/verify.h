@@ -6,9 +6,8 @@
 // area too, it must be the same key.
 //
 // What this does not check: the sev_snp policy values (debug, measurement, TCB minimums: the
-// caller applies sevsnp/policy.h to `snp.report`), PCR values and the event log (tpm/policy.h),
-// and whether a TDX HCL report's TDREPORT matches a DCAP quote (not in this slice; CheckBinding
-// works on both report types).
+// caller applies sevsnp/policy.h to `snp.report`), PCR values and the event log (tpm/policy.h).
+// Azure TDX is verify_tdx.h, which shares the HCL and vTPM steps declared here.
 //
 // Checks, in this order, under stable names (plus those of sevsnp/verify.h and tpm/verify.h):
 //   hcl.structure  hcl.report_type  runtime_claims.structure  hcl.binding  [user_data]
@@ -61,6 +60,28 @@ struct VerifiedAzureSnp {
 // REPORT_DATA and the remaining bytes are zero. Works for SNP and TDX HCL reports. On success
 // `digest` (optional) receives the digest.
 absl::Status CheckBinding(const HclReport& hcl, CheckList& checks, Bytes* digest = nullptr);
+
+// The steps every Azure CVM shares (the SEV-SNP and TDX verifiers both run them):
+// hcl.structure, hcl.report_type (`want`), runtime_claims.structure, hcl.binding and, when
+// `expected_user_data` is set, user_data. Outputs are filled as far as verification got.
+absl::Status VerifyHclClaims(ByteView hcl_report, ReportType want,
+                             const std::optional<Bytes>& expected_user_data, CheckList& checks,
+                             HclReport* hcl, RuntimeClaims* claims, Bytes* binding);
+
+// The vTPM quote of an Azure CVM and what it must prove.
+struct HclQuote {
+  ByteView quote;                                   // TPMS_ATTEST or TPM2B_ATTEST
+  ByteView signature;                               // TPMT_SIGNATURE
+  const tpm::PcrBanks* pcrs = nullptr;              // required
+  const std::optional<tpm::Public>* ak_public = nullptr;  // the AK area sent, if any
+  ByteView nonce;                                   // expected extraData
+  bool allow_empty_nonce = false;
+};
+
+// ak.hcl_key (the claims' HCLAkPub), [ak.public_match], then the TPM verifier's checks with that
+// key. `ak_spki_sha256` gets the AK's SPKI digest once the key is known.
+absl::Status VerifyHclAkQuote(const RuntimeClaims& claims, const HclQuote& quote,
+                              CheckList& checks, tpm::VerifiedQuote* out, Bytes* ak_spki_sha256);
 
 // Runs every check above; `out` (required) is filled as far as verification got.
 absl::Status VerifyAzureSnp(const Evidence& evidence, const VerifyOptions& options,

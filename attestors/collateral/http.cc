@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@ namespace twi::collateral {
 namespace {
 
 struct CurlDeleter { void operator()(CURL* c) const { curl_easy_cleanup(c); } };
+struct SlistDeleter { void operator()(curl_slist* l) const { curl_slist_free_all(l); } };
 
 struct Transfer {
   HttpResponse* response;
@@ -76,6 +78,18 @@ CurlHttpGetter::CurlHttpGetter(CurlOptions options) : options_(std::move(options
 }
 
 absl::StatusOr<HttpResponse> CurlHttpGetter::Get(const std::string& url) {
+  return Perform(url, nullptr, "");
+}
+
+absl::StatusOr<HttpResponse> CurlHttpGetter::Post(const std::string& url, std::string_view body,
+                                                  std::string_view content_type) {
+  return Perform(url, &body, content_type);
+}
+
+absl::StatusOr<HttpResponse> CurlHttpGetter::Perform(const std::string& url,
+                                                     const std::string_view* body,
+                                                     std::string_view content_type) {
+  const char* method = body == nullptr ? "GET" : "POST";
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return absl::InternalError("curl_easy_init failed");
   HttpResponse response;
@@ -83,7 +97,13 @@ absl::StatusOr<HttpResponse> CurlHttpGetter::Get(const std::string& url) {
   char error[CURL_ERROR_SIZE] = {};
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  if (body == nullptr) {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
   // No signals: timeouts must not use SIGALRM in a multi-threaded plugin.
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -103,14 +123,24 @@ absl::StatusOr<HttpResponse> CurlHttpGetter::Get(const std::string& url) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::vector<std::string> header_lines = options_.headers;
+  if (body != nullptr) header_lines.push_back("Content-Type: " + std::string(content_type));
+  for (const std::string& h : header_lines) {
+    curl_slist* next = curl_slist_append(headers.get(), h.c_str());
+    if (next == nullptr) return absl::InternalError("curl_slist_append failed");
+    headers.release();
+    headers.reset(next);
+  }
+  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   // Proxies come from the usual environment variables, which libcurl reads by itself.
   CURLcode rc = curl_easy_perform(c);
   if (transfer.too_large) {
-    return absl::UnavailableError(absl::StrCat("GET ", url, ": body larger than ",
+    return absl::UnavailableError(absl::StrCat(method, " ", url, ": body larger than ",
                                                options_.max_body_bytes, " bytes"));
   }
   if (rc != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat("GET ", url, ": ",
+    return absl::UnavailableError(absl::StrCat(method, " ", url, ": ",
                                                error[0] ? error : curl_easy_strerror(rc)));
   }
   long status = 0;

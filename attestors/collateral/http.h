@@ -1,7 +1,8 @@
 // HTTP GET behind an interface, so collateral clients (AMD KDS, Intel PCS) can be tested against a
 // local server or a fake, and a sleeper so retry delays cost nothing in tests.
 //
-// What this does not do: retries or caching (backoff.h, kds.h), or other methods than GET. TLS
+// What this does not do: retries or caching (backoff.h, kds.h), or other methods than GET and
+// POST. TLS
 // uses libcurl's defaults (system CA store, peer and host verification on) unless CurlOptions
 // names a CA file or, for a PCCS with a self-signed certificate, turns verification off.
 #pragma once
@@ -10,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -31,6 +33,14 @@ class HttpGetter {
   // Any HTTP status is a response; only transport failures (DNS, connect, TLS, timeout, body
   // too large) are errors, as UNAVAILABLE naming the URL.
   virtual absl::StatusOr<HttpResponse> Get(const std::string& url) = 0;
+  // POST `body` as `content_type`, same contract as Get. Only some services need it (Azure
+  // IMDS's TD quote); a getter that cannot post says UNIMPLEMENTED.
+  virtual absl::StatusOr<HttpResponse> Post(const std::string& url, std::string_view body,
+                                            std::string_view content_type) {
+    (void)body;
+    (void)content_type;
+    return absl::UnimplementedError("POST " + url + ": this http client only fetches");
+  }
 };
 
 struct CurlOptions {
@@ -46,6 +56,9 @@ struct CurlOptions {
   // USE_SECURE_CERT=false). Only for collateral whose every item is signed and checked against a
   // pinned root afterwards, so TLS protects nothing but the privacy of the request.
   bool tls_skip_verification = false;
+  // Request headers sent with every GET ("Name: value"), e.g. Azure IMDS's "Metadata: true",
+  // without which IMDS refuses the request (it proves the caller is not a redirected browser).
+  std::vector<std::string> headers;
 };
 
 // libcurl, one easy handle per request (safe to call from several threads). The only global
@@ -54,8 +67,13 @@ class CurlHttpGetter final : public HttpGetter {
  public:
   explicit CurlHttpGetter(CurlOptions options = {});
   absl::StatusOr<HttpResponse> Get(const std::string& url) override;
+  absl::StatusOr<HttpResponse> Post(const std::string& url, std::string_view body,
+                                    std::string_view content_type) override;
 
  private:
+  // GET when `body` is null, else POST of *body with a Content-Type header.
+  absl::StatusOr<HttpResponse> Perform(const std::string& url, const std::string_view* body,
+                                       std::string_view content_type);
   CurlOptions options_;
 };
 

@@ -163,6 +163,48 @@ absl::StatusOr<twi::v1::Evidence> TdxCollector::Collect(ByteView report_data) {
   return e;
 }
 
+absl::StatusOr<std::shared_ptr<const collateral::DcapCollateral>> TdxAppraiser::FetchCollateral(
+    const Quote& quote, CheckList* checks) const {
+  auto key = KeyOf(quote);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("the quote's PCK certificate: ", key.status().message()));
+  }
+  if (options_.collateral == nullptr) return absl::UnavailableError(options_.collateral_error);
+  auto bundle = options_.collateral->Get(collateral::DcapTee::kTdx, key->fmspc, key->ca);
+  if (!bundle.ok()) return absl::UnavailableError(bundle.status().message());
+  checks->Pass("collateral.fetch", StrCat("collateral for fmspc ", HexEncode(key->fmspc), " (",
+                                          collateral::PckCaName(key->ca), " ca)"));
+  return bundle;
+}
+
+VerifyOptions TdxAppraiser::VerifyOptionsNow() const {
+  VerifyOptions vo;
+  vo.time = clock_->Now();
+  vo.extra_trusted_roots = options_.extra_roots;
+  // Simulated evidence too must chain to a configured root: one the evidence carries is never
+  // trusted, since anyone can mint one.
+  vo.allow_simulation_roots = options_.allow_simulation && !options_.extra_roots.empty();
+  vo.allow_missing_crls = options_.allow_missing_crls;
+  return vo;
+}
+
+void AddVerifiedQuote(const VerifiedQuote& v, bool simulated, appraisal::EvidenceResult* out) {
+  const TdReport& td = *v.quote.td;
+  for (std::string& s : Selectors(v)) out->selectors.push_back(std::move(s));
+  // Which kind of root verified the quote: Intel's pinned root, or a configured extra root
+  // (the simulator's, with insecure_simulation_roots).
+  const char* root = v.builtin_root ? "intel" : "extra";
+  out->selectors.push_back(StrCat("tdx:root:", root));
+  if (simulated) out->selectors.push_back("tdx:simulated:true");
+  out->fields["tdx.root"] = root;
+  out->fields["tdx.mrtd"] = HexEncode(td.mr_td);
+  out->fields["tdx.mrconfigid"] = HexEncode(td.mr_config_id);
+  out->fields["tdx.fmspc"] = HexEncode(v.pck.fmspc);
+  out->fields["tdx.tcb_status"] = v.tcb.status;
+  for (auto& [k, val] : NormalizedClaims(v, simulated)) out->claims[k] = val;
+}
+
 TdxAppraiser::TdxAppraiser(TdxAppraiserOptions options)
     : options_(std::move(options)), clock_(options_.clock ? options_.clock : &system_clock_) {}
 
@@ -189,29 +231,12 @@ absl::StatusOr<appraisal::EvidenceResult> TdxAppraiser::Appraise(const twi::v1::
     return checks->Fail("quote.structure", "an SGX enclave quote; want a TD quote",
                         absl::StatusCode::kInvalidArgument);
   }
-  auto key = KeyOf(*parsed);
-  if (!key.ok()) {
-    return checks->Fail("quote.pck", StrCat("the quote's PCK certificate: ", key.status().message()),
-                        absl::StatusCode::kInvalidArgument);
-  }
-  if (options_.collateral == nullptr) {
-    return checks->Fail("collateral.fetch", options_.collateral_error, absl::StatusCode::kUnavailable);
-  }
-  auto bundle = options_.collateral->Get(collateral::DcapTee::kTdx, key->fmspc, key->ca);
+  auto bundle = FetchCollateral(*parsed, checks);
   if (!bundle.ok()) {
-    return checks->Fail("collateral.fetch", std::string(bundle.status().message()),
-                        absl::StatusCode::kUnavailable);
+    return checks->Fail(absl::IsUnavailable(bundle.status()) ? "collateral.fetch" : "quote.pck",
+                        std::string(bundle.status().message()), bundle.status().code());
   }
-  checks->Pass("collateral.fetch", StrCat("collateral for fmspc ", HexEncode(key->fmspc), " (",
-                                          collateral::PckCaName(key->ca), " ca)"));
-
-  VerifyOptions vo;
-  vo.time = clock_->Now();
-  vo.extra_trusted_roots = options_.extra_roots;
-  // Simulated evidence too must chain to a configured root: one the evidence carries is never
-  // trusted, since anyone can mint one.
-  vo.allow_simulation_roots = options_.allow_simulation && !options_.extra_roots.empty();
-  vo.allow_missing_crls = options_.allow_missing_crls;
+  const VerifyOptions vo = VerifyOptionsNow();
   VerifiedQuote v;
   absl::Status s = VerifyQuote(*parsed, **bundle, vo, *checks, &v, &cache_);
   if (!s.ok()) return s;
@@ -228,18 +253,7 @@ absl::StatusOr<appraisal::EvidenceResult> TdxAppraiser::Appraise(const twi::v1::
   TWI_RETURN_IF_ERROR(tdx::Appraise(v, options_.policy, *checks));
 
   appraisal::EvidenceResult out;
-  out.selectors = Selectors(v);
-  // Which kind of root verified the quote: Intel's pinned root, or a configured extra root
-  // (the simulator's, with insecure_simulation_roots).
-  const char* root = v.builtin_root ? "intel" : "extra";
-  out.selectors.push_back(StrCat("tdx:root:", root));
-  if (ev.simulated()) out.selectors.push_back("tdx:simulated:true");
-  out.fields["tdx.root"] = root;
-  out.fields["tdx.mrtd"] = HexEncode(td.mr_td);
-  out.fields["tdx.mrconfigid"] = HexEncode(td.mr_config_id);
-  out.fields["tdx.fmspc"] = HexEncode(v.pck.fmspc);
-  out.fields["tdx.tcb_status"] = v.tcb.status;
-  out.claims = NormalizedClaims(v, ev.simulated());
+  AddVerifiedQuote(v, ev.simulated(), &out);
   if (facts && facts->secure_boot) {
     const char* on = *facts->secure_boot ? "true" : "false";
     out.selectors.push_back(StrCat("tdx:secure-boot:", on));

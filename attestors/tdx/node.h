@@ -62,6 +62,16 @@ class TdxAppraiser final : public appraisal::EvidenceAppraiser {
                                                      ByteView expected_report_data,
                                                      CheckList* checks) const override;
   const TdxPolicy& policy() const { return options_.policy; }
+  const TdxAppraiserOptions& options() const { return options_; }
+
+  // For appraisers that verify a TD quote inside other evidence (Azure TDX), the steps Appraise
+  // takes: the quote's collateral from the configured source (records collateral.fetch when it
+  // is had; an error, not recorded, when not), the verifier options at this instant (roots,
+  // simulation opt-in, CRLs), and the cache.
+  absl::StatusOr<std::shared_ptr<const collateral::DcapCollateral>> FetchCollateral(
+      const Quote& quote, CheckList* checks) const;
+  VerifyOptions VerifyOptionsNow() const;
+  VerificationCache* cache() const { return &cache_; }
 
  private:
   TdxAppraiserOptions options_;
@@ -91,6 +101,11 @@ absl::StatusOr<std::unique_ptr<TdxDevice>> OpenLocalTdxDevice(const LocalTdxOpti
 // MRTD, RTMR0-3, MRCONFIGID and debug selectors. The quote is not verified (it comes from this
 // machine's own TDX module); the workload attestor uses this.
 absl::StatusOr<std::vector<std::string>> LocalContextSelectors(TdxDevice& device);
+
+// What a verified TD quote adds to an appraisal result: the policy's selectors (policy.h) plus
+// tdx:root:<intel|extra> and, for simulated evidence, tdx:simulated:true; the tdx.* agent ID
+// fields; the normalized claims below.
+void AddVerifiedQuote(const VerifiedQuote& v, bool simulated, appraisal::EvidenceResult* out);
 
 // The claims of a verified TD quote in the normalized vocabulary (claims_vocabulary.h): tee,
 // debug, simulated, tdx_mrtd, tdx_rtmr0-3, tdx_mrconfigid, tdx_mrowner, tdx_mrownerconfig,

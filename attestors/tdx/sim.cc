@@ -361,11 +361,35 @@ absl::StatusOr<collateral::DcapCollateral> TdxSimulator::Collateral() const {
   return collateral::ParseDcapBundle(collateral_json_);
 }
 
-absl::StatusOr<Bytes> TdxSimulator::GetQuote(ByteView report_data) const {
+absl::StatusOr<TdReport> TdxSimulator::Body(ByteView report_data) const {
   if (report_data.size() > 64) {
     return absl::InvalidArgumentError(
         StrCat("report data is ", report_data.size(), " bytes, want at most 64"));
   }
+  const SimOptions& o = options_;
+  TdReport b;
+  b.tee_tcb_svn = o.tee_tcb_svn;
+  b.mr_seam = Hash384("twi-sim mrseam");
+  // MRSIGNERSEAM and SEAMATTRIBUTES stay zero: the TCB Info's tdxModule says so.
+  b.td_attributes = o.td_attributes;
+  b.xfam = o.xfam;
+  b.mr_td = o.mr_td.value_or(Hash384("twi-sim mrtd"));
+  b.mr_config_id = o.mr_config_id.value_or(Mr{});
+  b.mr_owner = o.mr_owner.value_or(Mr{});
+  b.mr_owner_config = o.mr_owner_config.value_or(Mr{});
+  for (size_t i = 0; i < 4; ++i) b.rtmr[i] = o.rtmr[i].value_or(Hash384(StrCat("twi-sim rtmr", i)));
+  std::copy(report_data.begin(), report_data.end(), b.report_data.begin());
+  b.tdx15 = o.version == 5;
+  if (b.tdx15) b.tee_tcb_svn2 = o.tee_tcb_svn;  // TEE_TCB_SVN2: the module running now
+  return b;
+}
+
+absl::StatusOr<Bytes> TdxSimulator::GetQuote(ByteView report_data) const {
+  TWI_ASSIGN_OR_RETURN(TdReport body, Body(report_data));
+  return GetQuoteForBody(body);
+}
+
+absl::StatusOr<Bytes> TdxSimulator::GetQuoteForBody(const TdReport& b) const {
   const SimOptions& o = options_;
   auto has = [&](SimDefect d) { return o.defects.contains(d); };
   const bool v5 = o.version == 5;
@@ -382,20 +406,22 @@ absl::StatusOr<Bytes> TdxSimulator::GetQuote(ByteView report_data) const {
   const size_t body_at = q.size();
   q.resize(body_at + (v5 ? kTd15BodySize : kTd10BodySize), 0);
   auto put_body = [&](size_t off, const auto& v) { Put(q, body_at + off, v); };
-  put_body(0, o.tee_tcb_svn);
-  put_body(16, Hash384("twi-sim mrseam"));
-  // MRSIGNERSEAM (64) and SEAMATTRIBUTES (112) stay zero: the TCB Info's tdxModule says so.
-  StoreLe64(&q[body_at + 120], o.td_attributes);
-  StoreLe64(&q[body_at + 128], o.xfam);
-  put_body(136, o.mr_td.value_or(Hash384("twi-sim mrtd")));
-  put_body(184, o.mr_config_id.value_or(Mr{}));
-  put_body(232, o.mr_owner.value_or(Mr{}));
-  put_body(280, o.mr_owner_config.value_or(Mr{}));
-  for (size_t i = 0; i < 4; ++i) {
-    put_body(328 + 48 * i, o.rtmr[i].value_or(Hash384(StrCat("twi-sim rtmr", i))));
+  put_body(0, b.tee_tcb_svn);
+  put_body(16, b.mr_seam);
+  put_body(64, b.mr_signer_seam);
+  put_body(112, b.seam_attributes);
+  StoreLe64(&q[body_at + 120], b.td_attributes);
+  StoreLe64(&q[body_at + 128], b.xfam);
+  put_body(136, b.mr_td);
+  put_body(184, b.mr_config_id);
+  put_body(232, b.mr_owner);
+  put_body(280, b.mr_owner_config);
+  for (size_t i = 0; i < 4; ++i) put_body(328 + 48 * i, b.rtmr[i]);
+  put_body(520, b.report_data);
+  if (v5) {
+    put_body(584, b.tee_tcb_svn2);
+    put_body(600, b.mr_service_td);
   }
-  Put(q, body_at + 520, report_data);
-  if (v5) put_body(584, o.tee_tcb_svn);  // TEE_TCB_SVN2: the module running now
 
   TWI_ASSIGN_OR_RETURN(auto quote_sig, SignRaw(att_key_.get(), q));
   if (has(SimDefect::kSignatureByteFlipped)) quote_sig[0] ^= 0x01;

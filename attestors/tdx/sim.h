@@ -84,6 +84,14 @@ class TdxSimulator {
   // INVALID_ARGUMENT. Thread-safe.
   absl::StatusOr<Bytes> GetQuote(ByteView report_data) const;
 
+  // The TD body GetQuote signs for `report_data`: the fields the options give (and the fixed
+  // defaults), as the TDX module would put them in the TD's TDREPORT.
+  absl::StatusOr<TdReport> Body(ByteView report_data) const;
+  // A signed quote over exactly `body`, as the quoting enclave quotes the TDREPORT it is handed
+  // (Azure's host quoting service). body.tdx15 is ignored: the options' version decides the
+  // body type; a v5 quote carries body.tee_tcb_svn2 and body.mr_service_td. Defects apply.
+  absl::StatusOr<Bytes> GetQuoteForBody(const TdReport& body) const;
+
   // The nine-key collateral bundle (collateral/dcap_bundle.h) matching the quotes.
   const std::string& collateral_json() const { return collateral_json_; }
   absl::StatusOr<collateral::DcapCollateral> Collateral() const;

@@ -325,6 +325,43 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> AttestationKey(const Entry& e,
   return shared;
 }
 
+// The QE report signed by the PCK key, and its REPORTDATA binding the attestation key.
+absl::Status CheckQeReport(const Quote& q, EVP_PKEY* pck_key, Recorder& rec) {
+  absl::Status s = VerifyEcdsaP256(pck_key, q.qe.qe_report.raw, q.qe.qe_report_signature);
+  if (!s.ok()) {
+    return rec.Fail("qe_report.signature",
+                    "ecdsa p-256 signature over the 384-byte qe report does not verify with the "
+                    "pck key");
+  }
+  rec.Pass("qe_report.signature", "qe report signed by the pck key");
+
+  Bytes bound(q.attestation_key.begin(), q.attestation_key.end());
+  bound.insert(bound.end(), q.qe.qe_auth_data.begin(), q.qe.qe_auth_data.end());
+  Bytes want = Sha256(bound);
+  ByteView rd(q.qe.qe_report.report_data);
+  if (!ConstantTimeEqual(rd.first(32), want) || !IsAllZero(rd.subspan(32))) {
+    return rec.Fail("qe_report.binding",
+                    StrCat("qe REPORTDATA ", ShortHex(rd), " != sha256(attestation key || qe "
+                           "auth data) ", ShortHex(want), " followed by 32 zero bytes"));
+  }
+  rec.Pass("qe_report.binding", "qe REPORTDATA = sha256(attestation key || qe auth data)");
+  return absl::OkStatus();
+}
+
+// The quote's header and body signed by the attestation key (decoded, or why not).
+absl::Status CheckQuoteSignature(const Quote& q, const absl::StatusOr<std::shared_ptr<EVP_PKEY>>& key,
+                                 Recorder& rec) {
+  absl::Status s = key.ok() ? VerifyEcdsaP256(key->get(), q.signed_region, q.signature) : key.status();
+  if (!s.ok()) {
+    return rec.Fail("quote.signature",
+                    StrCat("ecdsa p-256 signature over the ", q.signed_region.size(),
+                           "-byte header and body does not verify with the attestation key ",
+                           ShortHex(q.attestation_key)));
+  }
+  rec.Pass("quote.signature", "quote signed by the attestation key the qe vouches for");
+  return absl::OkStatus();
+}
+
 // Per-quote checks against a verified platform entry.
 absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, VerifiedQuote* out) {
   Recorder rec(checks, nullptr);
@@ -387,24 +424,7 @@ absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, Verif
     rec.Pass("tdx_module.identity", StrCat("MRSIGNERSEAM and SEAMATTRIBUTES match ", source));
   }
 
-  absl::Status s = VerifyEcdsaP256(e.pck_key.get(), q.qe.qe_report.raw, q.qe.qe_report_signature);
-  if (!s.ok()) {
-    return rec.Fail("qe_report.signature",
-                    "ecdsa p-256 signature over the 384-byte qe report does not verify with the "
-                    "pck key");
-  }
-  rec.Pass("qe_report.signature", "qe report signed by the pck key");
-
-  Bytes bound(q.attestation_key.begin(), q.attestation_key.end());
-  bound.insert(bound.end(), q.qe.qe_auth_data.begin(), q.qe.qe_auth_data.end());
-  Bytes want = Sha256(bound);
-  ByteView rd(q.qe.qe_report.report_data);
-  if (!ConstantTimeEqual(rd.first(32), want) || !IsAllZero(rd.subspan(32))) {
-    return rec.Fail("qe_report.binding",
-                    StrCat("qe REPORTDATA ", ShortHex(rd), " != sha256(attestation key || qe "
-                           "auth data) ", ShortHex(want), " followed by 32 zero bytes"));
-  }
-  rec.Pass("qe_report.binding", "qe REPORTDATA = sha256(attestation key || qe auth data)");
+  TWI_RETURN_IF_ERROR(CheckQeReport(q, e.pck_key.get(), rec));
 
   const EnclaveReport& qr = q.qe.qe_report;
   std::string mismatch;
@@ -440,15 +460,7 @@ absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, Verif
   rec.Pass("qe_identity.match", StrCat(qi.id, " identity matches; ISVSVN ", qr.isv_svn, " ",
                                        qe_level->status));
 
-  auto key = AttestationKey(e, q.attestation_key);
-  s = key.ok() ? VerifyEcdsaP256(key->get(), q.signed_region, q.signature) : key.status();
-  if (!s.ok()) {
-    return rec.Fail("quote.signature",
-                    StrCat("ecdsa p-256 signature over the ", q.signed_region.size(),
-                           "-byte header and body does not verify with the attestation key ",
-                           ShortHex(q.attestation_key)));
-  }
-  rec.Pass("quote.signature", "quote signed by the attestation key the qe vouches for");
+  TWI_RETURN_IF_ERROR(CheckQuoteSignature(q, AttestationKey(e, q.attestation_key), rec));
 
   auto ev = EvaluateTcb(q, e.pck, t, *qe_level);
   if (!ev.ok()) return rec.Fail("tcb.level", std::string(ev.status().message()));
@@ -464,15 +476,7 @@ absl::Status CheckQuote(const Quote& q, const Entry& e, CheckList& checks, Verif
   return absl::OkStatus();
 }
 
-void ReplayCached(const Entry& e, CheckList& checks) {
-  for (const Check& c : e.checks) checks.Pass(c.name, StrCat(c.detail, " (cached)"));
-}
-
-}  // namespace
-
-absl::Status VerifyQuote(const Quote& quote, const DcapCollateral& collateral,
-                         const VerifyOptions& options, CheckList& checks, VerifiedQuote* out,
-                         VerificationCache* cache) {
+void PassStructure(const Quote& quote, CheckList& checks, VerifiedQuote* out) {
   out->quote = quote;
   out->has_quote = true;
   checks.Pass("quote.structure",
@@ -483,6 +487,18 @@ absl::Status VerifyQuote(const Quote& quote, const DcapCollateral& collateral,
                   ? std::string("none")
                   : StrCat("note: ", quote.trailing_bytes,
                            " bytes after the declared signature data were ignored"));
+}
+
+void ReplayCached(const Entry& e, CheckList& checks) {
+  for (const Check& c : e.checks) checks.Pass(c.name, StrCat(c.detail, " (cached)"));
+}
+
+}  // namespace
+
+absl::Status VerifyQuote(const Quote& quote, const DcapCollateral& collateral,
+                         const VerifyOptions& options, CheckList& checks, VerifiedQuote* out,
+                         VerificationCache* cache) {
+  PassStructure(quote, checks, out);
   std::string key;
   if (cache != nullptr) {
     key = CacheKey(quote, collateral, options);
@@ -495,6 +511,32 @@ absl::Status VerifyQuote(const Quote& quote, const DcapCollateral& collateral,
   TWI_ASSIGN_OR_RETURN(auto e, VerifyPlatform(quote, collateral, options, checks));
   if (cache != nullptr) cache->Insert(key, e, options.time);
   return CheckQuote(quote, *e, checks, out);
+}
+
+absl::Status VerifyQuoteSignatures(const Quote& quote, const VerifyOptions& options,
+                                   CheckList& checks, VerifiedQuote* out) {
+  PassStructure(quote, checks, out);
+  Entry e;
+  e.valid_from = TimePoint::min();
+  e.valid_until = TimePoint::max();
+  Recorder rec(checks, nullptr);
+  TWI_ASSIGN_OR_RETURN(std::vector<Certificate> chain, VerifyPckChain(quote, options, e, rec));
+  auto pck = ParsePckExtensions(chain[0]);
+  if (!pck.ok()) return rec.Fail("pck.extensions", std::string(pck.status().message()));
+  out->pck = *std::move(pck);
+  out->has_pck = true;
+  out->pck_ca = e.pck_ca;
+  out->builtin_root = e.builtin_root;
+  out->valid_until = e.valid_until;
+  rec.Pass("pck.extensions", StrCat("fmspc ", HexEncode(out->pck.fmspc), ", pceid ",
+                                    HexEncode(out->pck.pce_id), ", pcesvn ", out->pck.pce_svn));
+  TWI_RETURN_IF_ERROR(CheckQeReport(quote, e.pck_key.get(), rec));
+  auto key = P256KeyFromXy(quote.attestation_key);
+  absl::StatusOr<std::shared_ptr<EVP_PKEY>> shared =
+      key.ok() ? absl::StatusOr<std::shared_ptr<EVP_PKEY>>(
+                     std::shared_ptr<EVP_PKEY>(key->release(), EVP_PKEY_free))
+               : key.status();
+  return CheckQuoteSignature(quote, shared, rec);
 }
 
 absl::Status VerifyQuoteBytes(ByteView bytes, const DcapCollateral& collateral,

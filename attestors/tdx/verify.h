@@ -87,6 +87,16 @@ absl::Status VerifyQuoteBytes(ByteView quote, const collateral::DcapCollateral& 
                               const VerifyOptions& options, CheckList& checks, VerifiedQuote* out,
                               VerificationCache* cache = nullptr);
 
+// The checks that need no collateral, under the same names: quote.structure,
+// quote.trailing_bytes, pck.chain, pck.validity, pck.extensions, qe_report.signature,
+// qe_report.binding, quote.signature. OK means the quote was signed by an attestation key that
+// a QE report signed by a PCK (chained to a trusted root, valid at options.time) vouches for.
+// It says nothing about revocation, TCB status or the QE's identity: a caller without
+// collateral runs this so every intrinsic check is known, then refuses for the collateral.
+// `out` gets the quote and the PCK extensions (no TCB evaluation).
+absl::Status VerifyQuoteSignatures(const Quote& quote, const VerifyOptions& options,
+                                   CheckList& checks, VerifiedQuote* out);
+
 // The TCB level algorithm alone (spec 2.8), for tests and tools. `qe_status` is the QE
 // identity level status. Errors are "tcb not supported: ..." or a module mismatch.
 absl::StatusOr<TcbEvaluation> EvaluateTcb(const Quote& quote, const PckExtensions& pck,

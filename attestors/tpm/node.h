@@ -95,6 +95,22 @@ class TpmAppraiser final : public appraisal::EvidenceAppraiser {
   const Clock* clock_;
 };
 
+// Verifies quotes[first..] (one per bank; 1..8 quotes in all) by `ak` over `qualifying_data`
+// and merges their authenticated PCRs into `merged` (which may hold quotes verified before,
+// e.g. the one Azure's verifier checks). Shared by every kind that sends TpmQuotes.
+absl::Status VerifyQuotes(const AkKey& ak,
+                          const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
+                          int first, ByteView qualifying_data, CheckList& checks,
+                          VerifiedQuote* merged);
+// Adds one verified quote of `bank` to `merged` (quote.bank / quote.signature on conflicts).
+absl::Status MergeQuote(VerifiedQuote v, uint16_t bank, CheckList& checks, VerifiedQuote* merged);
+
+// Selectors of policy.h's Selectors, keeping tpm:pcr ones only for PCRs the policy or
+// `selector_pcrs` names.
+std::vector<std::string> NamedSelectors(const VerifiedQuote& quote, const EventLogFacts* log,
+                                        const TpmPolicy& policy,
+                                        const std::vector<uint32_t>& selector_pcrs);
+
 // The claims of a verified TPM attestation in the normalized vocabulary: tee = "tpm",
 // tpm_pcr_<bank>_<n> of authenticated PCRs, tpm_ek_hash, tpm_manufacturer, tpm_trust_route,
 // tpm_ak_pub_sha256, tpm_secure_boot (with a replayed log).

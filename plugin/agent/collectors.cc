@@ -1,5 +1,9 @@
 #include "plugin/agent/collectors.h"
 
+#include "attestors/azure/imds_tdquote.h"
+#include "attestors/azure/node.h"
+#include "attestors/azure/node_tdx.h"
+#include "attestors/azure/sim.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/tdx/node.h"
 #include "attestors/tpm/node.h"
@@ -74,6 +78,11 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
                 {{"configfs_path", cfg.snp_configfs_path}, {"device_path", cfg.snp_device_path}});
     }
   }
+  // An Azure CVM's SEV-SNP device belongs to the paravisor (the guest at VMPL 2 has none): its
+  // hardware evidence comes through the vTPM instead.
+  auto azure = MakeAzureCollector(cfg);
+  if (!azure.ok()) return azure.status();
+  if (*azure) out.push_back(*std::move(azure));
   // A TPM is offered beside either TEE (one attestation may carry several kinds).
   auto tpm = MakeTpmCollector(cfg.tpm);
   if (!tpm.ok()) return tpm.status();
@@ -115,6 +124,68 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
                                        {"ek", HexEncode(Sha256((*ek).public_area)).substr(0, 16)}});
   return std::unique_ptr<appraisal::EvidenceCollector>(
       std::make_unique<tpm::TpmNodeCollector>(*std::move(collector), std::move(no)));
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
+    const config::AgentConfig& cfg) {
+  const config::AzureAgentSettings& s = cfg.azure;
+  if (!s.enabled || s.tcti.empty()) return nullptr;
+  azure::AzureCollectOptions o;
+  o.vtpm.tcti = s.tcti;
+  for (const std::string& bank : s.pcr_banks) {
+    tpm::PcrBankSelection sel;
+    sel.hash_alg = tpm::HashAlgFromName(bank);
+    sel.pcrs = s.pcrs;
+    o.vtpm.banks.push_back(std::move(sel));
+  }
+  o.vtpm.event_log_path = s.event_log_path;
+  o.vcek_source = s.simulate ? azure::VcekSource::kSimulated
+                  : s.vcek_source == "none" ? azure::VcekSource::kNone
+                                            : azure::VcekSource::kImds;
+  o.imds_url = s.imds_url;
+  auto vtpm = azure::AzureVtpm::Open(o.vtpm);
+  if (s.simulate && absl::IsNotFound(vtpm.status())) {
+    // A fresh swtpm: provision the simulated CVM with the agent's simulated AMD hierarchy.
+    sevsnp::SimHierarchyOptions ho;
+    ho.dir = cfg.EffectiveSimulationDir();
+    auto hierarchy = sevsnp::SimHierarchy::Create(ho);
+    if (!hierarchy.ok()) return Annotate(hierarchy.status(), "azure: simulated AMD hierarchy");
+    azure::SimAzureOptions so;
+    so.hierarchy = *std::move(hierarchy);
+    auto vm = azure::ProvisionSimAzureVm(s.tcti, so);
+    if (!vm.ok()) return Annotate(vm.status(), "azure: provisioning the simulated CVM");
+    log::Info("provisioned a simulated Azure CVM on the vTPM", {{"tcti", s.tcti}});
+    vtpm = azure::AzureVtpm::Open(o.vtpm);
+  }
+  if (absl::IsUnavailable(vtpm.status()) || absl::IsNotFound(vtpm.status())) {
+    log::Info("no Azure CVM vTPM answers; Azure evidence not offered",
+              {{"tcti", s.tcti}, {"why", std::string(vtpm.status().message())}});
+    return nullptr;
+  }
+  if (!vtpm.ok()) return vtpm.status();
+  // The HCL report says which hardware the paravisor runs on: a TDX one's TDREPORT needs the
+  // host's quoting service (IMDS /acc/tdquote) to become evidence.
+  auto hcl = (*vtpm)->ReadHclReport();
+  if (!hcl.ok()) return Annotate(hcl.status(), "azure: the vTPM's HCL report");
+  if (auto parsed = azure::ParseHclReport(*hcl); parsed.ok() && parsed->is_tdx()) {
+    azure::AzureTdxCollectOptions to;
+    to.vtpm = o.vtpm;
+    to.imds_url = s.imds_url;
+    collateral::CurlOptions co = azure::ImdsCurlOptions();
+    co.max_body_bytes = azure::kMaxTdQuoteResponse;
+    log::Info("Azure TDX evidence available",
+              {{"tcti", s.tcti}, {"ak", HexEncode(Sha256((*vtpm)->ak().public_area)).substr(0, 16)}});
+    return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureTdxCollector>(
+        *std::move(vtpm), std::move(to), std::make_unique<collateral::CurlHttpGetter>(co)));
+  }
+  std::unique_ptr<collateral::HttpGetter> http;
+  if (o.vcek_source == azure::VcekSource::kImds) {
+    http = std::make_unique<collateral::CurlHttpGetter>(azure::ImdsCurlOptions());
+  }
+  log::Info("Azure SEV-SNP evidence available",
+            {{"tcti", s.tcti}, {"ak", HexEncode(Sha256((*vtpm)->ak().public_area)).substr(0, 16)}});
+  return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureSnpCollector>(
+      *std::move(vtpm), std::move(o), std::move(http)));
 }
 
 }  // namespace twi::agent

@@ -18,4 +18,9 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
     const config::TpmAgentSettings& settings);
 
+// The Azure SEV-SNP collector when the azure block is set and its vTPM holds the HCL report
+// and the AK (with azure.simulate, a fresh vTPM is provisioned first); nullptr otherwise.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
+    const config::AgentConfig& cfg);
+
 }  // namespace twi::agent

@@ -146,14 +146,17 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
       r.Problem("simulation_dir", twi::StrCat("\"simulation_dir\" must be an absolute path, got \"", v->substr(0, 100), "\""));
     } else {
       c.simulation_dir = *v;
-      if (c.simulate.empty()) {
-        c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\"");
-      }
     }
   }
   Reader tpm = r.Block("tpm");
   ReadTpmAgentSettings(tpm, &c.tpm);
   ReadAgentKeyBinding(r, &c.keymanager_socket);
+  Reader azure = r.Block("azure");
+  ReadAzureAgentSettings(azure, &c.azure, &c.warnings);
+  if (!c.simulation_dir.empty() && c.simulate.empty() && !c.azure.simulate) {
+    c.warnings.push_back(
+        "simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\" or azure.simulate = true");
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -266,6 +269,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   ReadTdxSettings(tdx, &c.tdx);
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
+  Reader azure = r.Block("azure");
+  ReadAzureServerSettings(azure, &c.azure, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   Reader kb = r.Block("key_binding");
   c.key_binding.enabled = kb.pos().line != 0;

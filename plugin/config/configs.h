@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/config/azure_config.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/keybinding_config.h"
 #include "plugin/config/snp_config.h"
@@ -43,6 +44,7 @@ struct AgentConfig : Common {
   TpmAgentSettings tpm;
   // key_binding.keymanager_socket: bind the twi KeyManager's pending SVID key; "" = unbound.
   std::string keymanager_socket;
+  AzureAgentSettings azure;
 };
 
 struct ServerConfig : Common {
@@ -52,6 +54,7 @@ struct ServerConfig : Common {
   SnpSettings sev_snp;
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
+  AzureServerSettings azure;  // Azure CVMs accepted only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
   ServerKeyBinding key_binding;  // key_binding block (issue 14)
 };

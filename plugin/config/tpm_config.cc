@@ -11,6 +11,8 @@ namespace {
 
 constexpr uint32_t kMaxPcr = 23;
 
+}  // namespace
+
 std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint32_t> fallback) {
   auto v = r.IntList(key, 0, kMaxPcr);
   if (!v) return fallback;
@@ -23,6 +25,8 @@ std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint3
   }
   return out;
 }
+
+namespace {
 
 // A TPM handle in its range (e.g. persistent 0x81000000-0x81FFFFFF); 0 means unset.
 void Handle(Reader& r, std::string_view key, uint32_t lo, uint32_t hi, uint32_t* out) {
@@ -54,22 +58,47 @@ std::vector<Bytes> HexList(Reader& r, std::string_view key, size_t len) {
 
 }  // namespace
 
-void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
-  if (auto v = r.String("tcti")) out->tcti = *v;
+void ReadPcrBanks(Reader& r, std::vector<std::string>* banks) {
   if (auto v = r.StringList("pcr_banks")) {
-    out->pcr_banks.clear();
+    banks->clear();
     for (const std::string& b : *v) {
       if (tpm::HashAlgFromName(b) == 0) {
         r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" entry \"", b.substr(0, 40),
                                            "\" must be sha1, sha256, sha384 or sha512"));
-      } else if (std::find(out->pcr_banks.begin(), out->pcr_banks.end(), b) != out->pcr_banks.end()) {
+      } else if (std::find(banks->begin(), banks->end(), b) != banks->end()) {
         r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" lists ", b, " twice"));
       } else {
-        out->pcr_banks.push_back(b);
+        banks->push_back(b);
       }
     }
     if (v->empty()) r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" must not be empty"));
   }
+}
+
+void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy) {
+  tpm::TpmPolicy& p = *policy;
+  Reader pcrs = r.Block("pcrs");
+  std::map<std::string, std::vector<std::string>> rules;
+  for (const auto& [key, kind] : pcrs.Members()) {
+    if (auto v = pcrs.StringList(key)) rules[key] = *v;
+  }
+  pcrs.Finish();
+  if (!rules.empty()) {
+    auto parsed = tpm::ParsePcrRules(rules);
+    if (parsed.ok()) {
+      p.pcrs = *std::move(parsed);
+    } else {
+      r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\": ", parsed.status().message()));
+    }
+  }
+  if (auto v = r.Bool("require_secure_boot")) p.require_secure_boot = *v;
+  p.boot_loader_digests = HexList(r, "boot_loader_digests", 0);
+  if (auto v = r.Bool("allow_sha1_signatures")) p.allow_sha1_signatures = *v;
+}
+
+void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
+  if (auto v = r.String("tcti")) out->tcti = *v;
+  ReadPcrBanks(r, &out->pcr_banks);
   out->pcrs = PcrList(r, "pcrs", out->pcrs);
   if (out->pcrs.empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
   if (auto v = r.String("ek_alg")) {
@@ -92,24 +121,8 @@ void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::s
   if (auto v = r.StringList("ek_ca_files")) out->ek_ca_files = *v;
   out->ek_hashes = HexList(r, "ek_hashes", 32);
   if (auto v = r.StringList("ak_ca_files")) out->ak_ca_files = *v;
-  tpm::TpmPolicy& p = out->policy;
-  Reader pcrs = r.Block("pcrs");
-  std::map<std::string, std::vector<std::string>> rules;
-  for (const auto& [key, kind] : pcrs.Members()) {
-    if (auto v = pcrs.StringList(key)) rules[key] = *v;
-  }
-  pcrs.Finish();
-  if (!rules.empty()) {
-    auto parsed = tpm::ParsePcrRules(rules);
-    if (parsed.ok()) {
-      p.pcrs = *std::move(parsed);
-    } else {
-      r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\": ", parsed.status().message()));
-    }
-  }
-  if (auto v = r.Bool("require_secure_boot")) p.require_secure_boot = *v;
-  p.boot_loader_digests = HexList(r, "boot_loader_digests", 0);
-  if (auto v = r.Bool("allow_sha1_signatures")) p.allow_sha1_signatures = *v;
+  ReadTpmPolicy(r, &out->policy);
+  const tpm::TpmPolicy& p = out->policy;
   out->selector_pcrs = PcrList(r, "selector_pcrs", {});
   if (out->enabled) {
     if (out->ek_ca_files.empty() && out->ek_hashes.empty() && out->ak_ca_files.empty()) {

@@ -35,6 +35,13 @@ struct TpmServerSettings {
   std::vector<uint32_t> selector_pcrs;
 };
 
+// Pieces shared with blocks that quote a vTPM (azure): `key` as a list of distinct PCR indices
+// (0-23), fallback when absent; pcr_banks (distinct, non-empty); the PCR / event-log policy keys
+// (pcrs, require_secure_boot, boot_loader_digests, allow_sha1_signatures).
+std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint32_t> fallback);
+void ReadPcrBanks(Reader& r, std::vector<std::string>* banks);
+void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy);
+
 // Read every key of the block `r` (problems recorded) and call r.Finish().
 void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out);
 void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::string>* warnings);

@@ -2,6 +2,8 @@
 
 #include "attestors/collateral/http.h"
 #include "attestors/collateral/kds.h"
+#include "attestors/azure/node.h"
+#include "attestors/azure/node_tdx.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
@@ -74,17 +76,25 @@ absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::Td
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
-    const config::TdxSettings& s, bool allow_simulation) {
+namespace {
+
+// What a TDX appraiser needs besides its options: the collateral source (null when none could
+// be made from defaults only), owned by whoever owns the appraiser.
+struct TdxParts {
+  std::unique_ptr<collateral::DcapCollateralSource> source;
+  tdx::TdxAppraiserOptions options;
+};
+
+absl::StatusOr<TdxParts> MakeTdxParts(const config::TdxSettings& s, bool allow_simulation) {
   auto o = TdxOptionsFromSettings(s, allow_simulation);
   if (!o.ok()) return o.status();
   // No getter passed in: an online source makes its own from the TLS options (a PCCS's
   // self-signed certificate), which a getter made here could not honour.
   static const SystemClock kClock;
   auto source = collateral::MakeDcapCollateralSource(s.collateral, nullptr, &kClock);
-  std::unique_ptr<collateral::DcapCollateralSource> owned;
+  TdxParts p;
   if (source.ok()) {
-    owned = *std::move(source);
+    p.source = *std::move(source);
   } else if (s.collateral_configured) {
     return absl::InvalidArgumentError(twi::StrCat("tdx collateral: ", source.status().message()));
   } else {
@@ -93,10 +103,35 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
     o->collateral_error = twi::StrCat("no tdx collateral source: ", source.status().message(),
                                       "; set tdx.collateral_base_url or tdx.collateral_offline_path");
   }
+  p.options = *std::move(o);
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
+    const config::TdxSettings& s, bool allow_simulation) {
+  auto p = MakeTdxParts(s, allow_simulation);
+  if (!p.ok()) return p.status();
   return std::make_unique<OwningAppraiser<tdx::TdxAppraiser, collateral::DcapCollateralSource>>(
-      nullptr, std::move(owned), *std::move(o),
+      nullptr, std::move(p->source), std::move(p->options),
       [](tdx::TdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
         if (src != nullptr) opts.collateral = src;
+      });
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureTdxAppraiser(
+    const config::AzureServerSettings& a, const config::TdxSettings& tdx, bool allow_simulation) {
+  auto p = MakeTdxParts(tdx, allow_simulation);
+  if (!p.ok()) return p.status();
+  azure::AzureTdxAppraiserOptions o;
+  o.tdx = std::move(p->options);
+  o.vtpm.pcr_policy = a.policy;
+  o.vtpm.selector_pcrs = a.selector_pcrs;
+  return std::make_unique<OwningAppraiser<azure::AzureTdxAppraiser, collateral::DcapCollateralSource>>(
+      nullptr, std::move(p->source), std::move(o),
+      [](azure::AzureTdxAppraiserOptions& opts, collateral::DcapCollateralSource* src) {
+        if (src != nullptr) opts.tdx.collateral = src;
       });
 }
 
@@ -143,20 +178,38 @@ absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const confi
   return collateral::KdsClient::Create(ko, http, &kClock);
 }
 
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
-    const config::SnpSettings& s, bool allow_simulation) {
-  auto o = SnpOptionsFromSettings(s, allow_simulation);
-  if (!o.ok()) return o.status();
+namespace {
+
+// What a SEV-SNP appraiser needs besides its options: the HTTP getter and KDS client (when the
+// settings name a source), owned by whoever owns the appraiser.
+struct SnpParts {
   std::unique_ptr<collateral::CurlHttpGetter> http;
   std::unique_ptr<collateral::KdsClient> kds;
+  sevsnp::SnpAppraiserOptions options;
+};
+
+absl::StatusOr<SnpParts> MakeSnpParts(const config::SnpSettings& s, bool allow_simulation) {
+  auto o = SnpOptionsFromSettings(s, allow_simulation);
+  if (!o.ok()) return o.status();
+  SnpParts p;
+  p.options = *std::move(o);
   if (!s.kds_offline_dir.empty() || !s.kds_base_url.empty()) {
-    if (s.kds_offline_dir.empty()) http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
-    auto client = MakeKdsClient(s, http.get());
+    if (s.kds_offline_dir.empty()) p.http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
+    auto client = MakeKdsClient(s, p.http.get());
     if (!client.ok()) return client.status();
-    kds = *std::move(client);
+    p.kds = *std::move(client);
   }
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
+    const config::SnpSettings& s, bool allow_simulation) {
+  auto p = MakeSnpParts(s, allow_simulation);
+  if (!p.ok()) return p.status();
   return std::make_unique<OwningAppraiser<sevsnp::SnpAppraiser, collateral::KdsClient>>(
-      std::move(http), std::move(kds), *std::move(o),
+      std::move(p->http), std::move(p->kds), std::move(p->options),
       [](sevsnp::SnpAppraiserOptions& opts, collateral::KdsClient* kds) { opts.kds = kds; });
 }
 
@@ -174,8 +227,65 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
     if (!tpm.ok()) return tpm.status();
     out.push_back(*std::move(tpm));
   }
+  if (cfg.azure.enabled && cfg.azure.accept_sev_snp) {
+    auto azure = MakeAzureSnpAppraiser(cfg.azure, cfg.sev_snp, cfg.insecure_simulation_roots);
+    if (!azure.ok()) return azure.status();
+    out.push_back(*std::move(azure));
+  }
+  if (cfg.azure.enabled && cfg.azure.accept_tdx) {
+    auto azure = MakeAzureTdxAppraiser(cfg.azure, cfg.tdx, cfg.insecure_simulation_roots);
+    if (!azure.ok()) return azure.status();
+    out.push_back(*std::move(azure));
+  }
   return out;
 }
+
+namespace {
+
+// The Azure SEV-SNP appraiser with the SEV-SNP appraiser (sev_snp settings: roots, policy,
+// KDS) it verifies the HCL's report with, and that one's collateral client, owned together.
+class OwningAzureSnpAppraiser final : public appraisal::EvidenceAppraiser {
+ public:
+  OwningAzureSnpAppraiser(SnpParts parts, azure::AzureAppraiserOptions o)
+      : http_(std::move(parts.http)), kds_(std::move(parts.kds)), snp_([&] {
+          parts.options.kds = kds_.get();
+          return std::move(parts.options);
+        }()),
+        inner_(&snp_, std::move(o)) {}
+  twi::v1::EvidenceKind kind() const override { return inner_.kind(); }
+  absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& e, ByteView rd,
+                                                     CheckList* checks) const override {
+    return inner_.Appraise(e, rd, checks);
+  }
+  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload, twi::v1::Challenge* challenge,
+                                     CheckList* checks) const override {
+    return inner_.Challenge(payload, challenge, checks);
+  }
+  absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& e, ByteView rd,
+                                                             const std::any& state,
+                                                             CheckList* checks) const override {
+    return inner_.AppraiseResponse(e, rd, state, checks);
+  }
+
+ private:
+  std::unique_ptr<collateral::CurlHttpGetter> http_;
+  std::unique_ptr<collateral::KdsClient> kds_;
+  sevsnp::SnpAppraiser snp_;
+  azure::AzureSnpAppraiser inner_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
+    const config::AzureServerSettings& a, const config::SnpSettings& snp, bool allow_simulation) {
+  auto parts = MakeSnpParts(snp, allow_simulation);
+  if (!parts.ok()) return parts.status();
+  azure::AzureAppraiserOptions o;
+  o.pcr_policy = a.policy;
+  o.selector_pcrs = a.selector_pcrs;
+  return std::make_unique<OwningAzureSnpAppraiser>(*std::move(parts), std::move(o));
+}
+
 
 namespace {
 

@@ -30,9 +30,18 @@ absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::Td
 // The TDX appraiser for `settings`, with its collateral source (MakeDcapCollateralSource).
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
     const config::TdxSettings& settings, bool allow_simulation);
+// Azure TDX CVMs (azure block: PCR policy) with the tdx block's trust configuration, policy and
+// collateral source (its own instance of the source).
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureTdxAppraiser(
+    const config::AzureServerSettings& azure, const config::TdxSettings& tdx, bool allow_simulation);
 // The TPM appraiser for the tpm block (reads the CA files).
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
     const config::TpmServerSettings& settings);
+
+// The Azure SEV-SNP appraiser: the azure block's vTPM policy, the SNP report verified and
+// appraised with a SEV-SNP appraiser of its own made from the sev_snp settings.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
+    const config::AzureServerSettings& azure, const config::SnpSettings& snp, bool allow_simulation);
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);

@@ -98,6 +98,20 @@ class LocalServer {
     }
     Admin("route?" + q);
   }
+  // Answers 400 unless the request carries header `name: value` (as Azure IMDS does for
+  // "Metadata: true").
+  void RouteRequiringHeader(const std::string& target, const std::string& file,
+                            const std::string& name, const std::string& value) {
+    Admin(absl::StrCat("route?target=", Escape(target), "&file=", Escape(file),
+                       "&require_header=", Escape(name + ": " + value)));
+  }
+  // A POST route: answers with `file` when the request body is exactly the bytes of
+  // `expect_body_file`, else 400 (Azure IMDS's /acc/tdquote).
+  void RoutePost(const std::string& target, const std::string& file,
+                 const std::string& expect_body_file) {
+    Admin(absl::StrCat("route?target=", Escape(target), "&file=", Escape(file),
+                       "&content_type=application%2Fjson&expect_body=", Escape(expect_body_file)));
+  }
   int Count(const std::string& target = "*") {
     int n = -1;
     EXPECT_TRUE(absl::SimpleAtoi(Admin("count?target=" + Escape(target)), &n));
