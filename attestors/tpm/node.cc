@@ -24,6 +24,23 @@ constexpr int kMaxQuotes = 8;
 
 // ---- agent ----
 
+absl::Status QuoteBanks(TpmCollector& tpm, const std::vector<PcrBankSelection>& banks,
+                        ByteView qualifying_data,
+                        google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>* out) {
+  for (const PcrBankSelection& bank : banks) {
+    auto q = tpm.Quote({bank}, qualifying_data);
+    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", AlgName(bank.hash_alg)));
+    auto* quote = out->Add();
+    quote->set_attest(std::string(AsString(q->attest)));
+    quote->set_signature(std::string(AsString(q->signature)));
+    quote->set_hash_alg(bank.hash_alg);
+    for (const PcrValue& v : q->pcrs) {
+      (*quote->mutable_pcrs())[v.index] = std::string(AsString(v.digest));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Collect(ByteView) {
   return absl::FailedPreconditionError(
       "TPM evidence answers the server's credential challenge; it cannot be collected alone");
@@ -67,17 +84,7 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
   e.set_kind(kind());
   auto* tpm = e.mutable_tpm();
   tpm->set_activated_secret(std::string(AsString(*secret)));
-  for (const PcrBankSelection& bank : options_.banks) {
-    auto q = tpm_->Quote({bank}, qd);
-    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", AlgName(bank.hash_alg)));
-    auto* out = tpm->add_quotes();
-    out->set_attest(std::string(AsString(q->attest)));
-    out->set_signature(std::string(AsString(q->signature)));
-    out->set_hash_alg(bank.hash_alg);
-    for (const PcrValue& v : q->pcrs) {
-      (*out->mutable_pcrs())[v.index] = std::string(AsString(v.digest));
-    }
-  }
+  TWI_RETURN_IF_ERROR(QuoteBanks(*tpm_, options_.banks, qd, tpm->mutable_quotes()));
   if (!options_.event_log_path.empty()) {
     auto log = ReadEventLog(options_.event_log_path);
     if (!log.ok()) return Annotate(log.status(), "TPM event log");
@@ -223,35 +230,54 @@ absl::StatusOr<appraisal::EvidenceResult> TpmAppraiser::AppraiseResponse(
                                     "the EK's TPM, or the answer was replayed"));
   }
   checks->Pass("tpm.credential", "the EK's TPM activated this stream's credential for the AK");
-  if (tpm.quotes_size() == 0 || tpm.quotes_size() > kMaxQuotes) {
-    return checks->Fail("quote.count", twi::StrCat("got ", tpm.quotes_size(), " quotes, want 1..", kMaxQuotes),
-                        absl::StatusCode::kInvalidArgument);
+  TWI_ASSIGN_OR_RETURN(AppraisedQuotes q,
+                       AppraiseQuotes(state->ak, tpm.quotes(), AsBytes(tpm.event_log()),
+                                      state->qualifying_data, options_.policy, *checks));
+  appraisal::EvidenceResult out;
+  out.selectors = QuoteSelectors(q, options_.policy, options_.selector_pcrs);
+  for (std::string& s : IdentitySelectors(state->identity)) out.selectors.push_back(std::move(s));
+  out.selectors.push_back(twi::StrCat("tpm:trust-route:", state->identity.route));
+  // One TPM, one machine: credential activation proves the agent holds this EK, so no other
+  // machine can present it (agent_id.cc counts it per instance). Empty on the AK certificate
+  // route, where no EK is trusted; a template using it then refuses the attestation.
+  out.fields["tpm.ek_hash"] = HexEncode(state->identity.ek_spki_sha256);
+  out.claims = NormalizedClaims(q.merged, q.facts(), state->identity);
+  return out;
+}
+
+absl::StatusOr<AppraisedQuotes> AppraiseQuotes(
+    const AkKey& ak, const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
+    ByteView event_log, ByteView qualifying_data, const TpmPolicy& policy, CheckList& checks) {
+  if (quotes.empty() || quotes.size() > kMaxQuotes) {
+    return checks.Fail("quote.count", twi::StrCat("got ", quotes.size(), " quotes, want 1..", kMaxQuotes),
+                       absl::StatusCode::kInvalidArgument);
   }
   // Every bank's quote is verified; their authenticated PCRs are merged into one view for the
   // log replay and the policy.
-  VerifiedQuote merged;
+  AppraisedQuotes out;
+  VerifiedQuote& merged = out.merged;
   VerifyOptions vo;
-  vo.nonce = state->qualifying_data;
-  for (const auto& q : tpm.quotes()) {
+  vo.nonce = Bytes(qualifying_data.begin(), qualifying_data.end());
+  for (const auto& q : quotes) {
     const uint16_t bank = static_cast<uint16_t>(q.hash_alg());
     if (q.hash_alg() > 0xffff || DigestSize(bank) == 0) {
-      return checks->Fail("quote.bank", twi::StrCat("unsupported PCR bank 0x", absl::Hex(q.hash_alg())),
-                          absl::StatusCode::kInvalidArgument);
+      return checks.Fail("quote.bank", twi::StrCat("unsupported PCR bank 0x", absl::Hex(q.hash_alg())),
+                         absl::StatusCode::kInvalidArgument);
     }
     if (merged.pcrs.count(bank) != 0) {
-      return checks->Fail("quote.bank", twi::StrCat("two quotes of bank ", AlgName(bank)),
-                          absl::StatusCode::kInvalidArgument);
+      return checks.Fail("quote.bank", twi::StrCat("two quotes of bank ", AlgName(bank)),
+                         absl::StatusCode::kInvalidArgument);
     }
     PcrBanks values;
     auto& bank_values = values[bank];
     for (const auto& [index, digest] : q.pcrs()) bank_values[index] = ToBytes(digest);
     VerifiedQuote v;
-    absl::Status s = VerifyQuote(state->ak, AsBytes(q.attest()), AsBytes(q.signature()), values,
-                                 vo, *checks, &v);
+    absl::Status s = VerifyQuote(ak, AsBytes(q.attest()), AsBytes(q.signature()), values, vo,
+                                 checks, &v);
     if (!s.ok()) return s;
     if (merged.has_attest && (v.sig_alg != merged.sig_alg || v.sig_hash != merged.sig_hash)) {
-      return checks->Fail("quote.signature", "quotes of one AK with different schemes",
-                          absl::StatusCode::kInvalidArgument);
+      return checks.Fail("quote.signature", "quotes of one AK with different schemes",
+                         absl::StatusCode::kInvalidArgument);
     }
     for (auto& [b, m] : v.pcrs) merged.pcrs[b] = std::move(m);
     merged.pcrs[bank];  // a bank quoted once cannot be quoted again
@@ -263,25 +289,26 @@ absl::StatusOr<appraisal::EvidenceResult> TpmAppraiser::AppraiseResponse(
     merged.ak_spki_sha256 = std::move(v.ak_spki_sha256);
     merged.ak_name = std::move(v.ak_name);
   }
-  std::optional<EventLogFacts> facts;
-  if (!tpm.event_log().empty()) {
-    facts.emplace();
-    TWI_RETURN_IF_ERROR(VerifyEventLog(merged, AsBytes(tpm.event_log()), *checks, &*facts));
+  if (!event_log.empty()) {
+    out.log.emplace();
+    TWI_RETURN_IF_ERROR(VerifyEventLog(merged, event_log, checks, &*out.log));
   }
-  const EventLogFacts* log = facts ? &*facts : nullptr;
-  TWI_RETURN_IF_ERROR(tpm::Appraise(merged, log, options_.policy, *checks));
+  TWI_RETURN_IF_ERROR(tpm::Appraise(merged, out.facts(), policy, checks));
+  return out;
+}
 
-  appraisal::EvidenceResult out;
+std::vector<std::string> QuoteSelectors(const AppraisedQuotes& q, const TpmPolicy& policy,
+                                        std::span<const uint32_t> selector_pcrs) {
   // tpm:pcr selectors only for PCRs an operator named (policy rules, selector_pcrs): 24 PCRs
   // in every bank would bury the ones that matter.
   auto named = [&](uint16_t bank, uint32_t index) {
-    for (const PcrRule& r : options_.policy.pcrs) {
+    for (const PcrRule& r : policy.pcrs) {
       if (r.bank == bank && r.index == index) return true;
     }
-    return std::find(options_.selector_pcrs.begin(), options_.selector_pcrs.end(), index) !=
-           options_.selector_pcrs.end();
+    return std::find(selector_pcrs.begin(), selector_pcrs.end(), index) != selector_pcrs.end();
   };
-  for (std::string& s : Selectors(merged, log)) {
+  std::vector<std::string> out;
+  for (std::string& s : Selectors(q.merged, q.facts())) {
     if (s.rfind("tpm:pcr:", 0) == 0) {
       // tpm:pcr:<bank>:<index>:<hex>
       std::vector<std::string> parts = absl::StrSplit(s, ':');
@@ -290,15 +317,8 @@ absl::StatusOr<appraisal::EvidenceResult> TpmAppraiser::AppraiseResponse(
       uint32_t index = 0;
       if (!absl::SimpleAtoi(parts[3], &index) || !named(bank, index)) continue;
     }
-    out.selectors.push_back(std::move(s));
+    out.push_back(std::move(s));
   }
-  for (std::string& s : IdentitySelectors(state->identity)) out.selectors.push_back(std::move(s));
-  out.selectors.push_back(twi::StrCat("tpm:trust-route:", state->identity.route));
-  // One TPM, one machine: credential activation proves the agent holds this EK, so no other
-  // machine can present it (agent_id.cc counts it per instance). Empty on the AK certificate
-  // route, where no EK is trusted; a template using it then refuses the attestation.
-  out.fields["tpm.ek_hash"] = HexEncode(state->identity.ek_spki_sha256);
-  out.claims = NormalizedClaims(merged, log, state->identity);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class TpmNodeCollector final : public appraisal::EvidenceCollector {
   TpmNodeCollectOptions options_;
   Bytes instance_key_spki_;  // from the payload: the qualifying data binds it
 };
+
+// One TpmQuote per bank of `banks` (TPM2_Quote over `qualifying_data`), appended to `out`.
+absl::Status QuoteBanks(TpmCollector& tpm, const std::vector<PcrBankSelection>& banks,
+                        ByteView qualifying_data,
+                        google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>* out);
 
 struct TpmAppraiserOptions {
   TrustAnchors anchors;  // at least one route (Configure checks)
@@ -93,6 +99,22 @@ class TpmAppraiser final : public appraisal::EvidenceAppraiser {
   SystemClock system_clock_;
   const Clock* clock_;
 };
+
+// The quotes of one AK (one per PCR bank, at most 8), each verified against `qualifying_data`
+// (verify.h), their authenticated PCRs merged; the event log replayed against them when
+// non-empty; then `policy` applied (policy.h). Shared by every kind that carries vTPM quotes.
+struct AppraisedQuotes {
+  VerifiedQuote merged;
+  std::optional<EventLogFacts> log;  // set when an event log was sent and replayed
+  const EventLogFacts* facts() const { return log ? &*log : nullptr; }
+};
+absl::StatusOr<AppraisedQuotes> AppraiseQuotes(
+    const AkKey& ak, const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
+    ByteView event_log, ByteView qualifying_data, const TpmPolicy& policy, CheckList& checks);
+
+// policy.h's Selectors, with tpm:pcr ones only for PCRs the policy or `selector_pcrs` names.
+std::vector<std::string> QuoteSelectors(const AppraisedQuotes& quotes, const TpmPolicy& policy,
+                                        std::span<const uint32_t> selector_pcrs);
 
 // The claims of a verified TPM attestation in the normalized vocabulary: tee = "tpm",
 // tpm_pcr_<bank>_<n> of authenticated PCRs, tpm_ek_hash, tpm_manufacturer, tpm_trust_route,
