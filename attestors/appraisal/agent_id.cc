@@ -11,10 +11,11 @@
 namespace twi::appraisal {
 namespace {
 
-constexpr std::array<std::string_view, 10> kPlaceholders = {
-    "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
-    "sev_snp.report_id", "tdx.mrtd",        "tdx.mrconfigid",      "tdx.fmspc",
-    "tdx.tcb_status",    "tpm.ek_hash"};
+constexpr std::array<std::string_view, 15> kPlaceholders = {
+    "instance_key_hash", "sev_snp.chip_id",    "sev_snp.measurement", "sev_snp.host_data",
+    "sev_snp.report_id", "tdx.mrtd",           "tdx.mrconfigid",      "tdx.fmspc",
+    "tdx.tcb_status",    "tpm.ek_hash",        "gcp.project_id",      "gcp.project_number",
+    "gcp.zone",          "gcp.instance_id",    "gcp.instance_name"};
 
 // The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
 // firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
@@ -22,8 +23,11 @@ constexpr std::array<std::string_view, 10> kPlaceholders = {
 // TCB status a platform type, so every TDX template needs {instance_key_hash}.
 // The EK hash names one TPM, hence one machine: credential activation proves the agent holds
 // that EK, and it is set only when a configured route trusts the EK.
-constexpr std::array<std::string_view, 3> kPerInstance = {"instance_key_hash",
-                                                          "sev_snp.report_id", "tpm.ek_hash"};
+// A GCE instance ID is assigned by Google to one VM and never reused; the AK certificate that
+// names it is Google's, for the key that signed this attestation's quotes. Project, zone and
+// instance name are shared or reusable (a name comes back after the VM is deleted).
+constexpr std::array<std::string_view, 4> kPerInstance = {"instance_key_hash", "sev_snp.report_id",
+                                                          "tpm.ek_hash", "gcp.instance_id"};
 
 bool PathChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -102,9 +106,10 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   if (!per_instance) {
     return absl::InvalidArgumentError(twi::StrCat(
         "\"", tmpl, "\" has no per-instance field; add {instance_key_hash}, "
-        "{sev_snp.report_id} or {tpm.ek_hash}. {sev_snp.chip_id}, {sev_snp.measurement}, "
-        "{sev_snp.host_data} and the {tdx.*} fields are shared by every VM on a chip, of an "
-        "image, of a platform type or of a host's choosing, so with them "
+        "{sev_snp.report_id} or {tpm.ek_hash} (or {gcp.instance_id} on Google Cloud). "
+        "{sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, the {tdx.*} fields "
+        "and the other {gcp.*} fields are shared by every VM on a chip, of an image, of a "
+        "platform type, of a project or zone, or of a host's choosing, so with them "
         "alone two agents would get one ID and a malicious host could take over another "
         "agent's ID and its workload entries"));
   }

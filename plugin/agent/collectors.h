@@ -18,4 +18,10 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
     const config::TpmAgentSettings& settings);
 
+// The GCP collector for the gcp block's vTPM (its AK and certificate read now), taking the
+// TEE collector from `tee` unless gcp.tee = "none"; FAILED_PRECONDITION when gcp.tee names
+// another TEE than the one found, or the vTPM has no AK certificate.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeGcpCollector(
+    const config::AgentConfig& cfg, std::unique_ptr<appraisal::EvidenceCollector>* tee);
+
 }  // namespace twi::agent

@@ -152,6 +152,8 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   Reader tpm = r.Block("tpm");
   ReadTpmAgentSettings(tpm, &c.tpm);
+  Reader gcp = r.Block("gcp");
+  ReadGcpAgentSettings(gcp, &c.gcp);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -247,6 +249,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   ReadTdxSettings(tdx, &c.tdx);
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
+  Reader gcp = r.Block("gcp");
+  ReadGcpServerSettings(gcp, &c.gcp, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   if (c.sev_snp.policy.allow_debug) {
     c.warnings.push_back("sev_snp.allow_debug = true: guests whose memory the host can read are accepted");

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "plugin/config/claims_config.h"
+#include "plugin/config/gcp_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"
@@ -40,6 +41,7 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  GcpAgentSettings gcp;
 };
 
 struct ServerConfig : Common {
@@ -49,6 +51,7 @@ struct ServerConfig : Common {
   SnpSettings sev_snp;
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
+  GcpServerSettings gcp;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };
 

@@ -38,6 +38,9 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                 {"ek_handle", t.ek_handle}, {"ak_handle", t.ak_handle},
                 {"ak_cert_nv_index", t.ak_cert_nv_index},
                 {"event_log_path", t.event_log_path}};
+    const auto& g = c->gcp;
+    j["gcp"] = {{"tcti", g.tcti}, {"ak", g.ak}, {"pcr_banks", g.pcr_banks}, {"pcrs", g.pcrs},
+                {"tee", g.tee}, {"event_log_path", g.event_log_path}};
     warnings = c->warnings;
   } else if (side == "server") {
     auto c = BuildServerConfig(hcl, td);
@@ -121,6 +124,20 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                   {"boot_loader_digests", hexes(t.policy.boot_loader_digests)},
                   {"allow_sha1_signatures", t.policy.allow_sha1_signatures},
                   {"selector_pcrs", t.selector_pcrs}};
+    }
+    if (c->gcp.enabled) {
+      const auto& g = c->gcp;
+      nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
+      for (const auto& rule : g.policy.pcrs) pcrs[tpm::PcrKey(rule.bank, rule.index)] = hexes(rule.values);
+      j["gcp"] = {{"ca_bundle", g.ca_bundle},
+                  {"require_tee", g.require_tee},
+                  {"allowed_project_ids", g.allowed_project_ids},
+                  {"allow_non_production", g.allow_non_production},
+                  {"pcrs", pcrs},
+                  {"require_secure_boot", g.policy.require_secure_boot},
+                  {"boot_loader_digests", hexes(g.policy.boot_loader_digests)},
+                  {"allow_sha1_signatures", g.policy.allow_sha1_signatures},
+                  {"selector_pcrs", g.selector_pcrs}};
     }
     AddClaimsSettingsJson(c->claims, &j);
     warnings = c->warnings;

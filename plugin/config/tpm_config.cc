@@ -54,24 +54,28 @@ std::vector<Bytes> HexList(Reader& r, std::string_view key, size_t len) {
 
 }  // namespace
 
-void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
-  if (auto v = r.String("tcti")) out->tcti = *v;
+void ReadPcrSelection(Reader& r, std::vector<std::string>* banks, std::vector<uint32_t>* pcrs) {
   if (auto v = r.StringList("pcr_banks")) {
-    out->pcr_banks.clear();
+    banks->clear();
     for (const std::string& b : *v) {
       if (tpm::HashAlgFromName(b) == 0) {
         r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" entry \"", b.substr(0, 40),
                                            "\" must be sha1, sha256, sha384 or sha512"));
-      } else if (std::find(out->pcr_banks.begin(), out->pcr_banks.end(), b) != out->pcr_banks.end()) {
+      } else if (std::find(banks->begin(), banks->end(), b) != banks->end()) {
         r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" lists ", b, " twice"));
       } else {
-        out->pcr_banks.push_back(b);
+        banks->push_back(b);
       }
     }
     if (v->empty()) r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" must not be empty"));
   }
-  out->pcrs = PcrList(r, "pcrs", out->pcrs);
-  if (out->pcrs.empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
+  *pcrs = PcrList(r, "pcrs", *pcrs);
+  if (pcrs->empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
+}
+
+void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
+  if (auto v = r.String("tcti")) out->tcti = *v;
+  ReadPcrSelection(r, &out->pcr_banks, &out->pcrs);
   if (auto v = r.String("ek_alg")) {
     if (*v != "rsa" && *v != "ecc") {
       r.Problem("ek_alg", twi::StrCat("\"", r.Path("ek_alg"), "\" must be \"rsa\" or \"ecc\", got \"",
@@ -87,12 +91,8 @@ void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
   r.Finish();
 }
 
-void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::string>* warnings) {
-  out->enabled = r.pos().line != 0 || !r.Members().empty();
-  if (auto v = r.StringList("ek_ca_files")) out->ek_ca_files = *v;
-  out->ek_hashes = HexList(r, "ek_hashes", 32);
-  if (auto v = r.StringList("ak_ca_files")) out->ak_ca_files = *v;
-  tpm::TpmPolicy& p = out->policy;
+void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy, std::vector<uint32_t>* selector_pcrs) {
+  tpm::TpmPolicy& p = *policy;
   Reader pcrs = r.Block("pcrs");
   std::map<std::string, std::vector<std::string>> rules;
   for (const auto& [key, kind] : pcrs.Members()) {
@@ -110,7 +110,15 @@ void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::s
   if (auto v = r.Bool("require_secure_boot")) p.require_secure_boot = *v;
   p.boot_loader_digests = HexList(r, "boot_loader_digests", 0);
   if (auto v = r.Bool("allow_sha1_signatures")) p.allow_sha1_signatures = *v;
-  out->selector_pcrs = PcrList(r, "selector_pcrs", {});
+  *selector_pcrs = PcrList(r, "selector_pcrs", {});
+}
+
+void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::string>* warnings) {
+  out->enabled = r.pos().line != 0 || !r.Members().empty();
+  if (auto v = r.StringList("ek_ca_files")) out->ek_ca_files = *v;
+  out->ek_hashes = HexList(r, "ek_hashes", 32);
+  if (auto v = r.StringList("ak_ca_files")) out->ak_ca_files = *v;
+  ReadTpmPolicy(r, &out->policy, &out->selector_pcrs);
   if (out->enabled) {
     if (out->ek_ca_files.empty() && out->ek_hashes.empty() && out->ak_ca_files.empty()) {
       r.problems()->Add(r.pos(), twi::StrCat(
@@ -118,6 +126,7 @@ void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::s
           r.Path("ek_hashes"), "\" or \"", r.Path("ak_ca_files"),
           "\" (a TPM nobody vouches for proves nothing)"));
     }
+    const tpm::TpmPolicy& p = out->policy;
     absl::Status s = tpm::ValidatePolicy(p);
     if (!s.ok()) r.problems()->Add(r.pos(), twi::StrCat("tpm policy: ", s.message()));
     if (p.pins_nothing()) {

@@ -9,9 +9,14 @@
 #include "attestors/core/file.h"
 #include "attestors/core/status.h"
 #include "attestors/tpm/node.h"
+#include "attestors/gcp/node.h"
+#include "absl/strings/match.h"
 
 namespace twi::server {
 namespace {
+
+// The organization of every simulated GCE vTPM CA certificate (attestors/gcp/sim.cc).
+constexpr char kSimulatedGoogleOrg[] = "twi-attestor simulated Google";
 
 // An appraiser that owns what its options point to: the HTTP getter and the collateral client
 // (KDS for SEV-SNP, the DCAP source for TDX) live as long as the appraiser that uses them.
@@ -174,6 +179,13 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
     if (!tpm.ok()) return tpm.status();
     out.push_back(*std::move(tpm));
   }
+  if (cfg.gcp.enabled) {
+    // The SEV-SNP and TDX appraisers above verify GCP's hardware evidence too; `out` owns
+    // them for as long as the GCP appraiser lives.
+    auto gcp = MakeGcpAppraiser(cfg.gcp, cfg.insecure_simulation_roots, out[0].get(), out[1].get());
+    if (!gcp.ok()) return gcp.status();
+    out.push_back(*std::move(gcp));
+  }
   return out;
 }
 
@@ -212,6 +224,36 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
   o.policy = s.policy;
   o.selector_pcrs = s.selector_pcrs;
   return std::make_unique<tpm::TpmAppraiser>(std::move(o));
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
+    const config::GcpServerSettings& s, bool allow_simulation,
+    const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx) {
+  gcp::GcpAppraiserOptions o;
+  TWI_RETURN_IF_ERROR(ReadCaFiles("gcp.ca_bundle", s.ca_bundle, &o.cas.roots, &o.cas.intermediates));
+  if (!allow_simulation) {
+    // The simulator's CA (gcp/sim.h names every certificate of it so) vouches for nothing.
+    for (const auto* set : {&o.cas.roots, &o.cas.intermediates}) {
+      for (const Certificate& c : *set) {
+        if (absl::StrContains(c.subject(), kSimulatedGoogleOrg)) {
+          return absl::InvalidArgumentError(twi::StrCat(
+              "gcp.ca_bundle: \"", EchoText(c.subject()), "\" is the simulated GCE vTPM CA; "
+              "it is accepted only with insecure_simulation_roots = true (development only)"));
+        }
+      }
+    }
+  }
+  auto tee = gcp::ParseHardware(s.require_tee);
+  if (!tee.ok()) return absl::InvalidArgumentError(twi::StrCat("gcp.require_tee: ", tee.status().message()));
+  o.require_tee = *tee;
+  o.sev_snp = sev_snp;
+  o.tdx = tdx;
+  o.allow_simulation = allow_simulation;
+  o.allow_non_production = s.allow_non_production;
+  o.allowed_project_ids = s.allowed_project_ids;
+  o.policy = s.policy;
+  o.selector_pcrs = s.selector_pcrs;
+  return std::make_unique<gcp::GcpAppraiser>(std::move(o));
 }
 
 }  // namespace twi::server

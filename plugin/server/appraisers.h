@@ -34,6 +34,13 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
     const config::TpmServerSettings& settings);
 
+// The GCP appraiser for the gcp block (reads ca_bundle), verifying hardware evidence with
+// `sev_snp` / `tdx` (not owned). A simulated CA in the bundle is refused unless
+// `allow_simulation`.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
+    const config::GcpServerSettings& settings, bool allow_simulation,
+    const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx);
+
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
 
