@@ -18,6 +18,7 @@
 #include "cli/outcome.h"
 #include "cli/input.h"
 #include "cli/verify_azure.h"
+#include "cli/verify_gcp.h"
 #include "cli/verify_tdx.h"
 #include "cli/verify_tpm.h"
 #include "nlohmann/json.hpp"
@@ -43,6 +44,7 @@ int Verify(const std::vector<std::string>& args) {
     if (args[i] == "--type" && args[i + 1] == "tdx") return VerifyTdx(args);
     if (args[i] == "--type" && args[i + 1] == "tpm-quote") return VerifyTpmQuote(args);
     if (args[i] == "--type" && args[i + 1] == "azure-sev-snp") return VerifyAzureSnp(args);
+    if (args[i] == "--type" && args[i + 1] == "gcp") return VerifyGcp(args);
   }
   std::map<std::string, std::string> opt;
   bool json = false, fetch = false;
@@ -59,7 +61,7 @@ int Verify(const std::vector<std::string>& args) {
       return VerifyUsage(twi::StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx, tpm-quote or azure-sev-snp");
+  if (opt["--type"] != "sev-snp") return VerifyUsage("--type must be sev-snp, tdx, tpm-quote, azure-sev-snp or gcp");
   if (opt["--report"].empty()) return VerifyUsage("--report is required");
 
   config::SnpSettings settings;

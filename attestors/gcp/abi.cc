@@ -59,6 +59,8 @@ absl::StatusOr<ByteView> Explicit(const ASN1_TYPE* t, int tag, std::string_view 
   }
   const unsigned char* start = t->value.asn1_string->data;
   if (p + len != start + total) return Bad(field, "explicit tag length does not match");
+  // ASN1_get_object takes non-minimal length forms too; DER has exactly one header size.
+  if (ASN1_object_size(1, len, tag) != total) return Bad(field, "not distinguished encoding (der)");
   return ByteView(p, static_cast<size_t>(len));
 }
 
@@ -68,6 +70,14 @@ absl::StatusOr<TypePtr> Inner(ByteView der, int type, std::string_view field) {
   TypePtr t(d2i_ASN1_TYPE(nullptr, &p, static_cast<long>(der.size())));
   if (!t || p != der.data() + der.size()) return Bad(field, "not one der element");
   if (t->type != type) return Bad(field, StrCat("got asn.1 type ", t->type, ", want ", type));
+  unsigned char* re = nullptr;
+  int n = i2d_ASN1_TYPE(t.get(), &re);
+  bool same = n >= 0 && static_cast<size_t>(n) == der.size() &&
+              ConstantTimeEqual(ByteView(re, static_cast<size_t>(n)), der);
+  OPENSSL_free(re);
+  // OpenSSL keeps a BOOLEAN's content byte as is, so 0x01 survives re-encoding: DER says 0xff.
+  if (type == V_ASN1_BOOLEAN && der.back() != 0x00 && der.back() != 0xff) same = false;
+  if (!same) return Bad(field, "not distinguished encoding (der)");
   return t;
 }
 

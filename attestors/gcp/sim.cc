@@ -9,18 +9,18 @@
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509_mint.h"
+#include "attestors/gcp/verify.h"
 
 namespace twi::gcp {
 namespace {
 
 using std::chrono::hours;
 constexpr auto kYear = hours(24 * 365);
-constexpr char kSimOrg[] = "twi-attestor simulated Google";
 
 absl::StatusOr<X509Ptr> NewCert(long serial, std::string_view cn, X509* issuer, EVP_PKEY* pub,
                                 TimePoint not_before, TimePoint not_after) {
   X509Ptr x(X509_new());
-  X509NamePtr subject = MakeX509Name({{"CN", cn}, {"O", kSimOrg}, {"C", "US"}});
+  X509NamePtr subject = MakeX509Name({{"CN", cn}, {"O", kSimulatedCaOrganization}, {"C", "US"}});
   X509_NAME* issuer_name = issuer ? X509_get_subject_name(issuer) : subject.get();
   if (!x || !subject || X509_set_version(x.get(), 2) != 1 ||
       ASN1_INTEGER_set(X509_get_serialNumber(x.get()), serial) != 1 ||

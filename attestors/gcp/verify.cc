@@ -27,6 +27,13 @@ absl::Status FailFrom(CheckList& checks, const std::string& name, const absl::St
   return Fail(checks, name, std::string(msg));
 }
 
+bool IsSimulatedCa(const Certificate& cert) {
+  char org[128] = {};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_organizationName, org,
+                                    sizeof(org));
+  return n > 0 && std::string_view(org, static_cast<size_t>(n)) == kSimulatedCaOrganization;
+}
+
 const Certificate* FindIssuer(const Certificate& child, std::span<const Certificate> pool,
                               const std::vector<Certificate>& path) {
   for (const Certificate& c : pool) {
@@ -51,6 +58,12 @@ absl::Status CheckChain(const Certificate& leaf, std::span<const Certificate> se
   const Certificate* child = &leaf;
   for (size_t depth = 0; depth <= kMaxChainDepth; ++depth) {
     if (const Certificate* root = FindIssuer(*child, options.cas.roots, {}); root != nullptr) {
+      if (IsSimulatedCa(*root) && !options.allow_simulated_ca) {
+        return Fail(checks, "ak_cert.chain",
+                    StrCat("anchored in ", root->label(), ", a simulated gce ca (O=",
+                           kSimulatedCaOrganization, "); refused unless allow_simulated_ca "
+                           "(development only)"));
+      }
       absl::Status s = VerifyChain(leaf, path, *root, options.time);
       if (!s.ok()) return FailFrom(checks, "ak_cert.chain", s);
       TimePoint until = std::min(leaf.not_after(), root->not_after());

@@ -71,9 +71,14 @@ struct Evidence {
   const collateral::DcapCollateral* tdx_collateral = nullptr;
 };
 
+// The organization of every certificate sim.h mints: a chain anchored in such a root is
+// refused (ak_cert.chain) unless VerifyOptions::allow_simulated_ca.
+inline constexpr std::string_view kSimulatedCaOrganization = "twi-attestor simulated Google";
+
 struct VerifyOptions {
   TimePoint time{};  // verification instant for every validity window (required)
   CaSet cas;         // GCE vTPM CAs (examples/gcp/vtpm-ca-bundle.pem) or a simulated set
+  bool allow_simulated_ca = false;  // development and tests only
   Bytes nonce;       // expected TPMS_ATTEST.extraData
   bool allow_empty_nonce = false;
   // go-tpm-tools ignores instance information without isProduction; we refuse it
