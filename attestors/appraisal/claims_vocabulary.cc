@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kSnp = "SEV-SNP evidence";
 constexpr std::string_view kTdx = "TDX evidence";
 constexpr std::string_view kTpm = "TPM evidence";
-constexpr std::string_view kAzure = "Azure evidence (declared; not built yet)";
+constexpr std::string_view kAzure = "Azure evidence";
 constexpr std::string_view kGcp = "GCP evidence";
 constexpr std::string_view kTee = "every TEE evidence kind";
 
@@ -57,10 +57,10 @@ constexpr std::array kVocabulary = {
     ClaimDoc{"tpm_pcr_sha512_<n>", ClaimType::kHex, 64, kTpm, "SHA-512 PCR n (0-23) from a verified quote"},
     ClaimDoc{"tpm_ek_hash", ClaimType::kHex, 32, kTpm, "SHA-256 of the trusted EK's SubjectPublicKeyInfo (EK routes)"},
     ClaimDoc{"tpm_manufacturer", ClaimType::kString, 0, kTpm, "TPM manufacturer from the EK certificate, e.g. id:49424D00"},
-    ClaimDoc{"tpm_trust_route", ClaimType::kString, 0, kTpm, "ek_certificate, ek_hash or ak_certificate"},
+    ClaimDoc{"tpm_trust_route", ClaimType::kString, 0, kTpm, "ek_certificate, ek_hash or ak_certificate; azure_hcl when an Azure HCL report vouches for the AK"},
     ClaimDoc{"tpm_ak_pub_sha256", ClaimType::kHex, 32, kTpm, "SHA-256 of the attestation key's SubjectPublicKeyInfo"},
     ClaimDoc{"tpm_secure_boot", ClaimType::kBool, 0, kTpm, "SecureBoot as measured into PCR 7 (replayed event log)"},
-    ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure VM ID"},
+    ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure vmUniqueId (lowercase) from the runtime claims the SNP report binds"},
     ClaimDoc{"gcp_project_id", ClaimType::kString, 0, kGcp, "GCP project ID"},
     ClaimDoc{"gcp_project_number", ClaimType::kString, 0, kGcp, "GCP project number (decimal)"},
     ClaimDoc{"gcp_zone", ClaimType::kString, 0, kGcp, "GCP zone, e.g. europe-west4-a"},

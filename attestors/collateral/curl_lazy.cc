@@ -23,6 +23,8 @@ struct Curl {
   CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
   void (*easy_cleanup)(CURL*) = nullptr;
   const char* (*easy_strerror)(CURLcode) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
   std::string error;  // why loading failed
 };
 
@@ -44,7 +46,9 @@ const Curl& Lib() {
     if (!Sym(h, "curl_global_init", &c->global_init) || !Sym(h, "curl_easy_init", &c->easy_init) ||
         !Sym(h, "curl_easy_setopt", &c->easy_setopt) || !Sym(h, "curl_easy_perform", &c->easy_perform) ||
         !Sym(h, "curl_easy_getinfo", &c->easy_getinfo) || !Sym(h, "curl_easy_cleanup", &c->easy_cleanup) ||
-        !Sym(h, "curl_easy_strerror", &c->easy_strerror)) {
+        !Sym(h, "curl_easy_strerror", &c->easy_strerror) ||
+        !Sym(h, "curl_slist_append", &c->slist_append) ||
+        !Sym(h, "curl_slist_free_all", &c->slist_free_all)) {
       c->global_init = nullptr;
       c->error = "libcurl.so.4 lacks an entry point twi uses";
     }
@@ -98,6 +102,14 @@ void curl_easy_cleanup(CURL* curl) {
 
 const char* curl_easy_strerror(CURLcode code) {
   return Loaded() ? Lib().easy_strerror(code) : Lib().error.c_str();
+}
+
+curl_slist* curl_slist_append(curl_slist* list, const char* s) {
+  return Loaded() ? Lib().slist_append(list, s) : nullptr;
+}
+
+void curl_slist_free_all(curl_slist* list) {
+  if (Loaded()) Lib().slist_free_all(list);
 }
 
 }  // extern "C"

@@ -13,6 +13,7 @@ namespace twi::collateral {
 namespace {
 
 struct CurlDeleter { void operator()(CURL* c) const { curl_easy_cleanup(c); } };
+struct SlistDeleter { void operator()(curl_slist* l) const { curl_slist_free_all(l); } };
 
 struct Transfer {
   HttpResponse* response;
@@ -103,6 +104,14 @@ absl::StatusOr<HttpResponse> CurlHttpGetter::Get(const std::string& url) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const std::string& h : options_.headers) {
+    curl_slist* next = curl_slist_append(headers.get(), h.c_str());
+    if (next == nullptr) return absl::InternalError("curl_slist_append failed");
+    headers.release();
+    headers.reset(next);
+  }
+  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   // Proxies come from the usual environment variables, which libcurl reads by itself.
   CURLcode rc = curl_easy_perform(c);
   if (transfer.too_large) {

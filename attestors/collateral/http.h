@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -46,6 +47,9 @@ struct CurlOptions {
   // USE_SECURE_CERT=false). Only for collateral whose every item is signed and checked against a
   // pinned root afterwards, so TLS protects nothing but the privacy of the request.
   bool tls_skip_verification = false;
+  // Request headers sent with every GET ("Name: value"), e.g. Azure IMDS's "Metadata: true",
+  // without which IMDS refuses the request (it proves the caller is not a redirected browser).
+  std::vector<std::string> headers;
 };
 
 // libcurl, one easy handle per request (safe to call from several threads). The only global

@@ -1,6 +1,7 @@
 #include "attestors/gcp/node.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/echo.h"
@@ -181,9 +182,16 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
     checks->Pass("gcp.project", twi::StrCat("project ", instance.project_id, " is allowed"));
   }
   TWI_ASSIGN_OR_RETURN(tpm::AkKey ak, MatchAk(gcp.ak_public(), v, *checks));
-  TWI_ASSIGN_OR_RETURN(tpm::AppraisedQuotes q,
-                       tpm::AppraiseQuotes(ak, gcp.quotes(), AsBytes(gcp.event_log()),
-                                           state->qualifying_data, options_.policy, *checks));
+  tpm::VerifiedQuote quotes;
+  TWI_RETURN_IF_ERROR(
+      tpm::VerifyQuotes(ak, gcp.quotes(), 0, state->qualifying_data, *checks, &quotes));
+  std::optional<tpm::EventLogFacts> facts;
+  if (!gcp.event_log().empty()) {
+    facts.emplace();
+    TWI_RETURN_IF_ERROR(tpm::VerifyEventLog(quotes, AsBytes(gcp.event_log()), *checks, &*facts));
+  }
+  const tpm::EventLogFacts* log = facts ? &*facts : nullptr;
+  TWI_RETURN_IF_ERROR(tpm::Appraise(quotes, log, options_.policy, *checks));
   TWI_ASSIGN_OR_RETURN(appraisal::EvidenceResult out,
                        AppraiseHardware(gcp, expected_report_data, checks));
 
@@ -191,7 +199,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
   std::vector<std::string> selectors = Selectors(v);
   if (gcp.simulated()) selectors.push_back("gcp:simulated:true");
   selectors.insert(selectors.end(), out.selectors.begin(), out.selectors.end());
-  for (std::string& s : tpm::QuoteSelectors(q, options_.policy, options_.selector_pcrs)) {
+  for (std::string& s : tpm::NamedSelectors(quotes, log, options_.policy, options_.selector_pcrs)) {
     // tee:tpm says a credential was activated (TPM kind); here the AK certificate vouches.
     if (s != "tee:tpm") selectors.push_back(std::move(s));
   }
@@ -205,7 +213,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
 
   tpm::TpmIdentity identity;
   identity.route = "ak_certificate";
-  for (auto& [name, value] : tpm::NormalizedClaims(q.merged, q.facts(), identity)) {
+  for (auto& [name, value] : tpm::NormalizedClaims(quotes, log, identity)) {
     // The hardware evidence names the TEE; the vTPM is only "tpm" without one.
     if (name != "tee" || out.claims.count("tee") == 0) out.claims[name] = std::move(value);
   }

@@ -193,6 +193,25 @@ bool StaleVcek(const Certificate& vcek, const AttestationReport& report, Product
 
 }  // namespace
 
+VerifyOptions SnpAppraiser::VerifyOptionsFor(bool simulated) const {
+  VerifyOptions vo;
+  vo.time = clock_->Now();
+  vo.product = options_.product;
+  vo.extra_trusted_roots = options_.extra_roots;
+  // Simulated evidence too must chain to a configured root (the simulator's ark.pem): a root
+  // the evidence carries is never trusted, since anyone can mint one.
+  vo.allow_simulation_roots = !options_.extra_roots.empty();
+  if (options_.crl != CrlMode::kOff && !simulated) {
+    // The verifier asks for the CRL once the chain is verified, for that chain's root product
+    // and intermediate kind: nothing from the report picks it.
+    vo.crl_source = [this](Product root_product, bool asvk, std::string* why) {
+      return FetchCrl(root_product, asvk ? SigningKey::kVlek : SigningKey::kVcek, why);
+    };
+    vo.crl_policy = options_.crl == CrlMode::kRequire ? CrlPolicy::kRequire : CrlPolicy::kAllowMissing;
+  }
+  return vo;
+}
+
 absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteView cert_table,
                                                     const std::optional<Certificate>& given,
                                                     std::span<const Certificate> extra_certs,
@@ -264,21 +283,7 @@ absl::StatusOr<VerifiedReport> SnpAppraiser::Verify(ByteView report_bytes, ByteV
         absl::StatusCode::kInvalidArgument);
   }
 
-  VerifyOptions vo;
-  vo.time = clock_->Now();
-  vo.product = options_.product;
-  vo.extra_trusted_roots = options_.extra_roots;
-  // Simulated evidence too must chain to a configured root (the simulator's ark.pem): a root
-  // the evidence carries is never trusted, since anyone can mint one.
-  vo.allow_simulation_roots = !options_.extra_roots.empty();
-  if (options_.crl != CrlMode::kOff && !simulated) {
-    // The verifier asks for the CRL once the chain is verified, for that chain's root product
-    // and intermediate kind: nothing from the report picks it.
-    vo.crl_source = [this](Product root_product, bool asvk, std::string* why) {
-      return FetchCrl(root_product, asvk ? SigningKey::kVlek : SigningKey::kVcek, why);
-    };
-    vo.crl_policy = options_.crl == CrlMode::kRequire ? CrlPolicy::kRequire : CrlPolicy::kAllowMissing;
-  }
+  VerifyOptions vo = VerifyOptionsFor(simulated);
   return VerifyReport(report, *endorsement, chain, vo, *checks, &cache_);
 }
 

@@ -69,12 +69,20 @@ class SnpAppraiser final : public appraisal::EvidenceAppraiser {
                                         std::span<const Certificate> chain, bool simulated,
                                         CheckList* checks) const;
   const SnpPolicy& policy() const { return options_.policy; }
+  const SnpAppraiserOptions& options() const { return options_; }
+
+  // For evidence that wraps an SNP report (Azure's HCL report): the verification options this
+  // appraiser applies (time, product, extra roots, CRL source; none for simulated evidence),
+  // the VCEK from KDS when the evidence has none, and the verification cache.
+  VerifyOptions VerifyOptionsFor(bool simulated) const;
+  // The VCEK from KDS for the report's chip and REPORTED_TCB (check collateral.vcek);
+  // INVALID_ARGUMENT when no KDS client is configured.
+  absl::StatusOr<Certificate> FetchVcek(const AttestationReport& report, CheckList* checks) const;
+  VerificationCache* cache() const { return &cache_; }
 
  private:
   // The CRL for a verified root's product and intermediate kind (see VerifyOptions).
   std::optional<Crl> FetchCrl(Product product, SigningKey key, std::string* why) const;
-  // The VCEK from KDS for the report's chip and REPORTED_TCB.
-  absl::StatusOr<Certificate> FetchVcek(const AttestationReport& report, CheckList* checks) const;
 
   SnpAppraiserOptions options_;
   SystemClock system_clock_;

@@ -59,6 +59,9 @@ class TpmHandle {
   TpmHandle Borrow() const { return TpmHandle(ctx_, tr_, Kind::kBorrowed); }
   explicit operator bool() const { return tr_ != ESYS_TR_NONE; }
   void Reset();
+  // Forgets the handle without flushing or closing it (a command such as NV_UndefineSpace has
+  // already freed it).
+  void Release() { tr_ = ESYS_TR_NONE; }
 
  private:
   ESYS_CONTEXT* ctx_ = nullptr;

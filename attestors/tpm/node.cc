@@ -230,41 +230,48 @@ absl::StatusOr<appraisal::EvidenceResult> TpmAppraiser::AppraiseResponse(
                                     "the EK's TPM, or the answer was replayed"));
   }
   checks->Pass("tpm.credential", "the EK's TPM activated this stream's credential for the AK");
-  TWI_ASSIGN_OR_RETURN(AppraisedQuotes q,
-                       AppraiseQuotes(state->ak, tpm.quotes(), AsBytes(tpm.event_log()),
-                                      state->qualifying_data, options_.policy, *checks));
+  VerifiedQuote merged;
+  TWI_RETURN_IF_ERROR(VerifyQuotes(state->ak, tpm.quotes(), 0, state->qualifying_data, *checks, &merged));
+  std::optional<EventLogFacts> facts;
+  if (!tpm.event_log().empty()) {
+    facts.emplace();
+    TWI_RETURN_IF_ERROR(VerifyEventLog(merged, AsBytes(tpm.event_log()), *checks, &*facts));
+  }
+  const EventLogFacts* log = facts ? &*facts : nullptr;
+  TWI_RETURN_IF_ERROR(tpm::Appraise(merged, log, options_.policy, *checks));
+
   appraisal::EvidenceResult out;
-  out.selectors = QuoteSelectors(q, options_.policy, options_.selector_pcrs);
+  out.selectors = NamedSelectors(merged, log, options_.policy, options_.selector_pcrs);
   for (std::string& s : IdentitySelectors(state->identity)) out.selectors.push_back(std::move(s));
   out.selectors.push_back(twi::StrCat("tpm:trust-route:", state->identity.route));
   // One TPM, one machine: credential activation proves the agent holds this EK, so no other
   // machine can present it (agent_id.cc counts it per instance). Empty on the AK certificate
   // route, where no EK is trusted; a template using it then refuses the attestation.
   out.fields["tpm.ek_hash"] = HexEncode(state->identity.ek_spki_sha256);
-  out.claims = NormalizedClaims(q.merged, q.facts(), state->identity);
+  out.claims = NormalizedClaims(merged, log, state->identity);
   return out;
 }
 
-absl::StatusOr<AppraisedQuotes> AppraiseQuotes(
-    const AkKey& ak, const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
-    ByteView event_log, ByteView qualifying_data, const TpmPolicy& policy, CheckList& checks) {
-  if (quotes.empty() || quotes.size() > kMaxQuotes) {
+absl::Status VerifyQuotes(const AkKey& ak,
+                          const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
+                          int first, ByteView qualifying_data, CheckList& checks,
+                          VerifiedQuote* merged) {
+  if (quotes.size() == 0 || quotes.size() > kMaxQuotes) {
     return checks.Fail("quote.count", twi::StrCat("got ", quotes.size(), " quotes, want 1..", kMaxQuotes),
                        absl::StatusCode::kInvalidArgument);
   }
   // Every bank's quote is verified; their authenticated PCRs are merged into one view for the
   // log replay and the policy.
-  AppraisedQuotes out;
-  VerifiedQuote& merged = out.merged;
   VerifyOptions vo;
   vo.nonce = Bytes(qualifying_data.begin(), qualifying_data.end());
-  for (const auto& q : quotes) {
+  for (int i = first; i < quotes.size(); ++i) {
+    const twi::v1::TpmQuote& q = quotes[i];
     const uint16_t bank = static_cast<uint16_t>(q.hash_alg());
     if (q.hash_alg() > 0xffff || DigestSize(bank) == 0) {
       return checks.Fail("quote.bank", twi::StrCat("unsupported PCR bank 0x", absl::Hex(q.hash_alg())),
                          absl::StatusCode::kInvalidArgument);
     }
-    if (merged.pcrs.count(bank) != 0) {
+    if (merged->pcrs.count(bank) != 0) {
       return checks.Fail("quote.bank", twi::StrCat("two quotes of bank ", AlgName(bank)),
                          absl::StatusCode::kInvalidArgument);
     }
@@ -275,30 +282,31 @@ absl::StatusOr<AppraisedQuotes> AppraiseQuotes(
     absl::Status s = VerifyQuote(ak, AsBytes(q.attest()), AsBytes(q.signature()), values, vo,
                                  checks, &v);
     if (!s.ok()) return s;
-    if (merged.has_attest && (v.sig_alg != merged.sig_alg || v.sig_hash != merged.sig_hash)) {
-      return checks.Fail("quote.signature", "quotes of one AK with different schemes",
-                         absl::StatusCode::kInvalidArgument);
-    }
-    for (auto& [b, m] : v.pcrs) merged.pcrs[b] = std::move(m);
-    merged.pcrs[bank];  // a bank quoted once cannot be quoted again
-    merged.attest = std::move(v.attest);
-    merged.has_attest = true;
-    merged.sig_alg = v.sig_alg;
-    merged.sig_hash = v.sig_hash;
-    merged.pcr_digest_ok = true;
-    merged.ak_spki_sha256 = std::move(v.ak_spki_sha256);
-    merged.ak_name = std::move(v.ak_name);
+    TWI_RETURN_IF_ERROR(MergeQuote(std::move(v), bank, checks, merged));
   }
-  if (!event_log.empty()) {
-    out.log.emplace();
-    TWI_RETURN_IF_ERROR(VerifyEventLog(merged, event_log, checks, &*out.log));
-  }
-  TWI_RETURN_IF_ERROR(tpm::Appraise(merged, out.facts(), policy, checks));
-  return out;
+  return absl::OkStatus();
 }
 
-std::vector<std::string> QuoteSelectors(const AppraisedQuotes& q, const TpmPolicy& policy,
-                                        std::span<const uint32_t> selector_pcrs) {
+absl::Status MergeQuote(VerifiedQuote v, uint16_t bank, CheckList& checks, VerifiedQuote* merged) {
+  if (merged->has_attest && (v.sig_alg != merged->sig_alg || v.sig_hash != merged->sig_hash)) {
+    return checks.Fail("quote.signature", "quotes of one AK with different schemes",
+                       absl::StatusCode::kInvalidArgument);
+  }
+  for (auto& [b, m] : v.pcrs) merged->pcrs[b] = std::move(m);
+  merged->pcrs[bank];  // a bank quoted once cannot be quoted again
+  merged->attest = std::move(v.attest);
+  merged->has_attest = true;
+  merged->sig_alg = v.sig_alg;
+  merged->sig_hash = v.sig_hash;
+  merged->pcr_digest_ok = true;
+  merged->ak_spki_sha256 = std::move(v.ak_spki_sha256);
+  merged->ak_name = std::move(v.ak_name);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> NamedSelectors(const VerifiedQuote& quote, const EventLogFacts* log,
+                                        const TpmPolicy& policy,
+                                        const std::vector<uint32_t>& selector_pcrs) {
   // tpm:pcr selectors only for PCRs an operator named (policy rules, selector_pcrs): 24 PCRs
   // in every bank would bury the ones that matter.
   auto named = [&](uint16_t bank, uint32_t index) {
@@ -308,7 +316,7 @@ std::vector<std::string> QuoteSelectors(const AppraisedQuotes& q, const TpmPolic
     return std::find(selector_pcrs.begin(), selector_pcrs.end(), index) != selector_pcrs.end();
   };
   std::vector<std::string> out;
-  for (std::string& s : Selectors(q.merged, q.facts())) {
+  for (std::string& s : Selectors(quote, log)) {
     if (s.rfind("tpm:pcr:", 0) == 0) {
       // tpm:pcr:<bank>:<index>:<hex>
       std::vector<std::string> parts = absl::StrSplit(s, ':');

@@ -14,7 +14,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -100,21 +99,21 @@ class TpmAppraiser final : public appraisal::EvidenceAppraiser {
   const Clock* clock_;
 };
 
-// The quotes of one AK (one per PCR bank, at most 8), each verified against `qualifying_data`
-// (verify.h), their authenticated PCRs merged; the event log replayed against them when
-// non-empty; then `policy` applied (policy.h). Shared by every kind that carries vTPM quotes.
-struct AppraisedQuotes {
-  VerifiedQuote merged;
-  std::optional<EventLogFacts> log;  // set when an event log was sent and replayed
-  const EventLogFacts* facts() const { return log ? &*log : nullptr; }
-};
-absl::StatusOr<AppraisedQuotes> AppraiseQuotes(
-    const AkKey& ak, const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
-    ByteView event_log, ByteView qualifying_data, const TpmPolicy& policy, CheckList& checks);
+// Verifies quotes[first..] (one per bank; 1..8 quotes in all) by `ak` over `qualifying_data`
+// and merges their authenticated PCRs into `merged` (which may hold quotes verified before,
+// e.g. the one Azure's verifier checks). Shared by every kind that sends TpmQuotes.
+absl::Status VerifyQuotes(const AkKey& ak,
+                          const google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>& quotes,
+                          int first, ByteView qualifying_data, CheckList& checks,
+                          VerifiedQuote* merged);
+// Adds one verified quote of `bank` to `merged` (quote.bank / quote.signature on conflicts).
+absl::Status MergeQuote(VerifiedQuote v, uint16_t bank, CheckList& checks, VerifiedQuote* merged);
 
-// policy.h's Selectors, with tpm:pcr ones only for PCRs the policy or `selector_pcrs` names.
-std::vector<std::string> QuoteSelectors(const AppraisedQuotes& quotes, const TpmPolicy& policy,
-                                        std::span<const uint32_t> selector_pcrs);
+// Selectors of policy.h's Selectors, keeping tpm:pcr ones only for PCRs the policy or
+// `selector_pcrs` names.
+std::vector<std::string> NamedSelectors(const VerifiedQuote& quote, const EventLogFacts* log,
+                                        const TpmPolicy& policy,
+                                        const std::vector<uint32_t>& selector_pcrs);
 
 // The claims of a verified TPM attestation in the normalized vocabulary: tee = "tpm",
 // tpm_pcr_<bank>_<n> of authenticated PCRs, tpm_ek_hash, tpm_manufacturer, tpm_trust_route,

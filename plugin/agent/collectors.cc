@@ -3,6 +3,8 @@
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/str.h"
 #include "attestors/gcp/node.h"
+#include "attestors/azure/node.h"
+#include "attestors/azure/sim.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/tpm/abi.h"
 #include "attestors/tdx/node.h"
@@ -87,6 +89,11 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
     out.push_back(*std::move(gcp));
   }
   if (tee) out.push_back(std::move(tee));
+  // An Azure CVM's SEV-SNP device belongs to the paravisor (the guest at VMPL 2 has none): its
+  // hardware evidence comes through the vTPM instead.
+  auto azure = MakeAzureCollector(cfg);
+  if (!azure.ok()) return azure.status();
+  if (*azure) out.push_back(*std::move(azure));
   // A TPM is offered beside either TEE (one attestation may carry several kinds), unless it
   // is the vTPM the GCP evidence already quotes.
   if (!cfg.gcp.tcti.empty() && cfg.tpm.tcti == cfg.gcp.tcti) {
@@ -170,6 +177,53 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
                                        {"ek", HexEncode(Sha256((*ek).public_area)).substr(0, 16)}});
   return std::unique_ptr<appraisal::EvidenceCollector>(
       std::make_unique<tpm::TpmNodeCollector>(*std::move(collector), std::move(no)));
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
+    const config::AgentConfig& cfg) {
+  const config::AzureAgentSettings& s = cfg.azure;
+  if (!s.enabled || s.tcti.empty()) return nullptr;
+  azure::AzureCollectOptions o;
+  o.vtpm.tcti = s.tcti;
+  for (const std::string& bank : s.pcr_banks) {
+    tpm::PcrBankSelection sel;
+    sel.hash_alg = tpm::HashAlgFromName(bank);
+    sel.pcrs = s.pcrs;
+    o.vtpm.banks.push_back(std::move(sel));
+  }
+  o.vtpm.event_log_path = s.event_log_path;
+  o.vcek_source = s.simulate ? azure::VcekSource::kSimulated
+                  : s.vcek_source == "none" ? azure::VcekSource::kNone
+                                            : azure::VcekSource::kImds;
+  o.imds_url = s.imds_url;
+  auto vtpm = azure::AzureVtpm::Open(o.vtpm);
+  if (s.simulate && absl::IsNotFound(vtpm.status())) {
+    // A fresh swtpm: provision the simulated CVM with the agent's simulated AMD hierarchy.
+    sevsnp::SimHierarchyOptions ho;
+    ho.dir = cfg.EffectiveSimulationDir();
+    auto hierarchy = sevsnp::SimHierarchy::Create(ho);
+    if (!hierarchy.ok()) return Annotate(hierarchy.status(), "azure: simulated AMD hierarchy");
+    azure::SimAzureOptions so;
+    so.hierarchy = *std::move(hierarchy);
+    auto vm = azure::ProvisionSimAzureVm(s.tcti, so);
+    if (!vm.ok()) return Annotate(vm.status(), "azure: provisioning the simulated CVM");
+    log::Info("provisioned a simulated Azure CVM on the vTPM", {{"tcti", s.tcti}});
+    vtpm = azure::AzureVtpm::Open(o.vtpm);
+  }
+  if (absl::IsUnavailable(vtpm.status()) || absl::IsNotFound(vtpm.status())) {
+    log::Info("no Azure CVM vTPM answers; Azure evidence not offered",
+              {{"tcti", s.tcti}, {"why", std::string(vtpm.status().message())}});
+    return nullptr;
+  }
+  if (!vtpm.ok()) return vtpm.status();
+  std::unique_ptr<collateral::HttpGetter> http;
+  if (o.vcek_source == azure::VcekSource::kImds) {
+    http = std::make_unique<collateral::CurlHttpGetter>(azure::ImdsCurlOptions());
+  }
+  log::Info("Azure SEV-SNP evidence available",
+            {{"tcti", s.tcti}, {"ak", HexEncode(Sha256((*vtpm)->ak().public_area)).substr(0, 16)}});
+  return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureSnpCollector>(
+      *std::move(vtpm), std::move(o), std::move(http)));
 }
 
 }  // namespace twi::agent

@@ -18,6 +18,10 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
     const config::TpmAgentSettings& settings);
 
+// The Azure SEV-SNP collector when the azure block is set and its vTPM holds the HCL report
+// and the AK (with azure.simulate, a fresh vTPM is provisioned first); nullptr otherwise.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
+    const config::AgentConfig& cfg);
 // The GCP collector for the gcp block's vTPM (its AK and certificate read now), taking the
 // TEE collector from `tee` unless gcp.tee = "none"; FAILED_PRECONDITION when gcp.tee names
 // another TEE than the one found, or the vTPM has no AK certificate.

@@ -152,6 +152,8 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   Reader tpm = r.Block("tpm");
   ReadTpmAgentSettings(tpm, &c.tpm);
+  Reader azure = r.Block("azure");
+  ReadAzureAgentSettings(azure, &c.azure, &c.warnings);
   Reader gcp = r.Block("gcp");
   ReadGcpAgentSettings(gcp, &c.gcp);
   r.Finish();
@@ -249,6 +251,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   ReadTdxSettings(tdx, &c.tdx);
   Reader tpm = r.Block("tpm");
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
+  Reader azure = r.Block("azure");
+  ReadAzureServerSettings(azure, &c.azure, &c.warnings);
   Reader gcp = r.Block("gcp");
   ReadGcpServerSettings(gcp, &c.gcp, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);

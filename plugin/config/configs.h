@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/config/azure_config.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/gcp_config.h"
 #include "plugin/config/snp_config.h"
@@ -41,6 +42,7 @@ struct AgentConfig : Common {
   // The simulation directory in effect for `simulate`.
   std::string EffectiveSimulationDir() const;
   TpmAgentSettings tpm;
+  AzureAgentSettings azure;
   GcpAgentSettings gcp;
 };
 
@@ -51,6 +53,7 @@ struct ServerConfig : Common {
   SnpSettings sev_snp;
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
+  AzureServerSettings azure;  // Azure CVMs accepted only when the block is present
   GcpServerSettings gcp;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
 };

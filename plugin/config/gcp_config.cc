@@ -25,7 +25,9 @@ std::optional<std::string> OneOf(Reader& r, std::string_view key,
 void ReadGcpAgentSettings(Reader& r, GcpAgentSettings* out) {
   if (auto v = r.String("tcti")) out->tcti = *v;
   if (auto v = OneOf(r, "ak", {"rsa", "ecc"}, "\"rsa\" or \"ecc\"")) out->ak = *v;
-  ReadPcrSelection(r, &out->pcr_banks, &out->pcrs);
+  ReadPcrBanks(r, &out->pcr_banks);
+  out->pcrs = PcrList(r, "pcrs", out->pcrs);
+  if (out->pcrs.empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
   if (auto v = OneOf(r, "tee", {"auto", "sev-snp", "tdx", "none"},
                      "\"auto\", \"sev-snp\", \"tdx\" or \"none\"")) {
     out->tee = *v;
@@ -43,7 +45,8 @@ void ReadGcpServerSettings(Reader& r, GcpServerSettings* out, std::vector<std::s
   }
   if (auto v = r.StringList("allowed_project_ids")) out->allowed_project_ids = *v;
   if (auto v = r.Bool("allow_non_production")) out->allow_non_production = *v;
-  ReadTpmPolicy(r, &out->policy, &out->selector_pcrs);
+  ReadTpmPolicy(r, &out->policy);
+  out->selector_pcrs = PcrList(r, "selector_pcrs", {});
   if (out->enabled) {
     if (out->ca_bundle.empty()) {
       r.problems()->Add(r.pos(), twi::StrCat(

@@ -38,6 +38,13 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                 {"ek_handle", t.ek_handle}, {"ak_handle", t.ak_handle},
                 {"ak_cert_nv_index", t.ak_cert_nv_index},
                 {"event_log_path", t.event_log_path}};
+    if (c->azure.enabled) {
+      const auto& a = c->azure;
+      j["azure"] = {{"tcti", a.tcti},           {"pcr_banks", a.pcr_banks},
+                    {"pcrs", a.pcrs},           {"event_log_path", a.event_log_path},
+                    {"vcek_source", a.vcek_source}, {"imds_url", a.imds_url},
+                    {"simulate", a.simulate}};
+    }
     const auto& g = c->gcp;
     j["gcp"] = {{"tcti", g.tcti}, {"ak", g.ak}, {"pcr_banks", g.pcr_banks}, {"pcrs", g.pcrs},
                 {"tee", g.tee}, {"event_log_path", g.event_log_path}};
@@ -124,6 +131,17 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                   {"boot_loader_digests", hexes(t.policy.boot_loader_digests)},
                   {"allow_sha1_signatures", t.policy.allow_sha1_signatures},
                   {"selector_pcrs", t.selector_pcrs}};
+    }
+    if (c->azure.enabled) {
+      const auto& a = c->azure;
+      nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
+      for (const auto& rule : a.policy.pcrs) pcrs[tpm::PcrKey(rule.bank, rule.index)] = hexes(rule.values);
+      j["azure"] = {{"accept_sev_snp", a.accept_sev_snp},
+                    {"pcrs", pcrs},
+                    {"require_secure_boot", a.policy.require_secure_boot},
+                    {"boot_loader_digests", hexes(a.policy.boot_loader_digests)},
+                    {"allow_sha1_signatures", a.policy.allow_sha1_signatures},
+                    {"selector_pcrs", a.selector_pcrs}};
     }
     if (c->gcp.enabled) {
       const auto& g = c->gcp;

@@ -57,6 +57,27 @@ constexpr std::array kAgent = {
     KeyDoc{"tdx.ccel_data_path", "string", "\"/sys/firmware/acpi/tables/data/CCEL\"",
            "\"/sys/firmware/acpi/tables/data/CCEL\"",
            "CCEL log area (the TD's boot event log, replayed by the server into RTMR0-2)."},
+    KeyDoc{"azure.tcti", "string", "\"device:/dev/tpmrm0\"", "\"device:/dev/tpmrm0\"",
+           "Azure confidential VMs: the vTPM (tpm2-tss TCTI). With an azure block, Azure SEV-SNP "
+           "evidence is offered when this TPM holds the HCL report (NV 0x01400001) and the "
+           "paravisor's AK (0x81000003)."},
+    KeyDoc{"azure.pcr_banks", "list of strings", "[\"sha256\"]", "[\"sha256\"]",
+           "PCR banks to quote with the AK, one quote each."},
+    KeyDoc{"azure.pcrs", "list of integers", "[0, 1, 2, 3, 4, 5, 6, 7]", "[0, 1, 2, 3, 4, 5, 6, 7]",
+           "PCR indices to quote in each bank."},
+    KeyDoc{"azure.event_log_path", "string", "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "TCG event log sent with the quotes when the file exists; \"\" never sends one."},
+    KeyDoc{"azure.vcek_source", "string", "\"imds\"", "\"imds\"",
+           "Where the VCEK sent with the report comes from: \"imds\" (Azure's THIM cache at "
+           "imds_url/metadata/THIM/amd/certification; when it does not answer, none is sent) or "
+           "\"none\" (the server fetches it from AMD KDS)."},
+    KeyDoc{"azure.imds_url", "string", "\"http://169.254.169.254\"", "\"http://169.254.169.254\"",
+           "Base URL of the instance metadata service."},
+    KeyDoc{"azure.simulate", "bool", "false", "true",
+           "The vTPM is a simulated Azure CVM (a swtpm provisioned by `twi sim azure`, or here on "
+           "first start with the simulation_dir AMD hierarchy): the VCEK comes from the simulated "
+           "host and the evidence is marked simulated (refused unless insecure_simulation_roots)."},
     KeyDoc{"tpm.tcti", "string", "\"device:/dev/tpmrm0\"", "\"device:/dev/tpmrm0\"",
            "TPM 2.0 access (tpm2-tss TCTI): device:/dev/tpmrm0 (kernel resource manager), "
            "device:/dev/tpm0, swtpm:port=P (tests). TPM evidence is offered, beside SEV-SNP or TDX, when it "
@@ -107,12 +128,12 @@ constexpr std::array kServer = {
            "Suffix of the agent ID after spiffe://<trust domain>/spire/agent/twi/. Placeholders: "
            "{instance_key_hash}, {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, "
            "{sev_snp.report_id}, {tdx.mrtd}, {tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, "
-           "{tpm.ek_hash}, {gcp.project_id}, {gcp.project_number}, {gcp.zone}, {gcp.instance_id}, "
-           "{gcp.instance_name}. Must contain {instance_key_hash}, {sev_snp.report_id}, "
-           "{tpm.ek_hash} (one TPM, one machine: a stable per-machine ID) or {gcp.instance_id} "
-           "(Google's ID of one VM, from its AK certificate): the others are shared between VMs "
-           "or chosen by the host (TDX has no per-TD value). E.g. "
-           "\"gcp/{gcp.project_id}/{gcp.zone}/{gcp.instance_id}\"."},
+           "{tpm.ek_hash}, {azure.vm_id}, {gcp.project_id}, {gcp.project_number}, {gcp.zone}, "
+           "{gcp.instance_id}, {gcp.instance_name}. Must contain {instance_key_hash}, "
+           "{sev_snp.report_id}, {tpm.ek_hash} (one TPM, one machine: a stable per-machine ID), "
+           "{azure.vm_id} or {gcp.instance_id} (Google's ID of one VM, from its AK certificate): "
+           "the others are shared between VMs or chosen by the host (TDX has no per-TD value). "
+           "E.g. \"gcp/{gcp.project_id}/{gcp.zone}/{gcp.instance_id}\"."},
     KeyDoc{"insecure_allow_no_tee", "bool", "false", "false",
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
@@ -217,6 +238,20 @@ constexpr std::array kServer = {
     KeyDoc{"tdx.collateral_cache_dir", "string", "\"\"", "\"/var/cache/twi-attestor/dcap\"",
            "Keeps fetched collateral items across restarts, each until its nextUpdate (\"\" = "
            "memory only)."},
+    KeyDoc{"azure.accept_sev_snp", "bool", "true", "true",
+           "With an azure block: accept Azure SEV-SNP confidential VMs (HCL report + vTPM quote). "
+           "The SNP report is verified and appraised with the sev_snp settings (roots, policy, "
+           "KDS) at VMPL 0."},
+    KeyDoc{"azure.pcrs", "object", "", "{ \"sha256:7\" = [" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "] }",
+           "Allowed values of vTPM PCRs, as tpm.pcrs."},
+    KeyDoc{"azure.require_secure_boot", "bool", "false", "true",
+           "Require an event log whose replay matches PCR 7 and measures SecureBoot enabled."},
+    KeyDoc{"azure.boot_loader_digests", "list of strings", "", "[]",
+           "Allowed digests of the first boot application in PCR 4 (from a replayed event log)."},
+    KeyDoc{"azure.allow_sha1_signatures", "bool", "false", "false",
+           "Accept vTPM quotes signed over SHA-1."},
+    KeyDoc{"azure.selector_pcrs", "list of integers", "[]", "[7]",
+           "vTPM PCRs reported as tpm:pcr selectors besides those azure.pcrs names."},
     KeyDoc{"tpm.ek_ca_files", "list of strings", "", "[\"/etc/twi/tpm-ek-ca.pem\"]",
            "PEM files of TPM manufacturer CAs: self-issued certificates are roots, the others "
            "intermediates; an EK certificate chaining to a root trusts the TPM. Setting any tpm key "

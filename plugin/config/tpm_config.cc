@@ -11,6 +11,8 @@ namespace {
 
 constexpr uint32_t kMaxPcr = 23;
 
+}  // namespace
+
 std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint32_t> fallback) {
   auto v = r.IntList(key, 0, kMaxPcr);
   if (!v) return fallback;
@@ -23,6 +25,8 @@ std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint3
   }
   return out;
 }
+
+namespace {
 
 // A TPM handle in its range (e.g. persistent 0x81000000-0x81FFFFFF); 0 means unset.
 void Handle(Reader& r, std::string_view key, uint32_t lo, uint32_t hi, uint32_t* out) {
@@ -54,7 +58,7 @@ std::vector<Bytes> HexList(Reader& r, std::string_view key, size_t len) {
 
 }  // namespace
 
-void ReadPcrSelection(Reader& r, std::vector<std::string>* banks, std::vector<uint32_t>* pcrs) {
+void ReadPcrBanks(Reader& r, std::vector<std::string>* banks) {
   if (auto v = r.StringList("pcr_banks")) {
     banks->clear();
     for (const std::string& b : *v) {
@@ -69,29 +73,9 @@ void ReadPcrSelection(Reader& r, std::vector<std::string>* banks, std::vector<ui
     }
     if (v->empty()) r.Problem("pcr_banks", twi::StrCat("\"", r.Path("pcr_banks"), "\" must not be empty"));
   }
-  *pcrs = PcrList(r, "pcrs", *pcrs);
-  if (pcrs->empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
 }
 
-void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
-  if (auto v = r.String("tcti")) out->tcti = *v;
-  ReadPcrSelection(r, &out->pcr_banks, &out->pcrs);
-  if (auto v = r.String("ek_alg")) {
-    if (*v != "rsa" && *v != "ecc") {
-      r.Problem("ek_alg", twi::StrCat("\"", r.Path("ek_alg"), "\" must be \"rsa\" or \"ecc\", got \"",
-                                      v->substr(0, 40), "\""));
-    } else {
-      out->ek_alg = *v;
-    }
-  }
-  Handle(r, "ek_handle", 0x81000000, 0x81FFFFFF, &out->ek_handle);
-  Handle(r, "ak_handle", 0x81000000, 0x817FFFFF, &out->ak_handle);
-  Handle(r, "ak_cert_nv_index", 0x01000000, 0x01FFFFFF, &out->ak_cert_nv_index);
-  if (auto v = r.String("event_log_path")) out->event_log_path = *v;
-  r.Finish();
-}
-
-void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy, std::vector<uint32_t>* selector_pcrs) {
+void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy) {
   tpm::TpmPolicy& p = *policy;
   Reader pcrs = r.Block("pcrs");
   std::map<std::string, std::vector<std::string>> rules;
@@ -110,7 +94,26 @@ void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy, std::vector<uint32_t>* sel
   if (auto v = r.Bool("require_secure_boot")) p.require_secure_boot = *v;
   p.boot_loader_digests = HexList(r, "boot_loader_digests", 0);
   if (auto v = r.Bool("allow_sha1_signatures")) p.allow_sha1_signatures = *v;
-  *selector_pcrs = PcrList(r, "selector_pcrs", {});
+}
+
+void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
+  if (auto v = r.String("tcti")) out->tcti = *v;
+  ReadPcrBanks(r, &out->pcr_banks);
+  out->pcrs = PcrList(r, "pcrs", out->pcrs);
+  if (out->pcrs.empty()) r.Problem("pcrs", twi::StrCat("\"", r.Path("pcrs"), "\" must not be empty"));
+  if (auto v = r.String("ek_alg")) {
+    if (*v != "rsa" && *v != "ecc") {
+      r.Problem("ek_alg", twi::StrCat("\"", r.Path("ek_alg"), "\" must be \"rsa\" or \"ecc\", got \"",
+                                      v->substr(0, 40), "\""));
+    } else {
+      out->ek_alg = *v;
+    }
+  }
+  Handle(r, "ek_handle", 0x81000000, 0x81FFFFFF, &out->ek_handle);
+  Handle(r, "ak_handle", 0x81000000, 0x817FFFFF, &out->ak_handle);
+  Handle(r, "ak_cert_nv_index", 0x01000000, 0x01FFFFFF, &out->ak_cert_nv_index);
+  if (auto v = r.String("event_log_path")) out->event_log_path = *v;
+  r.Finish();
 }
 
 void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::string>* warnings) {
@@ -118,7 +121,9 @@ void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::s
   if (auto v = r.StringList("ek_ca_files")) out->ek_ca_files = *v;
   out->ek_hashes = HexList(r, "ek_hashes", 32);
   if (auto v = r.StringList("ak_ca_files")) out->ak_ca_files = *v;
-  ReadTpmPolicy(r, &out->policy, &out->selector_pcrs);
+  ReadTpmPolicy(r, &out->policy);
+  const tpm::TpmPolicy& p = out->policy;
+  out->selector_pcrs = PcrList(r, "selector_pcrs", {});
   if (out->enabled) {
     if (out->ek_ca_files.empty() && out->ek_hashes.empty() && out->ak_ca_files.empty()) {
       r.problems()->Add(r.pos(), twi::StrCat(
@@ -126,7 +131,6 @@ void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::s
           r.Path("ek_hashes"), "\" or \"", r.Path("ak_ca_files"),
           "\" (a TPM nobody vouches for proves nothing)"));
     }
-    const tpm::TpmPolicy& p = out->policy;
     absl::Status s = tpm::ValidatePolicy(p);
     if (!s.ok()) r.problems()->Add(r.pos(), twi::StrCat("tpm policy: ", s.message()));
     if (p.pins_nothing()) {

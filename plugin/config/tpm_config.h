@@ -35,11 +35,12 @@ struct TpmServerSettings {
   std::vector<uint32_t> selector_pcrs;
 };
 
-// pcr_banks and pcrs of an agent block (the banks to quote and the PCRs in each).
-void ReadPcrSelection(Reader& r, std::vector<std::string>* banks, std::vector<uint32_t>* pcrs);
-// The PCR / event-log policy keys of a server block: pcrs { ... }, require_secure_boot,
-// boot_loader_digests, allow_sha1_signatures, and selector_pcrs.
-void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy, std::vector<uint32_t>* selector_pcrs);
+// Pieces shared with blocks that quote a vTPM (azure): `key` as a list of distinct PCR indices
+// (0-23), fallback when absent; pcr_banks (distinct, non-empty); the PCR / event-log policy keys
+// (pcrs, require_secure_boot, boot_loader_digests, allow_sha1_signatures).
+std::vector<uint32_t> PcrList(Reader& r, std::string_view key, std::vector<uint32_t> fallback);
+void ReadPcrBanks(Reader& r, std::vector<std::string>* banks);
+void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy);
 
 // Read every key of the block `r` (problems recorded) and call r.Finish().
 void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out);

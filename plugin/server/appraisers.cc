@@ -2,6 +2,7 @@
 
 #include "attestors/collateral/http.h"
 #include "attestors/collateral/kds.h"
+#include "attestors/azure/node.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
@@ -148,20 +149,38 @@ absl::StatusOr<std::unique_ptr<collateral::KdsClient>> MakeKdsClient(const confi
   return collateral::KdsClient::Create(ko, http, &kClock);
 }
 
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
-    const config::SnpSettings& s, bool allow_simulation) {
-  auto o = SnpOptionsFromSettings(s, allow_simulation);
-  if (!o.ok()) return o.status();
+namespace {
+
+// What a SEV-SNP appraiser needs besides its options: the HTTP getter and KDS client (when the
+// settings name a source), owned by whoever owns the appraiser.
+struct SnpParts {
   std::unique_ptr<collateral::CurlHttpGetter> http;
   std::unique_ptr<collateral::KdsClient> kds;
+  sevsnp::SnpAppraiserOptions options;
+};
+
+absl::StatusOr<SnpParts> MakeSnpParts(const config::SnpSettings& s, bool allow_simulation) {
+  auto o = SnpOptionsFromSettings(s, allow_simulation);
+  if (!o.ok()) return o.status();
+  SnpParts p;
+  p.options = *std::move(o);
   if (!s.kds_offline_dir.empty() || !s.kds_base_url.empty()) {
-    if (s.kds_offline_dir.empty()) http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
-    auto client = MakeKdsClient(s, http.get());
+    if (s.kds_offline_dir.empty()) p.http = std::make_unique<collateral::CurlHttpGetter>(collateral::CurlOptions{});
+    auto client = MakeKdsClient(s, p.http.get());
     if (!client.ok()) return client.status();
-    kds = *std::move(client);
+    p.kds = *std::move(client);
   }
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
+    const config::SnpSettings& s, bool allow_simulation) {
+  auto p = MakeSnpParts(s, allow_simulation);
+  if (!p.ok()) return p.status();
   return std::make_unique<OwningAppraiser<sevsnp::SnpAppraiser, collateral::KdsClient>>(
-      std::move(http), std::move(kds), *std::move(o),
+      std::move(p->http), std::move(p->kds), std::move(p->options),
       [](sevsnp::SnpAppraiserOptions& opts, collateral::KdsClient* kds) { opts.kds = kds; });
 }
 
@@ -179,6 +198,11 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
     if (!tpm.ok()) return tpm.status();
     out.push_back(*std::move(tpm));
   }
+  if (cfg.azure.enabled && cfg.azure.accept_sev_snp) {
+    auto azure = MakeAzureSnpAppraiser(cfg.azure, cfg.sev_snp, cfg.insecure_simulation_roots);
+    if (!azure.ok()) return azure.status();
+    out.push_back(*std::move(azure));
+  }
   if (cfg.gcp.enabled) {
     // The SEV-SNP and TDX appraisers above verify GCP's hardware evidence too; `out` owns
     // them for as long as the GCP appraiser lives.
@@ -188,6 +212,53 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
   }
   return out;
 }
+
+namespace {
+
+// The Azure SEV-SNP appraiser with the SEV-SNP appraiser (sev_snp settings: roots, policy,
+// KDS) it verifies the HCL's report with, and that one's collateral client, owned together.
+class OwningAzureSnpAppraiser final : public appraisal::EvidenceAppraiser {
+ public:
+  OwningAzureSnpAppraiser(SnpParts parts, azure::AzureAppraiserOptions o)
+      : http_(std::move(parts.http)), kds_(std::move(parts.kds)), snp_([&] {
+          parts.options.kds = kds_.get();
+          return std::move(parts.options);
+        }()),
+        inner_(&snp_, std::move(o)) {}
+  twi::v1::EvidenceKind kind() const override { return inner_.kind(); }
+  absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& e, ByteView rd,
+                                                     CheckList* checks) const override {
+    return inner_.Appraise(e, rd, checks);
+  }
+  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload, twi::v1::Challenge* challenge,
+                                     CheckList* checks) const override {
+    return inner_.Challenge(payload, challenge, checks);
+  }
+  absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& e, ByteView rd,
+                                                             const std::any& state,
+                                                             CheckList* checks) const override {
+    return inner_.AppraiseResponse(e, rd, state, checks);
+  }
+
+ private:
+  std::unique_ptr<collateral::CurlHttpGetter> http_;
+  std::unique_ptr<collateral::KdsClient> kds_;
+  sevsnp::SnpAppraiser snp_;
+  azure::AzureSnpAppraiser inner_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
+    const config::AzureServerSettings& a, const config::SnpSettings& snp, bool allow_simulation) {
+  auto parts = MakeSnpParts(snp, allow_simulation);
+  if (!parts.ok()) return parts.status();
+  azure::AzureAppraiserOptions o;
+  o.pcr_policy = a.policy;
+  o.selector_pcrs = a.selector_pcrs;
+  return std::make_unique<OwningAzureSnpAppraiser>(*std::move(parts), std::move(o));
+}
+
 
 namespace {
 

@@ -34,6 +34,10 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
     const config::TpmServerSettings& settings);
 
+// The Azure SEV-SNP appraiser: the azure block's vTPM policy, the SNP report verified and
+// appraised with a SEV-SNP appraiser of its own made from the sev_snp settings.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
+    const config::AzureServerSettings& azure, const config::SnpSettings& snp, bool allow_simulation);
 // The GCP appraiser for the gcp block (reads ca_bundle), verifying hardware evidence with
 // `sev_snp` / `tdx` (not owned). A simulated CA in the bundle is refused unless
 // `allow_simulation`.

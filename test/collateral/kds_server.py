@@ -16,6 +16,7 @@ plus query string). Routes and counters are managed through GET requests under /
       requests get 429 instead, with "Retry-After: V" when V is given; every answer is held
       back D milliseconds (a slow KDS)
   /_admin/route?...&header=NAME:%20VALUE  add a response header (repeatable)
+  /_admin/route?...&require_header=NAME:%20VALUE  answer 400 unless the request has it (IMDS)
   /_admin/route?target=T&status=404      a route without a body
   /_admin/count?target=T                 how many requests T received ("*" = all targets)
   /_admin/log                            every request target received, one per line
@@ -74,6 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "content_type": params.get("content_type", "application/octet-stream"),
                     "delay_ms": int(params.get("delay_ms", "0")),
                     "headers": [h.split(": ", 1) for h in lists.get("header", [])],
+                    "require_header": params.get("require_header"),
                 }
                 return self._send(200, b"ok\n")
             if path == "/_admin/count":
@@ -112,6 +114,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(429, b"too many requests\n", headers)
         if route is None:
             return self._send(404, b"not found\n")
+        if route["require_header"]:
+            name, value = route["require_header"].split(": ", 1)
+            if self.headers.get(name) != value:
+                return self._send(400, b"required request header missing\n")
         body = b""
         if route["file"]:
             with open(route["file"], "rb") as f:

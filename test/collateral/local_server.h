@@ -98,6 +98,13 @@ class LocalServer {
     }
     Admin("route?" + q);
   }
+  // Answers 400 unless the request carries header `name: value` (as Azure IMDS does for
+  // "Metadata: true").
+  void RouteRequiringHeader(const std::string& target, const std::string& file,
+                            const std::string& name, const std::string& value) {
+    Admin(absl::StrCat("route?target=", Escape(target), "&file=", Escape(file),
+                       "&require_header=", Escape(name + ": " + value)));
+  }
   int Count(const std::string& target = "*") {
     int n = -1;
     EXPECT_TRUE(absl::SimpleAtoi(Admin("count?target=" + Escape(target)), &n));
