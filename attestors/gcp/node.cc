@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "attestors/appraisal/protocol.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/status.h"
@@ -167,9 +168,15 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
   vo.time = clock_->Now();
   vo.cas = options_.cas;
   vo.allow_non_production = options_.allow_non_production;
+  vo.allow_simulated_ca = options_.allow_simulation;
   VerifiedGcp v;
   TWI_RETURN_IF_ERROR(VerifyAkCertificate(AsBytes(gcp.ak_certificate()), intermediates, vo,
                                           *checks, &v));
+  // Simulated by the agent's word or by the root that verified it: the mark travels outside
+  // the transcript signature, the root does not.
+  const bool simulated =
+      gcp.simulated() ||
+      (!v.chain.empty() && absl::StrContains(v.chain.back().subject(), ToAbsl(kSimulatedCaOrganization)));
   const InstanceInfo& instance = v.instance;
   if (!options_.allowed_project_ids.empty()) {
     const auto& allowed = options_.allowed_project_ids;
@@ -197,7 +204,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
 
   // The instance first: it is what registration entries of GCP agents select on.
   std::vector<std::string> selectors = Selectors(v);
-  if (gcp.simulated()) selectors.push_back("gcp:simulated:true");
+  if (simulated) selectors.push_back("gcp:simulated:true");
   selectors.insert(selectors.end(), out.selectors.begin(), out.selectors.end());
   for (std::string& s : tpm::NamedSelectors(quotes, log, options_.policy, options_.selector_pcrs)) {
     // tee:tpm says a credential was activated (TPM kind); here the AK certificate vouches.
@@ -222,7 +229,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
   out.claims["gcp_zone"] = instance.zone;
   out.claims["gcp_instance_id"] = twi::StrCat(instance.instance_id);
   out.claims["gcp_instance_name"] = instance.instance_name;
-  if (gcp.simulated()) out.claims["simulated"] = "true";
+  if (simulated) out.claims["simulated"] = "true";
   return out;
 }
 

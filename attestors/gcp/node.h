@@ -61,7 +61,8 @@ struct GcpAppraiserOptions {
   // require_tee names must be set.
   const appraisal::EvidenceAppraiser* sev_snp = nullptr;
   const appraisal::EvidenceAppraiser* tdx = nullptr;
-  // Evidence the agent marks simulated (simulated CA, simulated TEE) is refused unless set.
+  // Evidence the agent marks simulated (simulated CA, simulated TEE), and AK certificates
+  // chaining to the simulated CA (gcp/sim.h), are refused unless set.
   bool allow_simulation = false;
   bool allow_non_production = false;  // gcp/verify.h instance_info.production
   std::vector<std::string> allowed_project_ids;  // empty: any project

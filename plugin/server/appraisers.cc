@@ -16,9 +16,6 @@
 namespace twi::server {
 namespace {
 
-// The organization of every simulated GCE vTPM CA certificate (attestors/gcp/sim.cc).
-constexpr char kSimulatedGoogleOrg[] = "twi-attestor simulated Google";
-
 // An appraiser that owns what its options point to: the HTTP getter and the collateral client
 // (KDS for SEV-SNP, the DCAP source for TDX) live as long as the appraiser that uses them.
 template <typename Inner, typename Source>
@@ -306,7 +303,7 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
     // The simulator's CA (gcp/sim.h names every certificate of it so) vouches for nothing.
     for (const auto* set : {&o.cas.roots, &o.cas.intermediates}) {
       for (const Certificate& c : *set) {
-        if (absl::StrContains(c.subject(), kSimulatedGoogleOrg)) {
+        if (absl::StrContains(c.subject(), ToAbsl(gcp::kSimulatedCaOrganization))) {
           return absl::InvalidArgumentError(twi::StrCat(
               "gcp.ca_bundle: \"", EchoText(c.subject()), "\" is the simulated GCE vTPM CA; "
               "it is accepted only with insecure_simulation_roots = true (development only)"));

@@ -37,6 +37,7 @@ class GcpNodeTest : public testing::SimVmTest {
   GcpAppraiserOptions Options() {
     GcpAppraiserOptions o;
     o.cas = testing::SimCas();
+    o.allow_simulation = true;  // the simulated Google CA
     o.sev_snp = snp_.get();
     o.selector_pcrs = {0};
     return o;
@@ -147,9 +148,20 @@ TEST_F(GcpNodeTest, RefusalsNameTheirCheck) {
   }
   {
     // Simulated evidence without the opt-in.
-    auto r = Attest(GcpAppraiser(Options()), 'n', [](twi::v1::GcpEvidence* g) { g->set_simulated(true); });
+    GcpAppraiserOptions o = Options();
+    o.allow_simulation = false;
+    auto r = Attest(GcpAppraiser(o), 'n', [](twi::v1::GcpEvidence* g) { g->set_simulated(true); });
     EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
     EXPECT_THAT(Msg(r), StartsWith("evidence.simulated: "));
+    // Not marked simulated: the chain to the simulated CA is refused all the same.
+    auto unmarked = Attest(GcpAppraiser(o));
+    EXPECT_THAT(Msg(unmarked), StartsWith("ak_cert.chain: "));
+  }
+  {
+    // Marked simulated, accepted with the opt-in and reported.
+    auto r = Attest(GcpAppraiser(Options()), 'n', [](twi::v1::GcpEvidence* g) { g->set_simulated(true); });
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r->selectors, Contains("gcp:simulated:true"));
   }
   {
     // A project outside the allow-list.

@@ -47,7 +47,7 @@ state_dir = 5
   EXPECT_EQ(std::string(c.status().message()),
             "invalid configuration (5 problems): "
             "line 2, column 1: \"log_level\" must be one of trace, debug, info, warn, error; got \"loud\"; "
-            "line 3, column 1: unknown key \"polcy\" (known keys: gcp, log_level, sev_snp, simulate, simulate_debug_td, "
+            "line 3, column 1: unknown key \"polcy\" (known keys: azure, gcp, log_level, sev_snp, simulate, simulate_debug_td, "
       "simulate_measurement, simulate_mrtd, simulation_dir, state_dir, tdx, tpm); "
             "line 5, column 3: \"sev_snp.vmpl\" must be between 0 and 3, got 7; "
             "line 6, column 3: unknown key \"sev_snp.devce_path\" (did you mean \"device_path\"? known keys in "
