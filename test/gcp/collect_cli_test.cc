@@ -47,6 +47,12 @@ TEST_F(GcpCollectCliTest, SimulatedVmCollectedAndVerifiedByItsScript) {
   }
   auto tampered = Sh(out + "/verify.sh");
   EXPECT_EQ(tampered.code, 1) << tampered.out;
+  // `twi sim gcp` provisions the same way, for an agent's gcp block.
+  auto sim = Sh(Twi() + " sim gcp --tpm " + swtpm().tcti() + " --ak ecc --out " + (dir / "sim"));
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  EXPECT_THAT(sim.out, HasSubstr("provisioned " + swtpm().tcti() + " as a simulated GCE vTPM (ecc AK)"));
+  EXPECT_TRUE(std::ifstream(dir / "sim/ca_bundle.pem").good());
+  EXPECT_EQ(Sh(Twi() + " sim gcp --out " + (dir / "sim")).code, 2);
   // Not a GCE vTPM: a plain TPM has no AK template.
   auto plain = Sh(Twi() + " collect --kind gcp --tpm swtpm:port=1 --out " + (dir / "x"));
   EXPECT_EQ(plain.code, 1) << plain.out;
