@@ -4,16 +4,15 @@
 
 #include <algorithm>
 
+#include "attestors/core/crypto.h"
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/policy.h"
 #include "attestors/tdx/policy.h"
+#include "attestors/tpm/ek_trust.h"
 
 namespace twi::gcp {
 namespace {
-
-// Chains are short (Google's: AK <- intermediate <- root); a longer path is refused.
-constexpr size_t kMaxChainDepth = 4;
 
 absl::Status Fail(CheckList& checks, std::string name, std::string detail) {
   return checks.Fail(std::move(name), std::move(detail), absl::StatusCode::kInvalidArgument);
@@ -34,60 +33,32 @@ bool IsSimulatedCa(const Certificate& cert) {
   return n > 0 && std::string_view(org, static_cast<size_t>(n)) == kSimulatedCaOrganization;
 }
 
-const Certificate* FindIssuer(const Certificate& child, std::span<const Certificate> pool,
-                              const std::vector<Certificate>& path) {
-  for (const Certificate& c : pool) {
-    const bool used = std::any_of(path.begin(), path.end(), [&](const Certificate& p) {
-      return p.sha256() == c.sha256();
-    });
-    if (!used && child.IssuedBy(c) && VerifySignedBy(child, c).ok()) return &c;
-  }
-  return nullptr;
-}
-
-// ak_cert.chain: a path leaf <- intermediates (configured or sent, by name and signature) <-
-// a configured root, then every link, CA flag and validity window by core VerifyChain.
+// ak_cert.chain: the path the TPM trust routes use (tpm/ek_trust.h: by name and signature
+// through sent or configured intermediates to a configured root, CA flags, validity, understood
+// critical extensions: Google's AK certificates carry a critical subjectAltName), then the
+// simulated-CA rule.
 absl::Status CheckChain(const Certificate& leaf, std::span<const Certificate> sent,
                         const VerifyOptions& options, CheckList& checks, VerifiedGcp* out) {
   if (options.cas.roots.empty()) {
     return Fail(checks, "ak_cert.chain", "no gce vtpm root ca configured");
   }
-  std::vector<Certificate> pool = options.cas.intermediates;
-  pool.insert(pool.end(), sent.begin(), sent.end());
-  std::vector<Certificate> path;
-  const Certificate* child = &leaf;
-  for (size_t depth = 0; depth <= kMaxChainDepth; ++depth) {
-    if (const Certificate* root = FindIssuer(*child, options.cas.roots, {}); root != nullptr) {
-      if (IsSimulatedCa(*root) && !options.allow_simulated_ca) {
-        return Fail(checks, "ak_cert.chain",
-                    StrCat("anchored in ", root->label(), ", a simulated gce ca (O=",
-                           kSimulatedCaOrganization, "); refused unless allow_simulated_ca "
-                           "(development only)"));
-      }
-      absl::Status s = VerifyChain(leaf, path, *root, options.time);
-      if (!s.ok()) return FailFrom(checks, "ak_cert.chain", s);
-      TimePoint until = std::min(leaf.not_after(), root->not_after());
-      for (const Certificate& c : path) until = std::min(until, c.not_after());
-      out->chain = path;
-      out->chain.push_back(*root);
-      out->chain_valid_until = until;
-      checks.Pass("ak_cert.chain", StrCat(leaf.label(), " <- ", path.size(),
-                                          " intermediate(s) <- ", root->label(), " (sha256 ",
-                                          root->fingerprint_hex().substr(0, 16), ")"));
-      return absl::OkStatus();
-    }
-    if (depth == kMaxChainDepth) break;
-    const Certificate* next = FindIssuer(*child, pool, path);
-    if (next == nullptr) {
-      return Fail(checks, "ak_cert.chain",
-                  StrCat("no configured root or intermediate issued ", child->label(),
-                         " (issuer ", child->issuer(), ")"));
-    }
-    path.push_back(*next);
-    child = &path.back();
+  auto path = tpm::VerifyCertPath(leaf, sent, options.cas.intermediates, options.cas.roots,
+                                  options.time);
+  if (!path.ok()) return FailFrom(checks, "ak_cert.chain", path.status());
+  const Certificate& root = *path->root;
+  if (IsSimulatedCa(root) && !options.allow_simulated_ca) {
+    return Fail(checks, "ak_cert.chain",
+                StrCat("anchored in ", root.label(), ", a simulated gce ca (O=",
+                       kSimulatedCaOrganization, "); refused unless allow_simulated_ca "
+                       "(development only)"));
   }
-  return Fail(checks, "ak_cert.chain",
-              StrCat("no configured root within ", kMaxChainDepth, " intermediates"));
+  TimePoint until = std::min(leaf.not_after(), root.not_after());
+  for (const Certificate& c : path->chain) until = std::min(until, c.not_after());
+  out->chain = path->chain;
+  out->chain.push_back(root);
+  out->chain_valid_until = until;
+  checks.Pass("ak_cert.chain", tpm::CertPathLabel(leaf, *path));
+  return absl::OkStatus();
 }
 
 // ak_cert.usage: an end-entity certificate whose key may sign; a CA certificate is refused
@@ -205,15 +176,75 @@ CaSet CaSet::FromCertificates(std::span<const Certificate> certs) {
   return set;
 }
 
+struct AkCertEntry {
+  TimePoint valid_from{}, valid_until{};
+  std::optional<Certificate> cert;
+  std::vector<Certificate> chain;
+  InstanceInfo instance;
+  Bytes spki, spki_sha256;
+  std::vector<Check> checks;  // the cold path's passed checks, replayed on a hit
+};
+
+namespace {
+
+// Everything a cached result depends on besides the certificate: the CA set and the flag.
+std::string CacheKey(ByteView ak_cert, const VerifyOptions& options) {
+  Bytes config;
+  for (const auto* set : {&options.cas.roots, &options.cas.intermediates}) {
+    for (const Certificate& c : *set) config.insert(config.end(), c.sha256().begin(), c.sha256().end());
+    config.push_back(0xff);
+  }
+  config.push_back(options.allow_simulated_ca ? 1 : 0);
+  return StrCat(HexEncode(Sha256(ak_cert)), "/", HexEncode(Sha256(config)));
+}
+
+absl::Status CheckProduction(const InstanceInfo& i, const VerifyOptions& options,
+                             CheckList& checks) {
+  if (!i.is_production && !options.allow_non_production) {
+    return Fail(checks, "instance_info.production",
+                "isProduction is not set (a non-production gce instance); refused unless "
+                "allow_non_production");
+  }
+  checks.Pass("instance_info.production",
+              i.is_production ? "production" : "not production, allowed by allow_non_production");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status VerifyAkCertificate(ByteView ak_cert, std::span<const Certificate> intermediates,
                                  const VerifyOptions& options, CheckList& checks,
-                                 VerifiedGcp* out) {
+                                 VerifiedGcp* out, AkCertCache* cache) {
+  std::string key;
+  if (cache != nullptr) {
+    key = CacheKey(ak_cert, options);
+    if (auto e = cache->Lookup(key, options.time); e != nullptr) {
+      for (const Check& c : e->checks) checks.Pass(c.name, c.detail);
+      out->ak_cert = e->cert;
+      out->chain = e->chain;
+      out->chain_valid_until = e->valid_until;
+      out->instance = e->instance;
+      out->has_instance = true;
+      out->ak_spki = e->spki;
+      out->ak_spki_sha256 = e->spki_sha256;
+      return CheckProduction(out->instance, options, checks);
+    }
+  }
+  const size_t first_check = checks.checks().size();
   auto cert = Certificate::Parse(ak_cert);
   if (!cert.ok()) return FailFrom(checks, "ak_cert.structure", cert.status());
   out->ak_cert = *cert;
-  auto spki = PublicKeyToSpki(cert->public_key());
-  if (!spki.ok()) return FailFrom(checks, "ak_cert.structure", spki.status());
-  out->ak_spki_sha256 = Sha256(*spki);
+  // The SPKI as the certificate holds it (re-encoding the EVP_PKEY through OpenSSL 3's
+  // encoders costs more than an RSA verification).
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert->get()), &spki);
+  if (spki_len <= 0) {
+    OpenSslErrors();
+    return Fail(checks, "ak_cert.structure", "the subject public key does not encode");
+  }
+  out->ak_spki.assign(spki, spki + spki_len);
+  OPENSSL_free(spki);
+  out->ak_spki_sha256 = Sha256(out->ak_spki);
   checks.Pass("ak_cert.structure", StrCat(cert->label(), ", ak spki sha256 ",
                                           ShortHex(out->ak_spki_sha256)));
   TWI_RETURN_IF_ERROR(CheckChain(*cert, intermediates, options, checks, out));
@@ -227,25 +258,30 @@ absl::Status VerifyAkCertificate(ByteView ak_cert, std::span<const Certificate> 
   checks.Pass("instance_info.structure",
               StrCat("project ", i.project_id, " (", i.project_number, "), zone ", i.zone,
                      ", instance ", i.instance_name, " (", i.instance_id, ")"));
-  if (!i.is_production && !options.allow_non_production) {
-    return Fail(checks, "instance_info.production",
-                "isProduction is not set (a non-production gce instance); refused unless "
-                "allow_non_production");
+  if (cache != nullptr) {
+    auto e = std::make_shared<AkCertEntry>();
+    e->valid_from = cert->not_before();
+    for (const Certificate& c : out->chain) e->valid_from = std::max(e->valid_from, c.not_before());
+    e->valid_until = out->chain_valid_until;
+    e->cert = out->ak_cert;
+    e->chain = out->chain;
+    e->instance = out->instance;
+    e->spki = out->ak_spki;
+    e->spki_sha256 = out->ak_spki_sha256;
+    e->checks.assign(checks.checks().begin() + static_cast<std::ptrdiff_t>(first_check),
+                     checks.checks().end());
+    cache->Insert(key, std::move(e), options.time);
   }
-  checks.Pass("instance_info.production",
-              i.is_production ? "production" : "not production, allowed by allow_non_production");
-  return absl::OkStatus();
+  return CheckProduction(i, options, checks);
 }
 
 absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, CheckList& checks,
                        VerifiedGcp* out, Caches caches) {
   out->hardware = options.hardware;
-  TWI_RETURN_IF_ERROR(
-      VerifyAkCertificate(evidence.ak_cert, evidence.intermediates, options, checks, out));
+  TWI_RETURN_IF_ERROR(VerifyAkCertificate(evidence.ak_cert, evidence.intermediates, options,
+                                          checks, out, caches.ak_cert));
 
   // The certificate names the AK by its public key; a sent public area must be that key.
-  auto cert_spki = PublicKeyToSpki(out->ak_cert->public_key());
-  if (!cert_spki.ok()) return FailFrom(checks, "ak.public_match", cert_spki.status());
   tpm::VerifyOptions quote_options;
   quote_options.nonce = options.nonce;
   quote_options.allow_empty_nonce = options.allow_empty_nonce;
@@ -253,19 +289,26 @@ absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, C
   if (!evidence.ak_public.empty()) {
     auto pub = tpm::ParsePublicAny(evidence.ak_public);
     if (!pub.ok()) return FailFrom(checks, "ak.public_match", pub.status());
-    auto spki = tpm::PublicSpki(*pub);
-    if (!spki.ok()) return FailFrom(checks, "ak.public_match", spki.status());
-    if (*spki != *cert_spki) {
-      return Fail(checks, "ak.public_match",
-                  StrCat("ak public area spki sha256 got ", ShortHex(Sha256(*spki)),
-                         ", want the ak certificate's ", ShortHex(out->ak_spki_sha256)));
-    }
     ak = tpm::AkKey::FromPublic(*pub);
     if (!ak.ok()) return FailFrom(checks, "ak.public_match", ak.status());
+    if (ak->spki != out->ak_spki) {
+      return Fail(checks, "ak.public_match",
+                  StrCat("ak public area spki sha256 got ", ShortHex(ak->spki_sha256),
+                         ", want the ak certificate's ", ShortHex(out->ak_spki_sha256)));
+    }
     checks.Pass("ak.public_match", "the sent ak public area holds the certificate's key");
   } else {
-    ak = tpm::AkKey::FromSpki(*cert_spki);
-    if (!ak.ok()) return FailFrom(checks, "ak.public_match", ak.status());
+    // The key OpenSSL parsed with the certificate (shared by cached copies): importing it again
+    // from the SPKI costs more than the quote's signature check.
+    EVP_PKEY* key = out->ak_cert->public_key();
+    if (key == nullptr || EVP_PKEY_up_ref(key) != 1) {
+      return Fail(checks, "ak.public_match", "the ak certificate has no usable public key");
+    }
+    tpm::AkKey from_cert;
+    from_cert.key = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+    from_cert.spki = out->ak_spki;
+    from_cert.spki_sha256 = out->ak_spki_sha256;
+    ak = std::move(from_cert);
     quote_options.allow_ak_without_attributes = true;
     checks.Pass("ak.public_match",
                 "no ak public area sent: the certificate's key verifies the quote (the gce ca "

@@ -32,6 +32,7 @@
 #include "attestors/collateral/dcap_bundle.h"
 #include "attestors/core/checks.h"
 #include "attestors/core/clock.h"
+#include "attestors/core/expiring_cache.h"
 #include "attestors/core/x509.h"
 #include "attestors/gcp/abi.h"
 #include "attestors/sevsnp/verify.h"
@@ -98,6 +99,7 @@ struct VerifiedGcp {
   TimePoint chain_valid_until{};   // earliest notAfter along the chain
   InstanceInfo instance;
   bool has_instance = false;
+  Bytes ak_spki;  // DER SubjectPublicKeyInfo of the certificate's key
   Bytes ak_spki_sha256;
   tpm::VerifiedQuote quote;
   Hardware hardware = Hardware::kNone;
@@ -105,9 +107,18 @@ struct VerifiedGcp {
   std::optional<tdx::VerifiedQuote> tdx;
 };
 
+// Verified AK certificates (structure, chain, usage, instance information) per trust
+// configuration (CA set, allow_simulated_ca), keyed by the SHA-256 of the certificate bytes,
+// until the chain's earliest notAfter (from its latest notBefore). A hit skips X.509 parsing,
+// path building and the RSA chain signatures; the checks are recorded as on the cold path.
+// instance_info.production is decided on every call. Thread-safe.
+struct AkCertEntry;  // defined in verify.cc
+using AkCertCache = ExpiringCache<AkCertEntry>;
+
 struct Caches {
   sevsnp::VerificationCache* snp = nullptr;
   tdx::VerificationCache* tdx = nullptr;
+  AkCertCache* ak_cert = nullptr;
 };
 
 // Runs every check above; `out` (required) is filled as far as verification got.
@@ -116,10 +127,10 @@ absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, C
 
 // Only the certificate part (ak_cert.* and instance_info.*), for callers that verify the quote
 // themselves (a node appraiser with its own AK handling). Fills out->ak_cert, chain,
-// chain_valid_until, instance, has_instance, ak_spki_sha256.
+// chain_valid_until, instance, has_instance, ak_spki_sha256, ak_spki.
 absl::Status VerifyAkCertificate(ByteView ak_cert, std::span<const Certificate> intermediates,
                                  const VerifyOptions& options, CheckList& checks,
-                                 VerifiedGcp* out);
+                                 VerifiedGcp* out, AkCertCache* cache = nullptr);
 
 // Claims: platform ("gcp"), project_id, project_number, zone, instance_id, instance_name,
 // security_version, is_production, ak_pub_sha256, ak_cert_sha256, hardware; with SEV-SNP the

@@ -40,10 +40,7 @@ absl::Status CheckCriticalExtensions(const Certificate& c) {
 }
 
 // Builds leaf <- intermediates... <- root from `pool`, checking each link's signature.
-struct Path {
-  std::vector<Certificate> chain;
-  const Certificate* root = nullptr;
-};
+using Path = CertPath;
 
 absl::StatusOr<Path> BuildPath(const Certificate& leaf, const std::vector<Certificate>& pool,
                                const std::vector<Certificate>& roots) {
@@ -78,10 +75,13 @@ absl::StatusOr<Path> BuildPath(const Certificate& leaf, const std::vector<Certif
                                            kMaxChainDepth, " certificates"));
 }
 
+}  // namespace
+
 // A whole chain: path, CA flags, validity, understood critical extensions.
-absl::StatusOr<Path> VerifyPath(const Certificate& leaf, std::span<const Certificate> presented,
-                                const std::vector<Certificate>& intermediates,
-                                const std::vector<Certificate>& roots, TimePoint at) {
+absl::StatusOr<CertPath> VerifyCertPath(const Certificate& leaf,
+                                        std::span<const Certificate> presented,
+                                        const std::vector<Certificate>& intermediates,
+                                        const std::vector<Certificate>& roots, TimePoint at) {
   if (roots.empty()) return absl::FailedPreconditionError("no roots configured for this route");
   std::vector<Certificate> pool(presented.begin(), presented.end());
   pool.insert(pool.end(), intermediates.begin(), intermediates.end());
@@ -92,12 +92,14 @@ absl::StatusOr<Path> VerifyPath(const Certificate& leaf, std::span<const Certifi
   return p;
 }
 
-std::string PathLabel(const Certificate& leaf, const Path& p) {
+std::string CertPathLabel(const Certificate& leaf, const CertPath& p) {
   std::vector<std::string> labels = {leaf.label()};
   for (const Certificate& c : p.chain) labels.push_back(c.label());
   labels.push_back(StrCat("root ", p.root->label(), " (sha256 ", ShortHex(p.root->sha256()), ")"));
   return absl::StrJoin(labels, " <- ");
 }
+
+namespace {
 
 absl::Status CheckEku(const Certificate& c) {
   EXTENDED_KEY_USAGE* eku = static_cast<EXTENDED_KEY_USAGE*>(
@@ -162,7 +164,7 @@ absl::Status VerifyEkCertificate(const Certificate& ek_cert,
     OpenSslErrors();
     return fail(StrCat(ek_cert.label(), " certifies another key than the ek public area"));
   }
-  auto path = VerifyPath(ek_cert, presented, anchors.ek_intermediates, anchors.ek_roots, at);
+  auto path = VerifyCertPath(ek_cert, presented, anchors.ek_intermediates, anchors.ek_roots, at);
   if (!path.ok()) return fail(std::string(path.status().message()));
   absl::Status eku = CheckEku(ek_cert);
   if (!eku.ok()) return fail(std::string(eku.message()));
@@ -174,7 +176,7 @@ absl::Status VerifyEkCertificate(const Certificate& ek_cert,
   out->ek_spki_sha256 = Sha256(*spki);
   out->device = *std::move(device);
   out->ca = path->root->label();
-  checks.Pass("ek.certificate", StrCat(PathLabel(ek_cert, *path), "; manufacturer \"",
+  checks.Pass("ek.certificate", StrCat(CertPathLabel(ek_cert, *path), "; manufacturer \"",
                                        out->device.manufacturer, "\""));
   return absl::OkStatus();
 }
@@ -205,11 +207,11 @@ absl::Status VerifyAkCertificate(const Certificate& ak_cert,
     OpenSslErrors();
     return fail(StrCat(ak_cert.label(), " certifies another key than the ak"));
   }
-  auto path = VerifyPath(ak_cert, presented, anchors.ak_intermediates, anchors.ak_roots, at);
+  auto path = VerifyCertPath(ak_cert, presented, anchors.ak_intermediates, anchors.ak_roots, at);
   if (!path.ok()) return fail(std::string(path.status().message()));
   out->route = "ak_certificate";
   out->ca = path->root->label();
-  checks.Pass("ak.certificate", PathLabel(ak_cert, *path));
+  checks.Pass("ak.certificate", CertPathLabel(ak_cert, *path));
   return absl::OkStatus();
 }
 

@@ -79,6 +79,22 @@ absl::Status VerifyEkCertificate(const Certificate& ek_cert,
 absl::Status CheckEkHash(const Public& ek, const TrustAnchors& anchors, CheckList& checks,
                          TpmIdentity* out);
 
+// A verified certificate path leaf <- chain... <- root; `root` points into the caller's roots.
+struct CertPath {
+  std::vector<Certificate> chain;
+  const Certificate* root = nullptr;
+};
+// Builds leaf <- `presented` or `intermediates` (by name and signature; self-issued ones are
+// never used as intermediates) <- one of `roots`, then checks every link, CA flags, validity at
+// `at` and that every critical extension is understood. Also used for GCE AK certificates
+// (gcp/verify.h). FAILED_PRECONDITION without roots, INVALID_ARGUMENT naming the failure.
+absl::StatusOr<CertPath> VerifyCertPath(const Certificate& leaf,
+                                        std::span<const Certificate> presented,
+                                        const std::vector<Certificate>& intermediates,
+                                        const std::vector<Certificate>& roots, TimePoint at);
+// "leaf <- intermediate <- root R (sha256 ...)" for check details.
+std::string CertPathLabel(const Certificate& leaf, const CertPath& p);
+
 // ak.certificate: `ak_cert` holds the AK's key and chains to a configured AK root.
 absl::Status VerifyAkCertificate(const Certificate& ak_cert,
                                  std::span<const Certificate> presented, const AkKey& ak,

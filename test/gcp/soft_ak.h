@@ -8,14 +8,22 @@
 #include <openssl/evp.h>
 #include <tss2/tss2_mu.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "attestors/core/crypto.h"
 #include "attestors/gcp/sim.h"
 #include "attestors/gcp/verify.h"
-#include "gtest/gtest.h"
 
 namespace twi::gcp::testing {
+
+// Test fixtures cannot go on without their evidence (also used by the bench: no gtest here).
+inline void Require(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "soft_ak: %s failed\n", what);
+  std::abort();
+}
 
 struct SoftAk {
   EvpPkeyPtr key;
@@ -25,8 +33,10 @@ struct SoftAk {
   static SoftAk Create() {
     SoftAk ak;
     ak.key.reset(EVP_RSA_gen(2048));
-    EXPECT_TRUE(ak.key);
-    ak.spki = *PublicKeyToSpki(ak.key.get());
+    Require(ak.key != nullptr, "rsa keygen");
+    auto spki = PublicKeyToSpki(ak.key.get());
+  Require(spki.ok(), "spki");
+  ak.spki = *std::move(spki);
     TPMT_PUBLIC area{};
     area.type = TPM2_ALG_RSA;
     area.nameAlg = TPM2_ALG_SHA256;
@@ -38,13 +48,13 @@ struct SoftAk {
     area.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
     area.parameters.rsaDetail.keyBits = 2048;
     BIGNUM* n = nullptr;
-    EXPECT_EQ(EVP_PKEY_get_bn_param(ak.key.get(), OSSL_PKEY_PARAM_RSA_N, &n), 1);
+    Require(EVP_PKEY_get_bn_param(ak.key.get(), OSSL_PKEY_PARAM_RSA_N, &n) == 1, "modulus");
     area.unique.rsa.size = 256;
-    EXPECT_EQ(BN_bn2binpad(n, area.unique.rsa.buffer, 256), 256);
+    Require(BN_bn2binpad(n, area.unique.rsa.buffer, 256) == 256, "modulus size");
     BN_free(n);
     uint8_t buf[sizeof(TPMT_PUBLIC)];
     size_t off = 0;
-    EXPECT_EQ(Tss2_MU_TPMT_PUBLIC_Marshal(&area, buf, sizeof(buf), &off), TSS2_RC_SUCCESS);
+    Require(Tss2_MU_TPMT_PUBLIC_Marshal(&area, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS, "TPMT_PUBLIC");
     ak.public_area.assign(buf, buf + off);
     return ak;
   }
@@ -82,9 +92,11 @@ inline SoftQuote MakeQuote(EVP_PKEY* key, ByteView nonce, uint8_t seed = 1) {
   std::copy(digest.begin(), digest.end(), a.attested.quote.pcrDigest.buffer);
   uint8_t buf[sizeof(TPMS_ATTEST)];
   size_t off = 0;
-  EXPECT_EQ(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof(buf), &off), TSS2_RC_SUCCESS);
+  Require(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS, "TPMS_ATTEST");
   q.attest.assign(buf, buf + off);
-  Bytes raw = *SignSha256(key, q.attest);
+  auto signed_attest = SignSha256(key, q.attest);
+  Require(signed_attest.ok(), "quote signature");
+  Bytes raw = *std::move(signed_attest);
   TPMT_SIGNATURE sig{};
   sig.sigAlg = TPM2_ALG_RSASSA;
   sig.signature.rsassa.hash = TPM2_ALG_SHA256;
@@ -92,20 +104,20 @@ inline SoftQuote MakeQuote(EVP_PKEY* key, ByteView nonce, uint8_t seed = 1) {
   std::copy(raw.begin(), raw.end(), sig.signature.rsassa.sig.buffer);
   uint8_t sbuf[sizeof(TPMT_SIGNATURE)];
   off = 0;
-  EXPECT_EQ(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, sbuf, sizeof(sbuf), &off), TSS2_RC_SUCCESS);
+  Require(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, sbuf, sizeof(sbuf), &off) == TSS2_RC_SUCCESS, "TPMT_SIGNATURE");
   q.signature.assign(sbuf, sbuf + off);
   return q;
 }
 
 inline std::shared_ptr<const SimCa> Ca() {
   auto ca = SimCa::SharedForTests();
-  EXPECT_TRUE(ca.ok()) << ca.status();
+  Require(ca.ok(), "simulated ca");
   return *ca;
 }
 
 inline CaSet CaSetOf(const SimCa& ca) {
   auto certs = ParsePemBundle(ca.BundlePem());
-  EXPECT_TRUE(certs.ok()) << certs.status();
+  Require(certs.ok(), "ca bundle");
   return CaSet::FromCertificates(*certs);
 }
 

@@ -121,6 +121,45 @@ TEST(GcpVerify, SimulatedCaRefusedUnlessAllowed) {
       << Check(c, checks, &out);
 }
 
+TEST(GcpVerify, AkCertCacheReplaysTheChecksPerTrustConfiguration) {
+  AkCertCache cache;
+  Case c = Good();
+  CheckList cold, warm;
+  VerifiedGcp a, b;
+  ASSERT_TRUE(VerifyGcp(c.evidence(), c.options, cold, &a, {.ak_cert = &cache}).ok());
+  EXPECT_EQ(cache.size(), 1u);
+  ASSERT_TRUE(VerifyGcp(c.evidence(), c.options, warm, &b, {.ak_cert = &cache}).ok());
+  ASSERT_EQ(cold.checks().size(), warm.checks().size());
+  for (size_t i = 0; i < cold.checks().size(); ++i) {
+    EXPECT_EQ(cold.checks()[i].name, warm.checks()[i].name);
+  }
+  EXPECT_EQ(Claims(a), Claims(b));
+  // Another trust configuration misses: the simulated CA is then refused.
+  VerifyOptions strict = c.options;
+  strict.allow_simulated_ca = false;
+  CheckList refused;
+  EXPECT_TRUE(absl::StartsWith(Msg(VerifyGcp(c.evidence(), strict, refused, &b, {.ak_cert = &cache})),
+                               "ak_cert.chain: anchored in "));
+  // Past the chain's window the entry is not used.
+  VerifyOptions late = c.options;
+  late.time = a.chain_valid_until + hours(1);
+  CheckList expired;
+  EXPECT_TRUE(absl::StartsWith(Msg(VerifyGcp(c.evidence(), late, expired, &b, {.ak_cert = &cache})),
+                               "ak_cert.chain: "));
+  // instance_info.production is decided on every call, also on a hit.
+  SimAkCertOptions o;
+  o.instance = SimInstanceInfo();
+  o.instance.is_production = false;
+  Case dev = Good(o);
+  dev.options.allow_non_production = true;
+  CheckList first;
+  ASSERT_TRUE(VerifyGcp(dev.evidence(), dev.options, first, &b, {.ak_cert = &cache}).ok());
+  dev.options.allow_non_production = false;
+  CheckList second;
+  EXPECT_TRUE(absl::StartsWith(Msg(VerifyGcp(dev.evidence(), dev.options, second, &b, {.ak_cert = &cache})),
+                               "instance_info.production: "));
+}
+
 TEST(GcpVerify, SentAkPublicAreaMustBeTheCertificateKey) {
   Case c = Good();
   c.ak_public = Ak().public_area;
