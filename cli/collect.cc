@@ -1,5 +1,5 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
-//             [--hierarchy-dir DIR] [--rsa-bits 2048|4096]
+//             [--hierarchy-dir DIR] [--rsa-bits 2048|4096] [--imds-url URL]   (azure)
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //             [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle for verify.sh)
@@ -34,7 +34,8 @@ int CollectUsage(const std::string& why) {
                "                   [--collateral-url URL] [--collateral-offline PATH]\n"
                "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
                "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n"
-               "                   [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle)\n");
+               "                   [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle)\n"
+               "                   [--imds-url URL]   (azure: where THIM answers)\n");
   return 2;
 }
 
@@ -117,7 +118,7 @@ const std::vector<EvidenceKind>& EvidenceKinds() {
       {"sev-snp", &CollectSevSnp},
       {"tdx", &CollectTdx},
       {"tpm", &CollectTpm},
-      {"azure", nullptr},
+      {"azure", &CollectAzure},
       {"gcp", &CollectGcp},
   };
   return kinds;
@@ -171,7 +172,7 @@ int Collect(const std::vector<std::string>& args) {
     } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
                 a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
                 a == "--collateral-offline" || a == "--tcti" || a == "--tpm" ||
-                a == "--pcr-banks" || a == "--pcrs" || a == "--ca") &&
+                a == "--pcr-banks" || a == "--pcrs" || a == "--ca" || a == "--imds-url") &&
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
@@ -207,6 +208,7 @@ int Collect(const std::vector<std::string>& args) {
   if (opt.count("--tcti")) r.tpm.tcti = opt["--tcti"];
   if (opt.count("--tpm")) r.tpm.tcti = opt["--tpm"];  // gcp: the vTPM
   r.gcp_ca_file = opt["--ca"];
+  if (opt.count("--imds-url")) r.imds_url = opt["--imds-url"];
   if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
     auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",
                                     opt.count("--pcrs") ? opt["--pcrs"] : "0-7");

@@ -46,6 +46,8 @@ struct CollectRequest {
   // GCP: the GCE vTPM CA bundle (PEM) copied beside the evidence for verify.sh (--ca); "" =
   // none (pass --ca to verify.sh). The vTPM is tpm.tcti (--tpm or --tcti).
   std::string gcp_ca_file;
+  // Azure: the instance metadata service THIM answers at (--imds-url).
+  std::string imds_url = "http://169.254.169.254";
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
@@ -70,6 +72,7 @@ absl::Status WriteEvidenceFile(const std::filesystem::path& path, std::string_vi
 absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
+absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
 absl::StatusOr<Collected> CollectGcp(const CollectRequest& request);
 
 // The DCAP collateral bundle (JSON, as `twi verify --type tdx --collateral` takes it) for a TD

@@ -126,6 +126,10 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
   azure::VerifyOptions options;
   options.snp.time = at;
   options.snp.product = snp_options->product;
+  // --policy's sev_snp extra_roots (e.g. `twi collect --simulate azure`'s policy.hcl trusting
+  // the simulated ARK), each for its product and key type, as the server applies them.
+  options.snp.extra_trusted_roots = snp_options->extra_roots;
+  options.snp.allow_simulation_roots = !snp_options->extra_roots.empty();
   options.nonce = *nonce;
   options.allow_empty_nonce = nonce->empty();
   if (nonce->empty()) {

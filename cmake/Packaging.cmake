@@ -18,6 +18,8 @@ install(TARGETS twi-agent-nodeattestor twi-server-nodeattestor twi-workloadattes
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/twi-attestor COMPONENT twi)
 install(FILES ${PROJECT_SOURCE_DIR}/examples/agent.conf ${PROJECT_SOURCE_DIR}/examples/server.conf
         DESTINATION share/twi-attestor/examples COMPONENT twi)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/azure
+        DESTINATION share/twi-attestor/examples COMPONENT twi)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/quickstart
         DESTINATION share/twi-attestor/examples COMPONENT twi)
 

@@ -142,5 +142,23 @@ TEST(ExamplesTest, ExampleConfigsCarryValidPluginData) {
   EXPECT_TRUE(wc.ok()) << wc.status();
 }
 
+TEST(ExamplesTest, AzureExampleConfigsCarryValidPluginData) {
+  std::string dir = std::string(TWI_SOURCE_DIR) + "/examples/azure/";
+  auto server = hcl::Parse(Read(dir + "server.conf"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  const hcl::Value* sd = PluginData(*server, "NodeAttestor");
+  ASSERT_NE(sd, nullptr);
+  auto sc = config::BuildServerConfig(*sd, "example.org");
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_TRUE(sc->azure.enabled);
+  auto agent = hcl::Parse(Read(dir + "agent.conf"));
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  const hcl::Value* ad = PluginData(*agent, "NodeAttestor");
+  ASSERT_NE(ad, nullptr);
+  auto ac = config::BuildAgentConfig(*ad, "example.org");
+  ASSERT_TRUE(ac.ok()) << ac.status();
+  EXPECT_TRUE(ac->azure.enabled);
+}
+
 }  // namespace
 }  // namespace twi
