@@ -159,7 +159,7 @@ TEST(AttackConfig, AgentIdTakeoverTemplateRefused) {
     auto c = BuildServerConfig(std::string("agent_path_template = \"") + tmpl + "\"", "example.org");
     ASSERT_FALSE(c.ok()) << tmpl;
     EXPECT_THAT(std::string(c.status().message()),
-                HasSubstr("has no per-instance field; add {instance_key_hash}, {sev_snp.report_id} or {tpm.ek_hash}"))
+                HasSubstr("has no per-instance field; add {instance_key_hash}, {sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id} (or {gcp.instance_id}"))
         << tmpl;
     EXPECT_THAT(std::string(c.status().message()), HasSubstr("take over another agent's ID")) << tmpl;
   }

@@ -160,5 +160,23 @@ TEST(ExamplesTest, AzureExampleConfigsCarryValidPluginData) {
   EXPECT_TRUE(ac->azure.enabled);
 }
 
+TEST(ExamplesTest, GcpExampleConfigsCarryValidPluginData) {
+  std::string dir = std::string(TWI_SOURCE_DIR) + "/examples/gcp/";
+  auto server = hcl::Parse(Read(dir + "server.conf"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  const hcl::Value* sd = PluginData(*server, "NodeAttestor");
+  ASSERT_NE(sd, nullptr);
+  auto sc = config::BuildServerConfig(*sd, "example.org");
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_TRUE(sc->gcp.enabled);
+  auto agent = hcl::Parse(Read(dir + "agent.conf"));
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  const hcl::Value* ad = PluginData(*agent, "NodeAttestor");
+  ASSERT_NE(ad, nullptr);
+  auto ac = config::BuildAgentConfig(*ad, "example.org");
+  ASSERT_TRUE(ac.ok()) << ac.status();
+  EXPECT_EQ(ac->gcp.tee, "sev-snp");
+}
+
 }  // namespace
 }  // namespace twi
