@@ -30,6 +30,8 @@ int SimUsage(const std::string& why) {
                "usage: twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin]\n"
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
                "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
+               "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
+
                "       twi sim gcp --tpm TCTI --out DIR [--ak rsa|ecc]\n");
   return 2;
 }
@@ -44,8 +46,9 @@ bool WriteOutput(const std::filesystem::path& p, std::string_view data) {
 
 int Sim(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "tdx") return SimTdx(args);
+  if (!args.empty() && args[0] == "azure") return SimAzure(args);
   if (!args.empty() && args[0] == "gcp") return SimGcp(args);
-  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp and tdx (and gcp: a vTPM)");
+  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure (and gcp: a vTPM)");
   std::map<std::string, std::string> opt;
   bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -144,6 +147,8 @@ std::string ExtraUsage() {
          "                                            verify a TDX quote offline\n"
          "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
          "                                            write a simulated quote, collateral, policy\n"
+         "  sim azure --tpm TCTI --out DIR [--vm-id ID]\n"
+         "                                            provision a swtpm as a simulated Azure CVM\n"
          "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
          "                                            capture this VM's evidence for twi verify\n"
          "  inspect FILE [--json]                     decode an evidence file into named fields\n"

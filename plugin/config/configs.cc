@@ -145,9 +145,6 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
       r.Problem("simulation_dir", twi::StrCat("\"simulation_dir\" must be an absolute path, got \"", v->substr(0, 100), "\""));
     } else {
       c.simulation_dir = *v;
-      if (c.simulate.empty()) {
-        c.warnings.push_back("simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\"");
-      }
     }
   }
   Reader tpm = r.Block("tpm");
@@ -156,6 +153,10 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   ReadAzureAgentSettings(azure, &c.azure, &c.warnings);
   Reader gcp = r.Block("gcp");
   ReadGcpAgentSettings(gcp, &c.gcp);
+  if (!c.simulation_dir.empty() && c.simulate.empty() && !c.azure.simulate) {
+    c.warnings.push_back(
+        "simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\" or azure.simulate = true");
+  }
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;

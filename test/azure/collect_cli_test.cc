@@ -78,6 +78,29 @@ TEST_F(AzureCollectCliTest, SimulatedCvmRoundTripsThroughVerifySh) {
   EXPECT_EQ(bad.code, 1) << bad.out;
 }
 
+TEST_F(AzureCollectCliTest, TwiSimAzureProvisionsWhatCollectReads) {
+  ASSERT_EQ(tpm_.Start(26244, {}), "");
+  const std::string sim = (dir_ / "sim").string();
+  auto r = testing::Sh(testing::Twi() + " sim azure --tpm " + tpm_.tcti() + " --out " + sim +
+                       " --rsa-bits 2048 --vm-id 0badc0de-0000-4000-8000-000000000001");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"hcl_report.bin", "vcek.pem", "ark.pem", "sim-amd/ark.pem"}) {
+    EXPECT_TRUE(fs::exists(fs::path(sim) / f)) << f;
+  }
+  // A plain collection (no THIM here), verified with the files twi sim wrote.
+  request_.tpm.tcti = tpm_.tcti();
+  request_.imds_url = "http://127.0.0.1:9";
+  ASSERT_EQ(RunCollect(request_), 0);
+  {
+    std::ofstream(dir_ / "policy.hcl") << "extra_roots = [\"vcek:" << sim << "/ark.pem\"]\n";
+  }
+  auto v = testing::Sh((request_.out / "verify.sh").string() + " --json --vcek " + sim +
+                       "/vcek.pem --policy " + (dir_ / "policy.hcl").string());
+  EXPECT_EQ(v.code, 0) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("0badc0de-0000-4000-8000-000000000001"));
+  EXPECT_EQ(testing::Sh(testing::Twi() + " sim azure --out " + sim).code, 2);  // --tpm missing
+}
+
 TEST_F(AzureCollectCliTest, PlainTpmIsNotAnAzureCvm) {
   ASSERT_EQ(tpm_.Start(26242, {}), "");
   request_.tpm.tcti = tpm_.tcti();
