@@ -31,7 +31,6 @@ int SimUsage(const std::string& why) {
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
                "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
                "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
-
                "       twi sim gcp --tpm TCTI --out DIR [--ak rsa|ecc]\n");
   return 2;
 }
