@@ -2,6 +2,7 @@
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096] [--imds-url URL]   (azure)
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
+//             [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle for verify.sh)
 //
 // Writes the evidence the agent plugin would send (same device code, sevsnp/ and tdx/collect.h) as the
 // files `twi verify --type KIND` takes, plus DIR/verify.sh running that verification. Exit 0
@@ -33,6 +34,7 @@ int CollectUsage(const std::string& why) {
                "                   [--collateral-url URL] [--collateral-offline PATH]\n"
                "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
                "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n"
+               "                   [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle)\n"
                "                   [--imds-url URL]   (azure: where THIM answers)\n");
   return 2;
 }
@@ -117,7 +119,7 @@ const std::vector<EvidenceKind>& EvidenceKinds() {
       {"tdx", &CollectTdx},
       {"tpm", &CollectTpm},
       {"azure", &CollectAzure},
-      {"gcp", nullptr},
+      {"gcp", &CollectGcp},
   };
   return kinds;
 }
@@ -169,8 +171,8 @@ int Collect(const std::vector<std::string>& args) {
       opt[a] = "true";
     } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
                 a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
-                a == "--collateral-offline" || a == "--tcti" || a == "--pcr-banks" ||
-                a == "--pcrs" || a == "--imds-url") &&
+                a == "--collateral-offline" || a == "--tcti" || a == "--tpm" ||
+                a == "--pcr-banks" || a == "--pcrs" || a == "--ca" || a == "--imds-url") &&
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
@@ -204,6 +206,8 @@ int Collect(const std::vector<std::string>& args) {
     if (r.sim_rsa_bits != 2048 && r.sim_rsa_bits != 4096) return CollectUsage("--rsa-bits must be 2048 or 4096");
   }
   if (opt.count("--tcti")) r.tpm.tcti = opt["--tcti"];
+  if (opt.count("--tpm")) r.tpm.tcti = opt["--tpm"];  // gcp: the vTPM
+  r.gcp_ca_file = opt["--ca"];
   if (opt.count("--imds-url")) r.imds_url = opt["--imds-url"];
   if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
     auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",

@@ -43,6 +43,9 @@ struct CollectRequest {
   tpm::TpmCollectOptions tpm;
   std::vector<tpm::PcrBankSelection> tpm_pcrs = {{0x000B, {0, 1, 2, 3, 4, 5, 6, 7}}};
   std::string tpm_event_log = tpm::kDefaultEventLogPath;
+  // GCP: the GCE vTPM CA bundle (PEM) copied beside the evidence for verify.sh (--ca); "" =
+  // none (pass --ca to verify.sh). The vTPM is tpm.tcti (--tpm or --tcti).
+  std::string gcp_ca_file;
   // Azure: the instance metadata service THIM answers at (--imds-url).
   std::string imds_url = "http://169.254.169.254";
 };
@@ -70,6 +73,11 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
+absl::StatusOr<Collected> CollectGcp(const CollectRequest& request);
+
+// The DCAP collateral bundle (JSON, as `twi verify --type tdx --collateral` takes it) for a TD
+// quote's FMSPC, from request.dcap.
+absl::StatusOr<std::string> FetchTdxCollateral(const CollectRequest& request, ByteView quote);
 
 // Collects into request.out and writes verify.sh. Exit code: 0 written, 1 the device or the
 // simulator failed, 2 an unknown or unsupported kind.

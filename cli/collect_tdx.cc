@@ -57,7 +57,9 @@ std::string BundleJson(const collateral::DcapCollateral& c) {
 }
 
 // The bundle for the quote's platform, from the same source the server uses.
-absl::StatusOr<std::string> FetchCollateral(const CollectRequest& r, ByteView quote_bytes) {
+}  // namespace
+
+absl::StatusOr<std::string> FetchTdxCollateral(const CollectRequest& r, ByteView quote_bytes) {
   TWI_ASSIGN_OR_RETURN(tdx::Quote quote, tdx::ParseQuote(quote_bytes));
   TWI_ASSIGN_OR_RETURN(auto chain, ParsePemBundle(AsString(quote.qe.pck_chain)));
   TWI_ASSIGN_OR_RETURN(tdx::PckExtensions ext, tdx::ParsePckExtensions(chain.front()));
@@ -70,8 +72,6 @@ absl::StatusOr<std::string> FetchCollateral(const CollectRequest& r, ByteView qu
   TWI_ASSIGN_OR_RETURN(auto bundle, source->Get(collateral::DcapTee::kTdx, ext.fmspc, ca));
   return BundleJson(*bundle);
 }
-
-}  // namespace
 
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& r) {
   if (r.nonce.size() > 64) return absl::InvalidArgumentError("the nonce is longer than REPORTDATA (64 bytes)");
@@ -112,7 +112,7 @@ absl::StatusOr<Collected> CollectTdx(const CollectRequest& r) {
   if (!q.ok()) return Annotate(q.status(), twi::StrCat(c.device, " quote"));
   TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "quote.bin", AsString(q->quote)));
   c.files.push_back("quote.bin");
-  auto bundle = FetchCollateral(r, q->quote);
+  auto bundle = FetchTdxCollateral(r, q->quote);
   if (!bundle.ok()) {
     return Annotate(bundle.status(), "quote.bin written, but its collateral could not be had "
                                      "(--collateral-url URL or --collateral-offline PATH choose the source)");

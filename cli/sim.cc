@@ -7,7 +7,7 @@
 //   DIR/cert_chain.pem  ASK, then ARK (as AMD KDS serves it)
 //   DIR/ark.pem         the simulated ARK
 //   DIR/policy.hcl      a `twi verify --policy` file trusting that ARK
-// `twi sim tdx` is in sim_tdx.cc.
+// `twi sim tdx` is in sim_tdx.cc, `twi sim gcp` (a simulated GCE vTPM on swtpm) in sim_gcp.cc.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +18,7 @@
 #include "attestors/sevsnp/abi.h"
 #include "attestors/sevsnp/sim.h"
 #include "cli/commands.h"
+#include "cli/sim_gcp.h"
 #include "cli/sim_tdx.h"
 
 namespace twi::cli {
@@ -29,7 +30,8 @@ int SimUsage(const std::string& why) {
                "usage: twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin]\n"
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
                "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
-               "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n");
+               "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
+               "       twi sim gcp --tpm TCTI --out DIR [--ak rsa|ecc]\n");
   return 2;
 }
 
@@ -44,7 +46,8 @@ bool WriteOutput(const std::filesystem::path& p, std::string_view data) {
 int Sim(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "tdx") return SimTdx(args);
   if (!args.empty() && args[0] == "azure") return SimAzure(args);
-  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure");
+  if (!args.empty() && args[0] == "gcp") return SimGcp(args);
+  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure (and gcp: a vTPM)");
   std::map<std::string, std::string> opt;
   bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {

@@ -23,6 +23,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/examples/agent.conf ${PROJECT_SOURCE_DIR}/ex
         DESTINATION share/twi-attestor/examples COMPONENT twi)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/azure
         DESTINATION share/twi-attestor/examples COMPONENT twi)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/gcp
+        DESTINATION share/twi-attestor/examples COMPONENT twi)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/quickstart
         DESTINATION share/twi-attestor/examples COMPONENT twi)
 

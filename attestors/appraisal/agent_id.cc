@@ -11,10 +11,11 @@
 namespace twi::appraisal {
 namespace {
 
-constexpr std::array<std::string_view, 11> kPlaceholders = {
-    "instance_key_hash", "sev_snp.chip_id", "sev_snp.measurement", "sev_snp.host_data",
-    "sev_snp.report_id", "tdx.mrtd",        "tdx.mrconfigid",      "tdx.fmspc",
-    "tdx.tcb_status",    "tpm.ek_hash",     "azure.vm_id"};
+constexpr std::array<std::string_view, 16> kPlaceholders = {
+    "instance_key_hash", "sev_snp.chip_id",    "sev_snp.measurement", "sev_snp.host_data",
+    "sev_snp.report_id", "tdx.mrtd",           "tdx.mrconfigid",      "tdx.fmspc",
+    "tdx.tcb_status",    "tpm.ek_hash",        "azure.vm_id",         "gcp.project_id",
+    "gcp.project_number", "gcp.zone",          "gcp.instance_id",     "gcp.instance_name"};
 
 // The instance key is generated in the agent's state_dir; REPORT_ID is chosen by the AMD
 // firmware for each guest at launch. Neither is shared between VMs nor chosen by the host.
@@ -25,9 +26,11 @@ constexpr std::array<std::string_view, 11> kPlaceholders = {
 // Azure's vmUniqueId is assigned per VM by Azure and reaches the server inside the runtime
 // claims the paravisor's SNP report binds: trusting it trusts Azure not to give two VMs one
 // ID, as SPIRE's own Azure attestors do (README "Azure confidential VMs").
-constexpr std::array<std::string_view, 4> kPerInstance = {"instance_key_hash",
-                                                          "sev_snp.report_id", "tpm.ek_hash",
-                                                          "azure.vm_id"};
+// A GCE instance ID is assigned by Google to one VM and never reused; the AK certificate that
+// names it is Google's, for the key that signed this attestation's quotes. Project, zone and
+// instance name are shared or reusable (a name comes back after the VM is deleted).
+constexpr std::array<std::string_view, 5> kPerInstance = {
+    "instance_key_hash", "sev_snp.report_id", "tpm.ek_hash", "azure.vm_id", "gcp.instance_id"};
 
 bool PathChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -106,9 +109,10 @@ absl::Status ValidateAgentPathTemplate(std::string_view tmpl) {
   if (!per_instance) {
     return absl::InvalidArgumentError(twi::StrCat(
         "\"", tmpl, "\" has no per-instance field; add {instance_key_hash}, "
-        "{sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id}. {sev_snp.chip_id}, {sev_snp.measurement}, "
-        "{sev_snp.host_data} and the {tdx.*} fields are shared by every VM on a chip, of an "
-        "image, of a platform type or of a host's choosing, so with them "
+        "{sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id} (or {gcp.instance_id} on Google "
+        "Cloud). {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, the {tdx.*} "
+        "fields and the other {gcp.*} fields are shared by every VM on a chip, of an image, of "
+        "a platform type, of a project or zone, or of a host's choosing, so with them "
         "alone two agents would get one ID and a malicious host could take over another "
         "agent's ID and its workload entries"));
   }

@@ -12,7 +12,7 @@ constexpr std::string_view kSnp = "SEV-SNP evidence";
 constexpr std::string_view kTdx = "TDX evidence";
 constexpr std::string_view kTpm = "TPM evidence";
 constexpr std::string_view kAzure = "Azure evidence";
-constexpr std::string_view kGcp = "GCP evidence (declared; not built yet)";
+constexpr std::string_view kGcp = "GCP evidence";
 constexpr std::string_view kTee = "every TEE evidence kind";
 
 constexpr std::array kVocabulary = {
@@ -62,7 +62,10 @@ constexpr std::array kVocabulary = {
     ClaimDoc{"tpm_secure_boot", ClaimType::kBool, 0, kTpm, "SecureBoot as measured into PCR 7 (replayed event log)"},
     ClaimDoc{"azure_vm_id", ClaimType::kString, 0, kAzure, "Azure vmUniqueId (lowercase) from the runtime claims the SNP report binds"},
     ClaimDoc{"gcp_project_id", ClaimType::kString, 0, kGcp, "GCP project ID"},
+    ClaimDoc{"gcp_project_number", ClaimType::kString, 0, kGcp, "GCP project number (decimal)"},
     ClaimDoc{"gcp_zone", ClaimType::kString, 0, kGcp, "GCP zone, e.g. europe-west4-a"},
+    ClaimDoc{"gcp_instance_id", ClaimType::kString, 0, kGcp, "the VM's numeric instance ID (decimal, up to 20 digits)"},
+    ClaimDoc{"gcp_instance_name", ClaimType::kString, 0, kGcp, "the VM's instance name"},
 };
 
 constexpr std::array<std::string_view, 4> kPcrBanks = {"sha1", "sha256", "sha384", "sha512"};

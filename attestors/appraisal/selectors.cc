@@ -40,6 +40,13 @@ constexpr std::array kNode = {
     SelectorDoc{"tpm:secure-boot:<bool>", "SecureBoot as measured into PCR 7, from an event log that replayed to the quote"},
     SelectorDoc{"platform:azure", "the evidence came from an Azure confidential VM (HCL report + vTPM quote, server azure block)"},
     SelectorDoc{"azure:vm-id:<id>", "the Azure VM's vmUniqueId (lowercase) from the runtime claims its SNP report binds"},
+    SelectorDoc{"platform:gcp", "a Google Cloud VM: its vTPM's AK certificate chains to gcp.ca_bundle and signed this attestation's quotes"},
+    SelectorDoc{"gcp:project-id:<id>", "project ID from the AK certificate's instance information"},
+    SelectorDoc{"gcp:project-number:<n>", "project number from the instance information"},
+    SelectorDoc{"gcp:zone:<zone>", "zone of the VM, e.g. us-central1-a"},
+    SelectorDoc{"gcp:instance-id:<id>", "the VM's numeric instance ID (unique per VM)"},
+    SelectorDoc{"gcp:instance-name:<name>", "the VM's instance name (reusable after deletion: pair it with the project)"},
+    SelectorDoc{"gcp:simulated:true", "the GCP evidence came from a simulated vTPM and CA (only with insecure_simulation_roots)"},
     SelectorDoc{"claim:<name>", "emitted by a claims_mapper rule (see Claims below); never a digest or a version"},
 };
 

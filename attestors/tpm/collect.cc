@@ -99,6 +99,10 @@ struct TpmCollector::Keys {
   // two commands per use.
   TpmHandle ek_persistent;
   TpmHandle ak_persistent;
+  // An AK made from a template in NV (GCE): a primary key, made again from the template when
+  // its saved context is lost.
+  bool ak_primary = false;
+  TPM2B_PUBLIC ak_template{};
 };
 
 TpmCollector::TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnection> conn)
@@ -107,6 +111,11 @@ TpmCollector::TpmCollector(TpmCollectOptions options, std::unique_ptr<EsysConnec
 TpmCollector::~TpmCollector() = default;
 
 absl::StatusOr<std::unique_ptr<TpmCollector>> TpmCollector::Open(TpmCollectOptions options) {
+  if (options.ak_handle != 0 && options.ak_template_nv_index != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tpm: ak_handle ", HandleHex(options.ak_handle), " and ak_template_nv_index ",
+        HandleHex(options.ak_template_nv_index), " name two AKs; set one"));
+  }
   if (options.ak_handle != 0 &&
       (options.ak_handle < TPM2_PERSISTENT_FIRST || options.ak_handle > TPM2_PERSISTENT_LAST)) {
     return absl::InvalidArgumentError(absl::StrCat("tpm: ak_handle ", HandleHex(options.ak_handle),
@@ -119,6 +128,29 @@ absl::StatusOr<std::unique_ptr<TpmCollector>> TpmCollector::Open(TpmCollectOptio
 
 namespace {
 
+// A primary key in `hierarchy` (whose authValue is set) from `tmpl`: the same key every time
+// for the same template and seed.
+absl::StatusOr<TpmHandle> CreatePrimary(EsysConnection& c, ESYS_TR hierarchy,
+                                        const TPM2B_PUBLIC& tmpl, std::string_view what) {
+  TPM2B_SENSITIVE_CREATE sensitive{};
+  TPM2B_DATA outside{};
+  TPML_PCR_SELECTION creation_pcr{};
+  ESYS_TR tr = ESYS_TR_NONE;
+  TPM2B_PUBLIC* out_public = nullptr;
+  TPM2B_CREATION_DATA* creation_data = nullptr;
+  TPM2B_DIGEST* creation_hash = nullptr;
+  TPMT_TK_CREATION* creation_ticket = nullptr;
+  TSS2_RC rc = Esys_CreatePrimary(c.ctx(), hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr, &tr,
+                                  &out_public, &creation_data, &creation_hash, &creation_ticket);
+  Esys_Free(out_public);
+  Esys_Free(creation_data);
+  Esys_Free(creation_hash);
+  Esys_Free(creation_ticket);
+  if (rc != TSS2_RC_SUCCESS) return c.Error(rc, twi::StrCat("CreatePrimary(", what, ")"));
+  return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+}
+
 // The EK, loaded: the persistent one, or created again from its template (a primary key is
 // derived from the endorsement seed, so this is the same key every time).
 absl::StatusOr<TpmHandle> CreateOrOpenEk(EsysConnection& c, const TpmCollectOptions& o) {
@@ -128,26 +160,8 @@ absl::StatusOr<TpmHandle> CreateOrOpenEk(EsysConnection& c, const TpmCollectOpti
     return h;
   }
   TWI_RETURN_IF_ERROR(SetAuth(c.ctx(), ESYS_TR_RH_ENDORSEMENT, o.endorsement_auth, "endorsement"));
-  TPM2B_SENSITIVE_CREATE sensitive{};
-  TPM2B_PUBLIC tmpl = EkTemplate(o.ek_alg);
-  TPM2B_DATA outside{};
-  TPML_PCR_SELECTION creation_pcr{};
-  ESYS_TR tr = ESYS_TR_NONE;
-  TPM2B_PUBLIC* out_public = nullptr;
-  TPM2B_CREATION_DATA* creation_data = nullptr;
-  TPM2B_DIGEST* creation_hash = nullptr;
-  TPMT_TK_CREATION* creation_ticket = nullptr;
-  TSS2_RC rc = Esys_CreatePrimary(c.ctx(), ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                  ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr, &tr,
-                                  &out_public, &creation_data, &creation_hash, &creation_ticket);
-  Esys_Free(out_public);
-  Esys_Free(creation_data);
-  Esys_Free(creation_hash);
-  Esys_Free(creation_ticket);
-  if (rc != TSS2_RC_SUCCESS) {
-    return c.Error(rc, twi::StrCat("CreatePrimary(", KeyAlgName(o.ek_alg), " EK)"));
-  }
-  return TpmHandle(c.ctx(), tr, TpmHandle::Kind::kFlush);
+  return CreatePrimary(c, ESYS_TR_RH_ENDORSEMENT, EkTemplate(o.ek_alg),
+                       twi::StrCat(KeyAlgName(o.ek_alg), " EK"));
 }
 
 }  // namespace
@@ -212,6 +226,15 @@ absl::StatusOr<TpmHandle> LoadAkUnder(EsysConnection& c, const TPM2B_PRIVATE& pr
 // in a SHA-256 session. A persistent EK from a high-range template (PolicyOR over SHA-384
 // branches, as swtpm_setup's P-384 EK) still gives its public area and certificate, but cannot
 // be the AK's parent or activate a credential; say so instead of "policy check failed".
+// The AK of a GCE-style vTPM: a primary key in the endorsement hierarchy from the template the
+// TPM keeps in NV.
+absl::StatusOr<TpmHandle> CreateTemplateAk(EsysConnection& c, const TpmCollectOptions& o,
+                                           const TPM2B_PUBLIC& tmpl) {
+  TWI_RETURN_IF_ERROR(SetAuth(c.ctx(), ESYS_TR_RH_ENDORSEMENT, o.endorsement_auth, "endorsement"));
+  return CreatePrimary(c, ESYS_TR_RH_ENDORSEMENT, tmpl,
+                       absl::StrCat("AK from the template in ", HandleHex(o.ak_template_nv_index)));
+}
+
 absl::Status CheckEkPolicy(const TPMT_PUBLIC& ek, uint32_t handle) {
   ByteView policy(ek.authPolicy.buffer, ek.authPolicy.size);
   if (ek.nameAlg == TPM2_ALG_SHA256 && ConstantTimeEqual(policy, kEkAuthPolicy)) {
@@ -223,14 +246,16 @@ absl::Status CheckEkPolicy(const TPMT_PUBLIC& ek, uint32_t handle) {
       " of the low-range templates; configure an RSA-2048 or P-256 EK (ek_handle 0 creates one)"));
 }
 
-absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
+// `where` names the key's source ("persistent handle 0x81000003"), `fix` what to do about it.
+absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, std::string_view where,
+                                 std::string_view fix) {
   const bool alg_ok = pub.type == TPM2_ALG_RSA || pub.type == TPM2_ALG_ECC;
   if (!alg_ok || (pub.objectAttributes & kAkAttributes) != kAkAttributes ||
       (pub.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "tpm: persistent handle ", HandleHex(handle), " holds a key of type 0x", absl::Hex(pub.type),
-        " with attributes ", HandleHex(pub.objectAttributes), ", want an attestation key (attributes ",
-        HandleHex(kAkAttributes), "); choose another ak_handle or evict it"));
+    return absl::FailedPreconditionError(twi::StrCat(
+        "tpm: ", where, " holds a key of type 0x", absl::Hex(pub.type), " with attributes ",
+        HandleHex(pub.objectAttributes), ", want an attestation key (attributes ",
+        HandleHex(kAkAttributes), "); ", fix));
   }
   return absl::OkStatus();
 }
@@ -238,6 +263,16 @@ absl::Status CheckAttestationKey(const TPMT_PUBLIC& pub, uint32_t handle) {
 }  // namespace
 
 absl::StatusOr<TpmHandle> TpmCollector::LoadAk(uint32_t ek) {
+  if (keys_->ak_primary) {
+    if (keys_->ak_context) {
+      absl::StatusOr<TpmHandle> h = LoadContext(*conn_, *keys_->ak_context);
+      if (h.ok() || absl::IsUnavailable(h.status())) return h;
+      keys_->ak_context.reset();
+    }
+    TWI_ASSIGN_OR_RETURN(TpmHandle ak, CreateTemplateAk(*conn_, options_, keys_->ak_template));
+    keys_->ak_context = SaveContext(*conn_, ak.get());
+    return ak;
+  }
   if (!keys_->ak_transient) {
     if (!keys_->ak_persistent) {
       TWI_ASSIGN_OR_RETURN(keys_->ak_persistent, conn_->FromTpmPublic(options_.ak_handle));
@@ -264,11 +299,36 @@ absl::StatusOr<TpmKeyInfo> TpmCollector::Ak() {
   if (keys_->ak) return *keys_->ak;
   TpmKeyInfo info;
   bool have = false;
-  if (options_.ak_handle != 0) {
+  if (options_.ak_template_nv_index != 0) {
+    const std::string where = absl::StrCat("the AK template in nv index ",
+                                           HandleHex(options_.ak_template_nv_index));
+    TWI_ASSIGN_OR_RETURN(Bytes raw, ReadNv(options_.ak_template_nv_index));
+    TPMT_PUBLIC tmpl{};
+    size_t offset = 0;
+    // The index may be larger than the template it holds: only the TPMT_PUBLIC counts.
+    TSS2_RC rc = Tss2_MU_TPMT_PUBLIC_Unmarshal(raw.data(), raw.size(), &offset, &tmpl);
+    if (rc != TSS2_RC_SUCCESS) {
+      return TssStatus(rc, twi::StrCat("tpm: ", where, " (", raw.size(), " bytes) is not a TPMT_PUBLIC"),
+                       absl::StatusCode::kFailedPrecondition);
+    }
+    TWI_RETURN_IF_ERROR(CheckAttestationKey(tmpl, where, "this is not a GCE-style AK template"));
+    keys_->ak_template.publicArea = tmpl;
+    TWI_ASSIGN_OR_RETURN(TpmHandle ak, CreateTemplateAk(*conn_, options_, keys_->ak_template));
+    TWI_ASSIGN_OR_RETURN(PublicInfo pub, ReadPublic(*conn_, ak.get(), "AK"));
+    info.alg = AlgOf(pub.pub);
+    info.public_area = std::move(pub.public_area);
+    info.name = std::move(pub.name);
+    keys_->ak_primary = true;
+    keys_->ak_context = SaveContext(*conn_, ak.get());
+    have = true;
+  }
+  if (!have && options_.ak_handle != 0) {
     absl::StatusOr<TpmHandle> h = conn_->FromTpmPublic(options_.ak_handle);
     if (h.ok()) {
       TWI_ASSIGN_OR_RETURN(PublicInfo pub, ReadPublic(*conn_, h->get(), "AK"));
-      TWI_RETURN_IF_ERROR(CheckAttestationKey(pub.pub, options_.ak_handle));
+      TWI_RETURN_IF_ERROR(CheckAttestationKey(
+          pub.pub, absl::StrCat("persistent handle ", HandleHex(options_.ak_handle)),
+          "choose another ak_handle or evict it"));
       info.alg = AlgOf(pub.pub);
       info.public_area = std::move(pub.public_area);
       info.name = std::move(pub.name);

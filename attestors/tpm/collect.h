@@ -46,6 +46,10 @@ struct TpmCollectOptions {
   // 0: a fresh AK per collector, held as a key blob and loaded under the EK when used.
   uint32_t ak_handle = 0;
   uint32_t ak_cert_nv_index = 0;  // 0: none (GCE: 0x01C10000 RSA, 0x01C10002 ECC)
+  // GCE-style vTPMs: the AK is a primary key in the endorsement hierarchy made from the
+  // TPMT_PUBLIC template in this NV index (GCE: 0x01C10001 RSA, 0x01C10003 ECC), the same key
+  // on every start; 0: not used. Excludes ak_handle; ak_alg is then the template's.
+  uint32_t ak_template_nv_index = 0;
   // Hierarchy authValues; empty on cloud vTPMs and most machines.
   std::string endorsement_auth = "";
   std::string owner_auth = "";  // needed only to persist the AK
@@ -96,7 +100,8 @@ class TpmCollector {
 
   // The EK public area, Name and certificate (computed once).
   absl::StatusOr<TpmKeyInfo> Ek();
-  // The AK: the persisted one when ak_handle holds an attestation key, else a new one under
+  // The AK: the one made from ak_template_nv_index when set; the persisted one when ak_handle
+  // holds an attestation key, else a new one under
   // the EK (persisted at ak_handle when set). FAILED_PRECONDITION when ak_handle holds some
   // other kind of key: the agent never evicts what it did not make.
   absl::StatusOr<TpmKeyInfo> Ak();

@@ -24,6 +24,23 @@ constexpr int kMaxQuotes = 8;
 
 // ---- agent ----
 
+absl::Status QuoteBanks(TpmCollector& tpm, const std::vector<PcrBankSelection>& banks,
+                        ByteView qualifying_data,
+                        google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>* out) {
+  for (const PcrBankSelection& bank : banks) {
+    auto q = tpm.Quote({bank}, qualifying_data);
+    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", AlgName(bank.hash_alg)));
+    auto* quote = out->Add();
+    quote->set_attest(std::string(AsString(q->attest)));
+    quote->set_signature(std::string(AsString(q->signature)));
+    quote->set_hash_alg(bank.hash_alg);
+    for (const PcrValue& v : q->pcrs) {
+      (*quote->mutable_pcrs())[v.index] = std::string(AsString(v.digest));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Collect(ByteView) {
   return absl::FailedPreconditionError(
       "TPM evidence answers the server's credential challenge; it cannot be collected alone");
@@ -69,17 +86,7 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
   e.set_kind(kind());
   auto* tpm = e.mutable_tpm();
   tpm->set_activated_secret(std::string(AsString(*secret)));
-  for (const PcrBankSelection& bank : options_.banks) {
-    auto q = tpm_->Quote({bank}, qd);
-    if (!q.ok()) return Annotate(q.status(), twi::StrCat("TPM2_Quote of bank ", AlgName(bank.hash_alg)));
-    auto* out = tpm->add_quotes();
-    out->set_attest(std::string(AsString(q->attest)));
-    out->set_signature(std::string(AsString(q->signature)));
-    out->set_hash_alg(bank.hash_alg);
-    for (const PcrValue& v : q->pcrs) {
-      (*out->mutable_pcrs())[v.index] = std::string(AsString(v.digest));
-    }
-  }
+  TWI_RETURN_IF_ERROR(QuoteBanks(*tpm_, options_.banks, qd, tpm->mutable_quotes()));
   if (!options_.event_log_path.empty()) {
     auto log = ReadEventLog(options_.event_log_path);
     if (!log.ok()) return Annotate(log.status(), "TPM event log");

@@ -50,6 +50,11 @@ class TpmNodeCollector final : public appraisal::EvidenceCollector {
   twi::v1::Payload bound_keys_;
 };
 
+// One TpmQuote per bank of `banks` (TPM2_Quote over `qualifying_data`), appended to `out`.
+absl::Status QuoteBanks(TpmCollector& tpm, const std::vector<PcrBankSelection>& banks,
+                        ByteView qualifying_data,
+                        google::protobuf::RepeatedPtrField<twi::v1::TpmQuote>* out);
+
 struct TpmAppraiserOptions {
   TrustAnchors anchors;  // at least one route (Configure checks)
   TpmPolicy policy;

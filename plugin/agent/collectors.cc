@@ -1,14 +1,18 @@
 #include "plugin/agent/collectors.h"
 
+#include "attestors/appraisal/protocol.h"
 #include "attestors/azure/imds_tdquote.h"
 #include "attestors/azure/node.h"
 #include "attestors/azure/node_tdx.h"
 #include "attestors/azure/sim.h"
-#include "attestors/sevsnp/node.h"
-#include "attestors/tdx/node.h"
-#include "attestors/tpm/node.h"
 #include "attestors/core/crypto.h"
 #include "attestors/core/status.h"
+#include "attestors/core/str.h"
+#include "attestors/gcp/node.h"
+#include "attestors/sevsnp/node.h"
+#include "attestors/tdx/node.h"
+#include "attestors/tpm/abi.h"
+#include "attestors/tpm/node.h"
 #include "plugin/runtime/log.h"
 
 namespace twi::agent {
@@ -64,30 +68,81 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> SnpCollector(
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
     const config::AgentConfig& cfg) {
   std::vector<std::unique_ptr<appraisal::EvidenceCollector>> out;
+  std::unique_ptr<appraisal::EvidenceCollector> tee;
   auto tdx = TdxCollector(cfg);
   if (!tdx.ok()) return tdx.status();
   if (*tdx) {
-    out.push_back(*std::move(tdx));
+    tee = *std::move(tdx);
   } else {
     auto snp = SnpCollector(cfg);
     if (!snp.ok()) return snp.status();
     if (*snp) {
-      out.push_back(*std::move(snp));
+      tee = *std::move(snp);
     } else {
       log::Info("no TEE device found (tried configfs-tsm for tdx_guest and sev_guest, and /dev/sev-guest)",
                 {{"configfs_path", cfg.snp_configfs_path}, {"device_path", cfg.snp_device_path}});
     }
   }
+  // On Google Cloud the TEE's evidence rides in the GCP evidence, bound to the same nonce as
+  // the vTPM quotes (gcp.tee = "none" leaves it on its own).
+  if (!cfg.gcp.tcti.empty()) {
+    auto gcp = MakeGcpCollector(cfg, &tee);
+    if (!gcp.ok()) return gcp.status();
+    out.push_back(*std::move(gcp));
+  }
+  if (tee) out.push_back(std::move(tee));
   // An Azure CVM's SEV-SNP device belongs to the paravisor (the guest at VMPL 2 has none): its
   // hardware evidence comes through the vTPM instead.
   auto azure = MakeAzureCollector(cfg);
   if (!azure.ok()) return azure.status();
   if (*azure) out.push_back(*std::move(azure));
-  // A TPM is offered beside either TEE (one attestation may carry several kinds).
+  // A TPM is offered beside either TEE (one attestation may carry several kinds), unless it
+  // is the vTPM the GCP evidence already quotes.
+  if (!cfg.gcp.tcti.empty() && cfg.tpm.tcti == cfg.gcp.tcti) {
+    log::Info("tpm.tcti is the gcp block's vTPM: TPM evidence not offered separately",
+              {{"tcti", cfg.tpm.tcti}});
+    return out;
+  }
   auto tpm = MakeTpmCollector(cfg.tpm);
   if (!tpm.ok()) return tpm.status();
   if (*tpm) out.push_back(*std::move(tpm));
   return out;
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeGcpCollector(
+    const config::AgentConfig& cfg, std::unique_ptr<appraisal::EvidenceCollector>* tee) {
+  const config::GcpAgentSettings& s = cfg.gcp;
+  std::unique_ptr<appraisal::EvidenceCollector> hw;
+  if (s.tee != "none") {
+    const std::string found = *tee ? appraisal::KindName((*tee)->kind()) : "none";
+    if (s.tee != "auto" && found != s.tee) {
+      return absl::FailedPreconditionError(twi::StrCat(
+          "gcp.tee = \"", s.tee, "\" but the VM offers ", found,
+          " evidence (configfs-tsm provider, or simulate); set gcp.tee to what this VM is"));
+    }
+    hw = std::move(*tee);
+  }
+  const tpm::KeyAlg alg = s.ak == "ecc" ? tpm::KeyAlg::kEccP256 : tpm::KeyAlg::kRsa2048;
+  auto vtpm = tpm::TpmCollector::Open(gcp::VtpmOptions(s.tcti, alg));
+  if (!vtpm.ok()) return Annotate(vtpm.status(), "gcp: the vTPM");
+  // The AK and its certificate are read now: a VM that has none fails Configure with the
+  // reason instead of every attestation.
+  auto ak = (*vtpm)->Ak();
+  if (!ak.ok()) return Annotate(ak.status(), "gcp: the GCE attestation key");
+  if (ak->certificate.empty()) {
+    return absl::FailedPreconditionError(twi::StrCat(
+        "gcp: the vTPM at ", s.tcti, " has an AK but no AK certificate; not a Shielded / "
+        "Confidential GCE VM"));
+  }
+  gcp::CollectOptions o;
+  for (const std::string& bank : s.pcr_banks) o.banks.push_back({tpm::HashAlgFromName(bank), s.pcrs});
+  o.event_log_path = s.event_log_path;
+  o.simulated = !cfg.simulate.empty();
+  auto collector = std::make_unique<gcp::GcpCollector>(*std::move(vtpm), std::move(hw), o);
+  log::Info("GCP evidence available",
+            {{"tcti", s.tcti}, {"ak", s.ak}, {"tee", collector->tee_name()},
+             {"ak_cert_sha256", HexEncode(Sha256(ak->certificate)).substr(0, 16)}});
+  return std::unique_ptr<appraisal::EvidenceCollector>(std::move(collector));
 }
 
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(

@@ -22,5 +22,10 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
 // and the AK (with azure.simulate, a fresh vTPM is provisioned first); nullptr otherwise.
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
     const config::AgentConfig& cfg);
+// The GCP collector for the gcp block's vTPM (its AK and certificate read now), taking the
+// TEE collector from `tee` unless gcp.tee = "none"; FAILED_PRECONDITION when gcp.tee names
+// another TEE than the one found, or the vTPM has no AK certificate.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeGcpCollector(
+    const config::AgentConfig& cfg, std::unique_ptr<appraisal::EvidenceCollector>* tee);
 
 }  // namespace twi::agent

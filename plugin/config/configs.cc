@@ -153,6 +153,8 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   ReadAgentKeyBinding(r, &c.keymanager_socket);
   Reader azure = r.Block("azure");
   ReadAzureAgentSettings(azure, &c.azure, &c.warnings);
+  Reader gcp = r.Block("gcp");
+  ReadGcpAgentSettings(gcp, &c.gcp);
   if (!c.simulation_dir.empty() && c.simulate.empty() && !c.azure.simulate) {
     c.warnings.push_back(
         "simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\" or azure.simulate = true");
@@ -271,6 +273,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
   Reader azure = r.Block("azure");
   ReadAzureServerSettings(azure, &c.azure, &c.warnings);
+  Reader gcp = r.Block("gcp");
+  ReadGcpServerSettings(gcp, &c.gcp, &c.warnings);
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   Reader kb = r.Block("key_binding");
   c.key_binding.enabled = kb.pos().line != 0;

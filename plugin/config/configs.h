@@ -11,6 +11,7 @@
 #include "plugin/config/azure_config.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/keybinding_config.h"
+#include "plugin/config/gcp_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
 #include "plugin/config/tpm_config.h"
@@ -45,6 +46,7 @@ struct AgentConfig : Common {
   // key_binding.keymanager_socket: bind the twi KeyManager's pending SVID key; "" = unbound.
   std::string keymanager_socket;
   AzureAgentSettings azure;
+  GcpAgentSettings gcp;
 };
 
 struct ServerConfig : Common {
@@ -55,6 +57,7 @@ struct ServerConfig : Common {
   TdxSettings tdx;
   TpmServerSettings tpm;  // verified only when the block is present
   AzureServerSettings azure;  // Azure CVMs accepted only when the block is present
+  GcpServerSettings gcp;  // verified only when the block is present
   ClaimsSettings claims;  // claims_mapper block and attestation-result keys
   ServerKeyBinding key_binding;  // key_binding block (issue 14)
 };

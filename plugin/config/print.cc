@@ -46,6 +46,9 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                     {"vcek_source", a.vcek_source}, {"imds_url", a.imds_url},
                     {"simulate", a.simulate}};
     }
+    const auto& g = c->gcp;
+    j["gcp"] = {{"tcti", g.tcti}, {"ak", g.ak}, {"pcr_banks", g.pcr_banks}, {"pcrs", g.pcrs},
+                {"tee", g.tee}, {"event_log_path", g.event_log_path}};
     warnings = c->warnings;
   } else if (side == "server") {
     auto c = BuildServerConfig(hcl, td);
@@ -146,6 +149,20 @@ absl::StatusOr<std::string> EffectiveConfigJson(std::string_view side, std::stri
                     {"boot_loader_digests", hexes(a.policy.boot_loader_digests)},
                     {"allow_sha1_signatures", a.policy.allow_sha1_signatures},
                     {"selector_pcrs", a.selector_pcrs}};
+    }
+    if (c->gcp.enabled) {
+      const auto& g = c->gcp;
+      nlohmann::ordered_json pcrs = nlohmann::ordered_json::object();
+      for (const auto& rule : g.policy.pcrs) pcrs[tpm::PcrKey(rule.bank, rule.index)] = hexes(rule.values);
+      j["gcp"] = {{"ca_bundle", g.ca_bundle},
+                  {"require_tee", g.require_tee},
+                  {"allowed_project_ids", g.allowed_project_ids},
+                  {"allow_non_production", g.allow_non_production},
+                  {"pcrs", pcrs},
+                  {"require_secure_boot", g.policy.require_secure_boot},
+                  {"boot_loader_digests", hexes(g.policy.boot_loader_digests)},
+                  {"allow_sha1_signatures", g.policy.allow_sha1_signatures},
+                  {"selector_pcrs", g.selector_pcrs}};
     }
     AddClaimsSettingsJson(c->claims, &j);
     warnings = c->warnings;

@@ -105,6 +105,26 @@ constexpr std::array kAgent = {
            "the pending key there, binds SHA-256 of it into the evidence beside the instance key "
            "and adds the KeyManager's proof-of-possession signature; if the KeyManager does not "
            "answer, the attestation fails (never falls back to an unbound one)."},
+    KeyDoc{"gcp.tcti", "string", "\"\"", "\"device:/dev/tpmrm0\"",
+           "Google Cloud: the VM's vTPM (tpm2-tss TCTI). When set, GCP evidence is offered: the "
+           "AK GCE provisioned (made from its NV template), its Google-issued certificate, one "
+           "quote per bank and the SEV-SNP or TDX evidence of gcp.tee, which then rides in the GCP "
+           "evidence instead of being offered on its own; a tpm block on the same TCTI is not "
+           "used. Configure fails when the vTPM has no AK certificate."},
+    KeyDoc{"gcp.ak", "string", "\"rsa\"", "\"ecc\"",
+           "Which GCE AK: rsa (template NV 0x01C10001, certificate 0x01C10000) or ecc "
+           "(0x01C10003, 0x01C10002)."},
+    KeyDoc{"gcp.pcr_banks", "list of strings", "[\"sha256\"]", "[\"sha1\", \"sha256\"]",
+           "PCR banks of the vTPM to quote, one quote each."},
+    KeyDoc{"gcp.pcrs", "list of integers", "[0, 1, 2, 3, 4, 5, 6, 7]", "[0, 4, 7]",
+           "PCR indices (0-23) quoted in every bank."},
+    KeyDoc{"gcp.tee", "string", "\"auto\"", "\"sev-snp\"",
+           "Hardware evidence sent with the vTPM's: \"sev-snp\" or \"tdx\" (Configure fails "
+           "without that device; with simulate, its simulator), \"none\", or \"auto\" (whichever "
+           "the VM has, none on a Shielded VM)."},
+    KeyDoc{"gcp.event_log_path", "string", "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "\"/sys/kernel/security/tpm0/binary_bios_measurements\"",
+           "TCG boot event log sent with the quotes when the file exists; \"\" never sends one."},
 };
 
 constexpr std::array kServer = {
@@ -114,10 +134,12 @@ constexpr std::array kServer = {
            "Suffix of the agent ID after spiffe://<trust domain>/spire/agent/twi/. Placeholders: "
            "{instance_key_hash}, {sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, "
            "{sev_snp.report_id}, {tdx.mrtd}, {tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, "
-           "{tpm.ek_hash}, {azure.vm_id}. Must contain {instance_key_hash}, {sev_snp.report_id}, "
-           "{tpm.ek_hash} or {azure.vm_id} "
-           "(one TPM, one machine: a stable per-machine ID): the others are shared between VMs or "
-           "chosen by the host (TDX has no per-TD value)."},
+           "{tpm.ek_hash}, {azure.vm_id}, {gcp.project_id}, {gcp.project_number}, {gcp.zone}, "
+           "{gcp.instance_id}, {gcp.instance_name}. Must contain {instance_key_hash}, "
+           "{sev_snp.report_id}, {tpm.ek_hash} (one TPM, one machine: a stable per-machine ID), "
+           "{azure.vm_id} or {gcp.instance_id} (Google's ID of one VM, from its AK certificate): "
+           "the others are shared between VMs or chosen by the host (TDX has no per-TD value). "
+           "E.g. \"gcp/{gcp.project_id}/{gcp.zone}/{gcp.instance_id}\"."},
     KeyDoc{"insecure_allow_no_tee", "bool", "false", "false",
            "Accept agents that present no TEE evidence (instance key only). Proves nothing about "
            "the machine: for development only."},
@@ -274,6 +296,30 @@ constexpr std::array kServer = {
     KeyDoc{"key_binding.record_ttl_seconds", "integer", "60", "60",
            "How long a binding record waits for the composer (SPIRE calls it within the same "
            "AttestAgent request)."},
+    KeyDoc{"gcp.ca_bundle", "list of strings", "", "[\"/etc/twi/gce-vtpm-ca.pem\"]",
+           "PEM files of the GCE vTPM CAs (examples/gcp/vtpm-ca-bundle.pem): self-issued "
+           "certificates are roots, the others intermediates. Setting any gcp key enables GCP "
+           "verification; ca_bundle and require_tee are then required. A simulated CA "
+           "(`twi sim gcp`) is refused without insecure_simulation_roots."},
+    KeyDoc{"gcp.require_tee", "string", "", "\"sev-snp\"",
+           "Hardware evidence every GCP attestation must carry, bound to the same nonce as the "
+           "vTPM quotes and verified with the sev_snp or tdx block (its policy and selectors "
+           "apply): \"sev-snp\", \"tdx\", or \"none\" (Shielded VMs; Configure warns)."},
+    KeyDoc{"gcp.allowed_project_ids", "list of strings", "", "[\"payments-prod\"]",
+           "Projects whose VMs are accepted (from the AK certificate); unset accepts every "
+           "project of every Google Cloud customer (Configure warns)."},
+    KeyDoc{"gcp.allow_non_production", "bool", "false", "false",
+           "Accept AK certificates whose instance information lacks isProduction."},
+    KeyDoc{"gcp.pcrs", "object", "", "{ \"sha256:0\" = [" "\"" "00000000000000000000000000000000" "00000000000000000000000000000000" "\"" "] }",
+           "PCR allow-lists for the vTPM quotes, as tpm.pcrs."},
+    KeyDoc{"gcp.require_secure_boot", "bool", "false", "true",
+           "Require an event log whose replay matches PCR 7 and measures SecureBoot enabled."},
+    KeyDoc{"gcp.boot_loader_digests", "list of strings", "", "[]",
+           "Allowed digests of the first boot application in PCR 4 (from a replayed event log)."},
+    KeyDoc{"gcp.allow_sha1_signatures", "bool", "false", "false",
+           "Accept vTPM quotes signed over SHA-1."},
+    KeyDoc{"gcp.selector_pcrs", "list of integers", "[]", "[7]",
+           "PCRs reported as tpm:pcr:<bank>:<index>:<hex> selectors besides those gcp.pcrs names."},
 };
 
 constexpr std::array kWorkload = {

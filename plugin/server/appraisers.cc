@@ -11,6 +11,8 @@
 #include "attestors/core/file.h"
 #include "attestors/core/status.h"
 #include "attestors/tpm/node.h"
+#include "attestors/gcp/node.h"
+#include "absl/strings/match.h"
 
 namespace twi::server {
 namespace {
@@ -219,9 +221,11 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
   auto snp = MakeSnpAppraiser(cfg.sev_snp, cfg.insecure_simulation_roots);
   if (!snp.ok()) return snp.status();
   out.push_back(*std::move(snp));
+  const appraisal::EvidenceAppraiser* snp_appraiser = out.back().get();
   auto tdx = MakeTdxAppraiser(cfg.tdx, cfg.insecure_simulation_roots);
   if (!tdx.ok()) return tdx.status();
   out.push_back(*std::move(tdx));
+  const appraisal::EvidenceAppraiser* tdx_appraiser = out.back().get();
   if (cfg.tpm.enabled) {
     auto tpm = MakeTpmAppraiser(cfg.tpm);
     if (!tpm.ok()) return tpm.status();
@@ -236,6 +240,13 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeA
     auto azure = MakeAzureTdxAppraiser(cfg.azure, cfg.tdx, cfg.insecure_simulation_roots);
     if (!azure.ok()) return azure.status();
     out.push_back(*std::move(azure));
+  }
+  if (cfg.gcp.enabled) {
+    // The SEV-SNP and TDX appraisers above verify GCP's hardware evidence too; `out` owns
+    // them for as long as the GCP appraiser lives.
+    auto gcp = MakeGcpAppraiser(cfg.gcp, cfg.insecure_simulation_roots, snp_appraiser, tdx_appraiser);
+    if (!gcp.ok()) return gcp.status();
+    out.push_back(*std::move(gcp));
   }
   return out;
 }
@@ -322,6 +333,36 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
   o.policy = s.policy;
   o.selector_pcrs = s.selector_pcrs;
   return std::make_unique<tpm::TpmAppraiser>(std::move(o));
+}
+
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
+    const config::GcpServerSettings& s, bool allow_simulation,
+    const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx) {
+  gcp::GcpAppraiserOptions o;
+  TWI_RETURN_IF_ERROR(ReadCaFiles("gcp.ca_bundle", s.ca_bundle, &o.cas.roots, &o.cas.intermediates));
+  if (!allow_simulation) {
+    // The simulator's CA (gcp/sim.h names every certificate of it so) vouches for nothing.
+    for (const auto* set : {&o.cas.roots, &o.cas.intermediates}) {
+      for (const Certificate& c : *set) {
+        if (absl::StrContains(c.subject(), ToAbsl(gcp::kSimulatedCaOrganization))) {
+          return absl::InvalidArgumentError(twi::StrCat(
+              "gcp.ca_bundle: \"", EchoText(c.subject()), "\" is the simulated GCE vTPM CA; "
+              "it is accepted only with insecure_simulation_roots = true (development only)"));
+        }
+      }
+    }
+  }
+  auto tee = gcp::ParseHardware(s.require_tee);
+  if (!tee.ok()) return absl::InvalidArgumentError(twi::StrCat("gcp.require_tee: ", tee.status().message()));
+  o.require_tee = *tee;
+  o.sev_snp = sev_snp;
+  o.tdx = tdx;
+  o.allow_simulation = allow_simulation;
+  o.allow_non_production = s.allow_non_production;
+  o.allowed_project_ids = s.allowed_project_ids;
+  o.policy = s.policy;
+  o.selector_pcrs = s.selector_pcrs;
+  return std::make_unique<gcp::GcpAppraiser>(std::move(o));
 }
 
 }  // namespace twi::server

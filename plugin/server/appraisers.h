@@ -42,6 +42,12 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
 // appraised with a SEV-SNP appraiser of its own made from the sev_snp settings.
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpAppraiser(
     const config::AzureServerSettings& azure, const config::SnpSettings& snp, bool allow_simulation);
+// The GCP appraiser for the gcp block (reads ca_bundle), verifying hardware evidence with
+// `sev_snp` / `tdx` (not owned). A simulated CA in the bundle is refused unless
+// `allow_simulation`.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
+    const config::GcpServerSettings& settings, bool allow_simulation,
+    const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx);
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);

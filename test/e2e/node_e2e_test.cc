@@ -150,9 +150,11 @@ TEST_F(NodeE2eTest, BadConfigListsEveryProblem) {
             "line 1, column 1: \"insecure_allow_no_tee\" must be a bool (true or false), got string; "
             "line 2, column 1: \"agent_path_template\": unknown placeholder {bogus} (known: {instance_key_hash}, "
             "{sev_snp.chip_id}, {sev_snp.measurement}, {sev_snp.host_data}, {sev_snp.report_id}, {tdx.mrtd}, "
-      "{tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, {tpm.ek_hash}, {azure.vm_id}); "
-            "line 3, column 1: unknown key \"log_levl\" (did you mean \"log_level\"? known keys: agent_path_template, azure, "
-            "claims_mapper, ear_audit_file, ear_signing_key_file, insecure_allow_no_tee, insecure_simulation_roots, key_binding, log_level, sev_snp, tdx, tpm)");
+            "{tdx.mrconfigid}, {tdx.fmspc}, {tdx.tcb_status}, {tpm.ek_hash}, {azure.vm_id}, {gcp.project_id}, "
+            "{gcp.project_number}, {gcp.zone}, {gcp.instance_id}, {gcp.instance_name}); "
+            "line 3, column 1: unknown key \"log_levl\" (did you mean \"log_level\"? known keys: agent_path_template, "
+            "azure, claims_mapper, ear_audit_file, ear_signing_key_file, gcp, insecure_allow_no_tee, "
+            "insecure_simulation_roots, key_binding, log_level, sev_snp, tdx, tpm)");
   auto v = server_->Validate("example.org", "log_levl = 1");
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->valid);

@@ -47,7 +47,7 @@ state_dir = 5
   EXPECT_EQ(std::string(c.status().message()),
             "invalid configuration (5 problems): "
             "line 2, column 1: \"log_level\" must be one of trace, debug, info, warn, error; got \"loud\"; "
-            "line 3, column 1: unknown key \"polcy\" (known keys: azure, key_binding, log_level, sev_snp, simulate, simulate_debug_td, "
+            "line 3, column 1: unknown key \"polcy\" (known keys: azure, gcp, key_binding, log_level, sev_snp, simulate, simulate_debug_td, "
       "simulate_measurement, simulate_mrtd, simulation_dir, state_dir, tdx, tpm); "
             "line 5, column 3: \"sev_snp.vmpl\" must be between 0 and 3, got 7; "
             "line 6, column 3: unknown key \"sev_snp.devce_path\" (did you mean \"device_path\"? known keys in "
@@ -159,7 +159,7 @@ TEST(AttackConfig, AgentIdTakeoverTemplateRefused) {
     auto c = BuildServerConfig(std::string("agent_path_template = \"") + tmpl + "\"", "example.org");
     ASSERT_FALSE(c.ok()) << tmpl;
     EXPECT_THAT(std::string(c.status().message()),
-                HasSubstr("has no per-instance field; add {instance_key_hash}, {sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id}"))
+                HasSubstr("has no per-instance field; add {instance_key_hash}, {sev_snp.report_id}, {tpm.ek_hash} or {azure.vm_id} (or {gcp.instance_id}"))
         << tmpl;
     EXPECT_THAT(std::string(c.status().message()), HasSubstr("take over another agent's ID")) << tmpl;
   }
@@ -234,6 +234,11 @@ TEST(ConfigTest, EveryDocumentedKeyIsRead) {
     // A tpm block needs a trust route: policy keys are checked beside one.
     if (hcl.rfind("tpm { ", 0) == 0 && k.key != "tpm.ek_hashes") {
       hcl = "tpm { ek_hashes = [\"" + std::string(64, '0') + "\"]\n" + hcl.substr(6);
+    }
+    // A gcp block needs its CAs and the TEE it requires.
+    if (hcl.rfind("gcp { ", 0) == 0) {
+      if (k.key != "gcp.ca_bundle") hcl = "gcp { ca_bundle = [\"/ca.pem\"]\n" + hcl.substr(6);
+      if (k.key != "gcp.require_tee") hcl = "gcp { require_tee = \"none\"\n" + hcl.substr(6);
     }
     auto c = BuildServerConfig(hcl, "example.org");
     EXPECT_TRUE(c.ok()) << k.key << ": " << c.status();

@@ -142,22 +142,39 @@ TEST(ExamplesTest, ExampleConfigsCarryValidPluginData) {
   EXPECT_TRUE(wc.ok()) << wc.status();
 }
 
-TEST(ExamplesTest, AzureExampleConfigsCarryValidPluginData) {
-  std::string dir = std::string(TWI_SOURCE_DIR) + "/examples/azure/";
+// The server and agent plugin_data of examples/<cloud>/, built as the plugins build them.
+void LoadCloudExamples(const std::string& cloud, config::ServerConfig* sc, config::AgentConfig* ac) {
+  std::string dir = std::string(TWI_SOURCE_DIR) + "/examples/" + cloud + "/";
   auto server = hcl::Parse(Read(dir + "server.conf"));
   ASSERT_TRUE(server.ok()) << server.status();
   const hcl::Value* sd = PluginData(*server, "NodeAttestor");
   ASSERT_NE(sd, nullptr);
-  auto sc = config::BuildServerConfig(*sd, "example.org");
-  ASSERT_TRUE(sc.ok()) << sc.status();
-  EXPECT_TRUE(sc->azure.enabled);
+  auto s = config::BuildServerConfig(*sd, "example.org");
+  ASSERT_TRUE(s.ok()) << s.status();
+  *sc = *std::move(s);
   auto agent = hcl::Parse(Read(dir + "agent.conf"));
   ASSERT_TRUE(agent.ok()) << agent.status();
   const hcl::Value* ad = PluginData(*agent, "NodeAttestor");
   ASSERT_NE(ad, nullptr);
-  auto ac = config::BuildAgentConfig(*ad, "example.org");
-  ASSERT_TRUE(ac.ok()) << ac.status();
-  EXPECT_TRUE(ac->azure.enabled);
+  auto a = config::BuildAgentConfig(*ad, "example.org");
+  ASSERT_TRUE(a.ok()) << a.status();
+  *ac = *std::move(a);
+}
+
+TEST(ExamplesTest, AzureExampleConfigsCarryValidPluginData) {
+  config::ServerConfig sc;
+  config::AgentConfig ac;
+  ASSERT_NO_FATAL_FAILURE(LoadCloudExamples("azure", &sc, &ac));
+  EXPECT_TRUE(sc.azure.enabled);
+  EXPECT_TRUE(ac.azure.enabled);
+}
+
+TEST(ExamplesTest, GcpExampleConfigsCarryValidPluginData) {
+  config::ServerConfig sc;
+  config::AgentConfig ac;
+  ASSERT_NO_FATAL_FAILURE(LoadCloudExamples("gcp", &sc, &ac));
+  EXPECT_TRUE(sc.gcp.enabled);
+  EXPECT_EQ(ac.gcp.tee, "sev-snp");
 }
 
 }  // namespace
