@@ -2,7 +2,7 @@
 # that load the twi plugins, start and stop spire-server and spire-agent, fetch SVIDs.
 # Source it with these set:
 #   TWI_BIN      directory of twi-server-nodeattestor, twi-agent-nodeattestor, twi-workloadattestor
-#                and the twi CLI
+#                and twi-sim (the simulator)
 #   SPIRE_SERVER, SPIRE_AGENT   the SPIRE binaries (scripts/spire.sh prints them)
 #   QS_DIR       an absolute, private temp directory that holds everything (configs, data,
 #                sockets, logs); short, since unix socket paths are limited to 107 bytes
@@ -21,7 +21,7 @@ qs_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 # server pins; qs_make_sim_hierarchy creates it (before the server starts, which reads it).
 QS_SIM_DIR="$QS_DIR/sim/sim-amd"
 qs_make_sim_hierarchy() {
-  [ -f "$QS_SIM_DIR/ark.pem" ] || "$TWI_BIN/twi" sim sev-snp --out "$QS_DIR/sim" > /dev/null
+  [ -f "$QS_SIM_DIR/ark.pem" ] || "$TWI_BIN/twi-sim" sev-snp --out "$QS_DIR/sim" > /dev/null
 }
 
 # plugin_data (or plugin_data_file) lines for the server's twi NodeAttestor; override before
