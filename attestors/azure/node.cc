@@ -51,20 +51,24 @@ absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Collect(ByteView) {
 
 absl::Status VtpmCollectorBase::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  instance_key_spki_ = ToBytes(payload->instance_key_spki());
+  // The report data and the quotes' qualifying data bind the payload's keys: the instance key
+  // and, for a key-bound SVID, its key.
+  bound_keys_.Clear();
+  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
+  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
   return absl::OkStatus();
 }
 
 absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Answer(ByteView report_data,
                                                             const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  if (instance_key_spki_.empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), instance_key_spki_),
+  if (bound_keys_.instance_key_spki().empty() ||
+      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
                          report_data)) {
     return absl::FailedPreconditionError(
         "the instance key of this attestation's payload is not the one the report data binds");
   }
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), instance_key_spki_);
+  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
   twi::v1::Evidence e;
   e.set_kind(kind());
   TWI_RETURN_IF_ERROR(vtpm_->Collect(qd, e.mutable_azure()));
@@ -144,8 +148,7 @@ absl::StatusOr<std::any> AzureSnpAppraiser::Challenge(const twi::v1::Payload& pa
                                                       twi::v1::Challenge* challenge,
                                                       CheckList*) const {
   AzureStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()),
-                                                       AsBytes(payload.instance_key_spki()));
+  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
   return std::any(std::move(state));
 }
 

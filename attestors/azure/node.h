@@ -1,8 +1,9 @@
 // Azure confidential VMs in the twi/v1 node attestation flow: the agent's collector and the
 // server's appraiser for EVIDENCE_KIND_AZURE_SEV_SNP.
 //
-//   payload    the instance key (kept: the quotes' qualifying data binds it)
-//   challenge  the nonce; the server remembers TpmQualifyingData(nonce, instance key)
+//   payload    the instance key and, when key-bound, the SVID key (kept: the qualifying data
+//              binds them)
+//   challenge  the nonce; the server remembers TpmQualifyingData(nonce, payload)
 //   response   AzureEvidence: the HCL report from the vTPM, the AK public area (+ certificate),
 //              one quote per PCR bank over that qualifying data, the event log, the VCEK when
 //              the agent got one (THIM, or the simulated host)
@@ -58,7 +59,7 @@ class VtpmCollectorBase : public appraisal::EvidenceCollector {
  private:
   std::mutex mu_;
   std::unique_ptr<AzureVtpm> vtpm_;
-  Bytes instance_key_spki_;
+  twi::v1::Payload bound_keys_;  // the instance key and SVID key the quotes bind
 };
 
 // Agent side, SEV-SNP CVMs. Thread-safe.

@@ -41,8 +41,7 @@ absl::StatusOr<std::any> AzureTdxAppraiser::Challenge(const twi::v1::Payload& pa
                                                       twi::v1::Challenge* challenge,
                                                       CheckList*) const {
   AzureStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()),
-                                                       AsBytes(payload.instance_key_spki()));
+  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
   return std::any(std::move(state));
 }
 
