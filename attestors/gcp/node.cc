@@ -16,26 +16,6 @@ namespace {
 // GCE's chain is AK <- intermediate <- root; an agent sending more is not a GCE vTPM.
 constexpr int kMaxIntermediates = 4;
 
-// The sent AK public area must hold the key the certificate names: then the certificate's
-// instance information is about the key that signed the quotes.
-absl::StatusOr<tpm::AkKey> MatchAk(const std::string& ak_public, const VerifiedGcp& cert,
-                                   CheckList& checks) {
-  auto fail = [&](std::string_view detail) {
-    return checks.Fail("ak.public_match", std::string(detail), absl::StatusCode::kInvalidArgument);
-  };
-  if (ak_public.empty()) return fail("the agent sent no AK public area");
-  auto pub = tpm::ParsePublic(AsBytes(ak_public));
-  if (!pub.ok()) return fail(ToStd(pub.status().message()));
-  auto ak = tpm::AkKey::FromPublic(*pub);
-  if (!ak.ok()) return fail(ToStd(ak.status().message()));
-  if (!ConstantTimeEqual(ak->spki_sha256, cert.ak_spki_sha256)) {
-    return fail(twi::StrCat("the AK public area's key (spki sha256 ", ShortHex(ak->spki_sha256),
-                            ") is not the AK certificate's (", ShortHex(cert.ak_spki_sha256), ")"));
-  }
-  checks.Pass("ak.public_match", "the AK public area holds the certificate's key");
-  return ak;
-}
-
 }  // namespace
 
 // ---- agent ----
@@ -191,7 +171,13 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
     }
     checks->Pass("gcp.project", twi::StrCat("project ", instance.project_id, " is allowed"));
   }
-  TWI_ASSIGN_OR_RETURN(tpm::AkKey ak, MatchAk(gcp.ak_public(), v, *checks));
+  // The node flow needs the AK public area (the quotes' attributes are checked against it);
+  // VerifyGcp's fallback to the certificate's key serves `twi verify` alone.
+  if (gcp.ak_public().empty()) {
+    return checks->Fail("ak.public_match", "the agent sent no AK public area",
+                        absl::StatusCode::kInvalidArgument);
+  }
+  TWI_ASSIGN_OR_RETURN(tpm::AkKey ak, MatchAkPublic(AsBytes(gcp.ak_public()), v, *checks));
   tpm::VerifiedQuote quotes;
   TWI_RETURN_IF_ERROR(
       tpm::VerifyQuotes(ak, gcp.quotes(), 0, state->qualifying_data, *checks, &quotes));
