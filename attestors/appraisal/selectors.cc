@@ -39,7 +39,7 @@ constexpr std::array kNode = {
     SelectorDoc{"tpm:pcr:<bank>:<index>:<hex>", "a quoted PCR value, for PCRs named in tpm.pcrs or tpm.selector_pcrs"},
     SelectorDoc{"tpm:secure-boot:<bool>", "SecureBoot as measured into PCR 7, from an event log that replayed to the quote"},
     SelectorDoc{"platform:azure", "the evidence came from an Azure confidential VM (HCL report + vTPM quote, server azure block)"},
-    SelectorDoc{"azure:vm-id:<id>", "the Azure VM's vmUniqueId (lowercase) from the runtime claims its SNP report binds"},
+    SelectorDoc{"azure:vm-id:<id>", "the Azure VM's vmUniqueId (lowercase) from the runtime claims its hardware report binds (the SNP report, or on TDX the TDREPORT the TD quote vouches for)"},
     SelectorDoc{"platform:gcp", "a Google Cloud VM: its vTPM's AK certificate chains to gcp.ca_bundle and signed this attestation's quotes"},
     SelectorDoc{"gcp:project-id:<id>", "project ID from the AK certificate's instance information"},
     SelectorDoc{"gcp:project-number:<n>", "project number from the instance information"},

@@ -75,9 +75,12 @@ std::string BuildRuntimeClaims(const RuntimeClaimsSpec& spec) {
                                {"tpm-enabled", spec.tpm_enabled},
                                {"tpm-persisted", spec.tpm_persisted}};
   if (spec.vm_unique_id) vm["vmUniqueId"] = *spec.vm_unique_id;
-  std::string user_data = HexEncode(spec.user_data);
-  for (char& c : user_data) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  nlohmann::ordered_json j = {{"keys", keys}, {"vm-configuration", vm}, {"user-data", user_data}};
+  nlohmann::ordered_json j = {{"keys", keys}, {"vm-configuration", vm}};
+  if (spec.user_data) {
+    std::string user_data = HexEncode(*spec.user_data);
+    for (char& c : user_data) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    j["user-data"] = user_data;
+  }
   return j.dump();
 }
 

@@ -30,8 +30,9 @@ struct RuntimeClaimsSpec {
   std::vector<JwkSpec> keys;
   std::optional<std::string> vm_unique_id;  // vm-configuration.vmUniqueId
   bool console_enabled = false, secure_boot = true, tpm_enabled = true, tpm_persisted = true;
-  // user-data: uppercase hex, 64 zero bytes by default as on Azure.
-  Bytes user_data = Bytes(64, 0);
+  // user-data: uppercase hex, 64 zero bytes by default as on Azure (nullopt: no user-data key,
+  // as the SEV-SNP simulator's claims have always been written).
+  std::optional<Bytes> user_data = Bytes(64, 0);
 };
 
 // A JwkSpec from an RSA public (or private) key.

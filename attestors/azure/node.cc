@@ -51,20 +51,24 @@ absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Collect(ByteView) {
 
 absl::Status VtpmCollectorBase::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  instance_key_spki_ = ToBytes(payload->instance_key_spki());
+  // The report data and the quotes' qualifying data bind the payload's keys: the instance key
+  // and, for a key-bound SVID, its key.
+  bound_keys_.Clear();
+  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
+  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
   return absl::OkStatus();
 }
 
 absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Answer(ByteView report_data,
                                                             const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  if (instance_key_spki_.empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), instance_key_spki_),
+  if (bound_keys_.instance_key_spki().empty() ||
+      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
                          report_data)) {
     return absl::FailedPreconditionError(
         "the instance key of this attestation's payload is not the one the report data binds");
   }
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), instance_key_spki_);
+  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
   twi::v1::Evidence e;
   e.set_kind(kind());
   TWI_RETURN_IF_ERROR(vtpm_->Collect(qd, e.mutable_azure()));
@@ -132,7 +136,7 @@ absl::Status AppraiseVtpm(const twi::v1::AzureEvidence& az, const tpm::AkKey& ak
   return absl::OkStatus();
 }
 
-absl::StatusOr<appraisal::EvidenceResult> AzureSnpAppraiser::Appraise(const twi::v1::Evidence&,
+absl::StatusOr<appraisal::EvidenceResult> VtpmAppraiserBase::Appraise(const twi::v1::Evidence&,
                                                                       ByteView,
                                                                       CheckList* checks) const {
   return checks->Fail("azure.challenge",
@@ -140,40 +144,74 @@ absl::StatusOr<appraisal::EvidenceResult> AzureSnpAppraiser::Appraise(const twi:
                       absl::StatusCode::kFailedPrecondition);
 }
 
-absl::StatusOr<std::any> AzureSnpAppraiser::Challenge(const twi::v1::Payload& payload,
+absl::StatusOr<std::any> VtpmAppraiserBase::Challenge(const twi::v1::Payload& payload,
                                                       twi::v1::Challenge* challenge,
                                                       CheckList*) const {
   AzureStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()),
-                                                       AsBytes(payload.instance_key_spki()));
+  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
   return std::any(std::move(state));
+}
+
+absl::StatusOr<VtpmAppraiserBase::Response> VtpmAppraiserBase::CheckResponse(
+    const twi::v1::Evidence& evidence, const std::any& stream_state, bool allow_simulation,
+    std::string_view simulated_refusal, CheckList* checks) const {
+  Response r;
+  r.state = std::any_cast<AzureStreamState>(&stream_state);
+  if (r.state == nullptr) return Appraise(evidence, {}, checks).status();  // always refused
+  if (!evidence.has_azure()) {
+    return checks->Fail("evidence.kind",
+                        twi::StrCat(appraisal::KindName(kind()), " evidence without an Azure body"),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  r.az = &evidence.azure();
+  if (r.az->simulated() && !allow_simulation) {
+    return checks->Fail("evidence.simulated", std::string(simulated_refusal));
+  }
+  if (r.az->quotes_size() == 0 || r.az->quotes_size() > kMaxQuotes) {
+    return checks->Fail("quote.count",
+                        twi::StrCat("got ", r.az->quotes_size(), " quotes, want 1..", kMaxQuotes),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  auto ak_public = tpm::ParsePublic(AsBytes(r.az->ak_public()));
+  if (!ak_public.ok()) {
+    return checks->Fail("ak.public", twi::StrCat("the AK public area: ", ak_public.status().message()),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  r.ak_public = *std::move(ak_public);
+  r.q0 = &r.az->quotes(0);
+  r.bank0 = static_cast<uint16_t>(r.q0->hash_alg());
+  if (r.q0->hash_alg() > 0xffff || tpm::DigestSize(r.bank0) == 0) {
+    return checks->Fail("quote.bank", twi::StrCat("unsupported PCR bank 0x", absl::Hex(r.q0->hash_alg())),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  return r;
+}
+
+absl::Status VtpmAppraiserBase::FinishVtpm(const Response& r, tpm::VerifiedQuote first_quote,
+                                           const RuntimeClaims& claims, CheckList* checks,
+                                           appraisal::EvidenceResult* out) const {
+  auto ak = tpm::AkKey::FromPublic(r.ak_public);
+  if (!ak.ok()) {
+    return checks->Fail("ak.public", std::string(ak.status().message()),
+                        absl::StatusCode::kInvalidArgument);
+  }
+  tpm::VerifiedQuote merged;
+  TWI_RETURN_IF_ERROR(tpm::MergeQuote(std::move(first_quote), r.bank0, *checks, &merged));
+  return AppraiseVtpm(*r.az, *ak, r.state->qualifying_data, claims, options_, *checks, &merged,
+                      out);
 }
 
 absl::StatusOr<appraisal::EvidenceResult> AzureSnpAppraiser::AppraiseResponse(
     const twi::v1::Evidence& evidence, ByteView, const std::any& stream_state,
     CheckList* checks) const {
-  const auto* state = std::any_cast<AzureStreamState>(&stream_state);
-  if (state == nullptr) return Appraise(evidence, {}, checks);
-  if (!evidence.has_azure()) {
-    return checks->Fail("evidence.kind", "azure-sev-snp evidence without an Azure body",
-                        absl::StatusCode::kInvalidArgument);
-  }
-  const twi::v1::AzureEvidence& az = evidence.azure();
-  if (az.simulated() && !snp_->options().allow_simulation) {
-    return checks->Fail("evidence.simulated",
-                        "the HCL report comes from the software simulator, not AMD hardware; set "
-                        "insecure_simulation_roots = true and pin the simulator's ark.pem in "
-                        "sev_snp.extra_roots to accept it (development only)");
-  }
-  if (az.quotes_size() == 0 || az.quotes_size() > kMaxQuotes) {
-    return checks->Fail("quote.count", twi::StrCat("got ", az.quotes_size(), " quotes, want 1..", kMaxQuotes),
-                        absl::StatusCode::kInvalidArgument);
-  }
-  auto ak_public = tpm::ParsePublic(AsBytes(az.ak_public()));
-  if (!ak_public.ok()) {
-    return checks->Fail("ak.public", twi::StrCat("the AK public area: ", ak_public.status().message()),
-                        absl::StatusCode::kInvalidArgument);
-  }
+  TWI_ASSIGN_OR_RETURN(
+      Response resp,
+      CheckResponse(evidence, stream_state, snp_->options().allow_simulation,
+                    "the HCL report comes from the software simulator, not AMD hardware; set "
+                    "insecure_simulation_roots = true and pin the simulator's ark.pem in "
+                    "sev_snp.extra_roots to accept it (development only)",
+                    checks));
+  const twi::v1::AzureEvidence& az = *resp.az;
   std::vector<Certificate> chain;
   if (static_cast<size_t>(az.vcek_chain_size()) > kMaxChain) {
     return checks->Fail("evidence.vcek_chain", twi::StrCat("got ", az.vcek_chain_size(),
@@ -206,43 +244,30 @@ absl::StatusOr<appraisal::EvidenceResult> AzureSnpAppraiser::AppraiseResponse(
       vcek = c.der();
     }
   }
-  const twi::v1::TpmQuote& q0 = az.quotes(0);
-  const uint16_t bank0 = static_cast<uint16_t>(q0.hash_alg());
-  if (q0.hash_alg() > 0xffff || tpm::DigestSize(bank0) == 0) {
-    return checks->Fail("quote.bank", twi::StrCat("unsupported PCR bank 0x", absl::Hex(q0.hash_alg())),
-                        absl::StatusCode::kInvalidArgument);
-  }
+  const twi::v1::TpmQuote& q0 = *resp.q0;
   Evidence e;
   e.hcl_report = AsBytes(az.hcl_report());
   e.vcek = vcek;
   e.chain = chain;
   e.quote = AsBytes(q0.attest());
   e.signature = AsBytes(q0.signature());
-  for (const auto& [index, digest] : q0.pcrs()) e.pcrs[bank0][index] = ToBytes(digest);
-  e.ak_public = *ak_public;
+  for (const auto& [index, digest] : q0.pcrs()) e.pcrs[resp.bank0][index] = ToBytes(digest);
+  e.ak_public = resp.ak_public;
   VerifyOptions vo;
   vo.snp = snp_->VerifyOptionsFor(az.simulated());
-  vo.nonce = state->qualifying_data;
+  vo.nonce = resp.state->qualifying_data;
   VerifiedAzureSnp v;
   TWI_RETURN_IF_ERROR(VerifyAzureSnp(e, vo, *checks, &v, snp_->cache()));
   const sevsnp::AttestationReport& r = v.snp.report;
   TWI_RETURN_IF_ERROR(sevsnp::Appraise(r, snp_->policy(), *checks));
 
-  auto ak = tpm::AkKey::FromPublic(*ak_public);
-  if (!ak.ok()) {
-    return checks->Fail("ak.public", std::string(ak.status().message()),
-                        absl::StatusCode::kInvalidArgument);
-  }
-  tpm::VerifiedQuote merged;
-  TWI_RETURN_IF_ERROR(tpm::MergeQuote(std::move(v.quote), bank0, *checks, &merged));
   appraisal::EvidenceResult out;
   out.selectors = sevsnp::Selectors(r);
   const char* root = v.snp.builtin_root ? "amd" : "extra";
   out.selectors.push_back(twi::StrCat("sev-snp:root:", root));
   if (az.simulated()) out.selectors.push_back("sev-snp:simulated:true");
   out.claims = sevsnp::NormalizedClaims(r, az.simulated());
-  TWI_RETURN_IF_ERROR(AppraiseVtpm(az, *ak, state->qualifying_data, v.claims, options_, *checks,
-                                   &merged, &out));
+  TWI_RETURN_IF_ERROR(FinishVtpm(resp, std::move(v.quote), v.claims, checks, &out));
   auto snp_claims = sevsnp::Claims(r);
   for (const char* k : {"chip_id", "measurement", "host_data", "report_id"}) {
     out.fields[twi::StrCat("sev_snp.", k)] = snp_claims[k];

@@ -1,8 +1,9 @@
 // Azure confidential VMs in the twi/v1 node attestation flow: the agent's collector and the
 // server's appraiser for EVIDENCE_KIND_AZURE_SEV_SNP.
 //
-//   payload    the instance key (kept: the quotes' qualifying data binds it)
-//   challenge  the nonce; the server remembers TpmQualifyingData(nonce, instance key)
+//   payload    the instance key and, when key-bound, the SVID key (kept: the qualifying data
+//              binds them)
+//   challenge  the nonce; the server remembers TpmQualifyingData(nonce, payload)
 //   response   AzureEvidence: the HCL report from the vTPM, the AK public area (+ certificate),
 //              one quote per PCR bank over that qualifying data, the event log, the VCEK when
 //              the agent got one (THIM, or the simulated host)
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attestors/appraisal/evidence.h"
@@ -23,6 +25,7 @@
 #include "attestors/azure/thim.h"
 #include "attestors/azure/verify.h"
 #include "attestors/sevsnp/node.h"
+#include "attestors/tpm/abi.h"
 #include "attestors/tpm/policy.h"
 
 namespace twi::azure {
@@ -58,7 +61,7 @@ class VtpmCollectorBase : public appraisal::EvidenceCollector {
  private:
   std::mutex mu_;
   std::unique_ptr<AzureVtpm> vtpm_;
-  Bytes instance_key_spki_;
+  twi::v1::Payload bound_keys_;  // the instance key and SVID key the quotes bind
 };
 
 // Agent side, SEV-SNP CVMs. Thread-safe.
@@ -95,15 +98,10 @@ absl::Status AppraiseVtpm(const twi::v1::AzureEvidence& az, const tpm::AkKey& ak
                           const AzureAppraiserOptions& options, CheckList& checks,
                           tpm::VerifiedQuote* merged, appraisal::EvidenceResult* out);
 
-// Server side, SEV-SNP CVMs: VerifyAzureSnp with the SEV-SNP appraiser's trust configuration
-// (roots, simulation opt-in, KDS for a VCEK the agent did not send, CRLs, cache), VMPL 0, the
-// sev_snp policy, then AppraiseVtpm. Thread-safe.
-class AzureSnpAppraiser final : public appraisal::EvidenceAppraiser {
+// What the SEV-SNP and TDX appraisers share: the refusal without a challenge, the challenge
+// (the qualifying data of the payload's keys), the response's first checks, and the vTPM tail.
+class VtpmAppraiserBase : public appraisal::EvidenceAppraiser {
  public:
-  // `snp` (required, not owned) outlives this appraiser.
-  AzureSnpAppraiser(const sevsnp::SnpAppraiser* snp, AzureAppraiserOptions options)
-      : snp_(snp), options_(std::move(options)) {}
-  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_AZURE_SEV_SNP; }
   // Without a challenge there is no nonce for the quote: refused.
   absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& evidence,
                                                      ByteView expected_report_data,
@@ -111,6 +109,43 @@ class AzureSnpAppraiser final : public appraisal::EvidenceAppraiser {
   absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload,
                                      twi::v1::Challenge* challenge,
                                      CheckList* checks) const override;
+
+ protected:
+  explicit VtpmAppraiserBase(AzureAppraiserOptions options) : options_(std::move(options)) {}
+
+  // The response's parts every Azure kind checks first, before its hardware verifier.
+  struct Response {
+    const twi::v1::AzureEvidence* az = nullptr;
+    const AzureStreamState* state = nullptr;
+    tpm::Public ak_public;
+    const twi::v1::TpmQuote* q0 = nullptr;  // the first quote, verified by the hardware verifier
+    uint16_t bank0 = 0;                     // its PCR bank
+  };
+  // The stream state, the Azure body (evidence.kind), the simulation opt-in (evidence.simulated,
+  // refused with `simulated_refusal` unless `allow_simulation`), the quote count (quote.count),
+  // the AK public area (ak.public) and the first quote's bank (quote.bank).
+  absl::StatusOr<Response> CheckResponse(const twi::v1::Evidence& evidence,
+                                         const std::any& stream_state, bool allow_simulation,
+                                         std::string_view simulated_refusal,
+                                         CheckList* checks) const;
+  // After the hardware verifier: the AK (ak.public), its first quote merged, then AppraiseVtpm.
+  absl::Status FinishVtpm(const Response& r, tpm::VerifiedQuote first_quote,
+                          const RuntimeClaims& claims, CheckList* checks,
+                          appraisal::EvidenceResult* out) const;
+
+ private:
+  AzureAppraiserOptions options_;
+};
+
+// Server side, SEV-SNP CVMs: VerifyAzureSnp with the SEV-SNP appraiser's trust configuration
+// (roots, simulation opt-in, KDS for a VCEK the agent did not send, CRLs, cache), VMPL 0, the
+// sev_snp policy, then AppraiseVtpm. Thread-safe.
+class AzureSnpAppraiser final : public VtpmAppraiserBase {
+ public:
+  // `snp` (required, not owned) outlives this appraiser.
+  AzureSnpAppraiser(const sevsnp::SnpAppraiser* snp, AzureAppraiserOptions options)
+      : VtpmAppraiserBase(std::move(options)), snp_(snp) {}
+  twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_AZURE_SEV_SNP; }
   absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& evidence,
                                                              ByteView expected_report_data,
                                                              const std::any& stream_state,
@@ -118,7 +153,6 @@ class AzureSnpAppraiser final : public appraisal::EvidenceAppraiser {
 
  private:
   const sevsnp::SnpAppraiser* snp_;
-  AzureAppraiserOptions options_;
 };
 
 }  // namespace twi::azure

@@ -49,18 +49,11 @@ struct AzureTdxAppraiserOptions {
 };
 
 // Server side, TDX CVMs. Thread-safe; keeps the TDX verification cache across attestations.
-class AzureTdxAppraiser final : public appraisal::EvidenceAppraiser {
+class AzureTdxAppraiser final : public VtpmAppraiserBase {
  public:
   explicit AzureTdxAppraiser(AzureTdxAppraiserOptions options)
-      : tdx_(std::move(options.tdx)), options_(std::move(options.vtpm)) {}
+      : VtpmAppraiserBase(std::move(options.vtpm)), tdx_(std::move(options.tdx)) {}
   twi::v1::EvidenceKind kind() const override { return twi::v1::EVIDENCE_KIND_AZURE_TDX; }
-  // Without a challenge there is no nonce for the quote: refused.
-  absl::StatusOr<appraisal::EvidenceResult> Appraise(const twi::v1::Evidence& evidence,
-                                                     ByteView expected_report_data,
-                                                     CheckList* checks) const override;
-  absl::StatusOr<std::any> Challenge(const twi::v1::Payload& payload,
-                                     twi::v1::Challenge* challenge,
-                                     CheckList* checks) const override;
   absl::StatusOr<appraisal::EvidenceResult> AppraiseResponse(const twi::v1::Evidence& evidence,
                                                              ByteView expected_report_data,
                                                              const std::any& stream_state,
@@ -68,7 +61,6 @@ class AzureTdxAppraiser final : public appraisal::EvidenceAppraiser {
 
  private:
   tdx::TdxAppraiser tdx_;
-  AzureAppraiserOptions options_;
 };
 
 }  // namespace twi::azure

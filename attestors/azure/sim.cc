@@ -1,13 +1,12 @@
 #include "attestors/azure/sim.h"
 
-#include <openssl/evp.h>
 #include <tss2/tss2_esys.h>
 
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "attestors/azure/abi.h"
 #include "attestors/azure/collect.h"
+#include "attestors/azure/hcl_builder.h"
 #include "attestors/core/status.h"
 #include "attestors/core/str.h"
 #include "attestors/tpm/abi.h"
@@ -15,26 +14,6 @@
 #include "attestors/tpm/esys.h"
 
 namespace twi::azure {
-namespace {
-
-std::string Base64Url(ByteView b) {
-  std::string out(4 * ((b.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(),
-                                static_cast<int>(b.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
-void PutLe32(Bytes& b, size_t offset, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[offset + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-}  // namespace
 
 absl::StatusOr<Bytes> SimRuntimeClaims(ByteView ak_public, const std::string& vm_id) {
   TWI_ASSIGN_OR_RETURN(tpm::Public pub, tpm::ParsePublic(ak_public));
@@ -44,45 +23,17 @@ absl::StatusOr<Bytes> SimRuntimeClaims(ByteView ak_public, const std::string& vm
   const TPM2B_PUBLIC_KEY_RSA& n = pub.area.unique.rsa;
   uint32_t exponent = pub.area.parameters.rsaDetail.exponent;
   if (exponent == 0) exponent = 65537;
-  Bytes e;
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    if (!e.empty() || ((exponent >> shift) & 0xFF) != 0) e.push_back((exponent >> shift) & 0xFF);
-  }
-  // Key order and spelling as Azure's paravisor writes them; nlohmann's ordered_json keeps it.
-  nlohmann::ordered_json claims = {
-      {"keys",
-       {{{"kid", "HCLAkPub"},
-         {"key_ops", {"sign"}},
-         {"kty", "RSA"},
-         {"e", Base64Url(e)},
-         {"n", Base64Url(ByteView(n.buffer, n.size))}}}},
-      {"vm-configuration",
-       {{"console-enabled", true},
-        {"secure-boot", true},
-        {"tpm-enabled", true},
-        {"tpm-persisted", true},
-        {"vmUniqueId", vm_id}}},
-  };
-  std::string s = claims.dump();
+  RuntimeClaimsSpec spec;
+  // Big-endian; the builder drops the leading zeros as JWKs want.
+  Bytes e = {static_cast<uint8_t>(exponent >> 24), static_cast<uint8_t>(exponent >> 16),
+             static_cast<uint8_t>(exponent >> 8), static_cast<uint8_t>(exponent)};
+  JwkSpec ak{"HCLAkPub", {"sign"}, Bytes(n.buffer, n.buffer + n.size), std::move(e)};
+  spec.keys.push_back(std::move(ak));
+  spec.vm_unique_id = vm_id;
+  spec.console_enabled = true;
+  spec.user_data.reset();
+  std::string s = BuildRuntimeClaims(spec);
   return Bytes(s.begin(), s.end());
-}
-
-Bytes BuildHclReport(ByteView snp_report, ByteView runtime_claims) {
-  const uint32_t var = static_cast<uint32_t>(runtime_claims.size());
-  Bytes b(kVarDataOffset + var, 0);
-  PutLe32(b, 0x0, kHclSignature);
-  PutLe32(b, 0x4, 2);                                       // version
-  PutLe32(b, 0x8, static_cast<uint32_t>(kVarDataOffset) + var);  // report size
-  PutLe32(b, 0xC, 2);                                       // request type
-  std::memcpy(b.data() + kHwReportOffset, snp_report.data(),
-              std::min(snp_report.size(), kHwReportSize));
-  PutLe32(b, kRuntimeDataOffset, static_cast<uint32_t>(kRuntimeDataHeaderSize) + var);
-  PutLe32(b, kRuntimeDataOffset + 4, 1);
-  PutLe32(b, kRuntimeDataOffset + 8, static_cast<uint32_t>(ReportType::kSnp));
-  PutLe32(b, kRuntimeDataOffset + 12, static_cast<uint32_t>(HashType::kSha256));
-  PutLe32(b, kRuntimeDataOffset + 16, var);
-  std::memcpy(b.data() + kVarDataOffset, runtime_claims.data(), var);
-  return b;
 }
 
 absl::Status WriteOwnerNv(const std::string& tcti, uint32_t index, ByteView data) {
@@ -152,7 +103,10 @@ absl::StatusOr<SimAzureVm> ProvisionSimAzureVm(const std::string& tcti,
   Bytes report_data = Sha256(out.runtime_claims);
   report_data.resize(64, 0);
   TWI_ASSIGN_OR_RETURN(sevsnp::SimEvidence ev, sim->GetReport(report_data, options.vmpl));
-  out.hcl_report = BuildHclReport(ev.report, out.runtime_claims);
+  HclReportSpec hs;
+  hs.hw_report = ev.report;
+  hs.runtime_claims = out.runtime_claims;
+  TWI_ASSIGN_OR_RETURN(out.hcl_report, BuildHclReport(hs));
   out.vcek = sim->vcek_der();
   out.ask = sim->ask_der();
   TWI_RETURN_IF_ERROR(WriteOwnerNv(tcti, kHclReportNvIndex, out.hcl_report));

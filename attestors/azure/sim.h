@@ -54,9 +54,6 @@ struct SimAzureVm {
 // Runtime-claims JSON with `ak_public` (an RSA TPMT_PUBLIC) as the HCLAkPub JWK.
 absl::StatusOr<Bytes> SimRuntimeClaims(ByteView ak_public, const std::string& vm_id);
 
-// The HCL report (spec 4.1, version 2, SHA-256 binding) around an SNP report and claims.
-Bytes BuildHclReport(ByteView snp_report, ByteView runtime_claims);
-
 // Provisions the vTPM at `tcti` as described above (the AK is reused when present, the NV
 // indices are (re)defined) and returns what it wrote.
 absl::StatusOr<SimAzureVm> ProvisionSimAzureVm(const std::string& tcti,

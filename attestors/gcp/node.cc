@@ -16,26 +16,6 @@ namespace {
 // GCE's chain is AK <- intermediate <- root; an agent sending more is not a GCE vTPM.
 constexpr int kMaxIntermediates = 4;
 
-// The sent AK public area must hold the key the certificate names: then the certificate's
-// instance information is about the key that signed the quotes.
-absl::StatusOr<tpm::AkKey> MatchAk(const std::string& ak_public, const VerifiedGcp& cert,
-                                   CheckList& checks) {
-  auto fail = [&](std::string_view detail) {
-    return checks.Fail("ak.public_match", std::string(detail), absl::StatusCode::kInvalidArgument);
-  };
-  if (ak_public.empty()) return fail("the agent sent no AK public area");
-  auto pub = tpm::ParsePublic(AsBytes(ak_public));
-  if (!pub.ok()) return fail(ToStd(pub.status().message()));
-  auto ak = tpm::AkKey::FromPublic(*pub);
-  if (!ak.ok()) return fail(ToStd(ak.status().message()));
-  if (!ConstantTimeEqual(ak->spki_sha256, cert.ak_spki_sha256)) {
-    return fail(twi::StrCat("the AK public area's key (spki sha256 ", ShortHex(ak->spki_sha256),
-                            ") is not the AK certificate's (", ShortHex(cert.ak_spki_sha256), ")"));
-  }
-  checks.Pass("ak.public_match", "the AK public area holds the certificate's key");
-  return ak;
-}
-
 }  // namespace
 
 // ---- agent ----
@@ -47,7 +27,11 @@ absl::StatusOr<twi::v1::Evidence> GcpCollector::Collect(ByteView) {
 
 absl::Status GcpCollector::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  instance_key_spki_ = ToBytes(payload->instance_key_spki());
+  // The report data and the quotes' qualifying data bind the payload's keys: the instance key
+  // and, for a key-bound SVID, its key.
+  bound_keys_.Clear();
+  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
+  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
   return absl::OkStatus();
 }
 
@@ -59,13 +43,13 @@ std::string GcpCollector::tee_name() const {
 absl::StatusOr<twi::v1::Evidence> GcpCollector::Answer(ByteView report_data,
                                                        const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  if (instance_key_spki_.empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), instance_key_spki_),
+  if (bound_keys_.instance_key_spki().empty() ||
+      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
                          report_data)) {
     return absl::FailedPreconditionError(
         "the GCP collector was not asked for this attestation's payload (instance key mismatch)");
   }
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), instance_key_spki_);
+  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
   TWI_ASSIGN_OR_RETURN(twi::v1::GcpEvidence gcp,
                        gcp::Collect(*vtpm_, tee_.get(), qd, report_data, options_));
   twi::v1::Evidence e;
@@ -90,8 +74,7 @@ absl::StatusOr<std::any> GcpAppraiser::Challenge(const twi::v1::Payload& payload
                                                  twi::v1::Challenge* challenge,
                                                  CheckList*) const {
   GcpStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()),
-                                                       AsBytes(payload.instance_key_spki()));
+  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
   return std::any(std::move(state));
 }
 
@@ -188,7 +171,13 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
     }
     checks->Pass("gcp.project", twi::StrCat("project ", instance.project_id, " is allowed"));
   }
-  TWI_ASSIGN_OR_RETURN(tpm::AkKey ak, MatchAk(gcp.ak_public(), v, *checks));
+  // The node flow needs the AK public area (the quotes' attributes are checked against it);
+  // VerifyGcp's fallback to the certificate's key serves `twi verify` alone.
+  if (gcp.ak_public().empty()) {
+    return checks->Fail("ak.public_match", "the agent sent no AK public area",
+                        absl::StatusCode::kInvalidArgument);
+  }
+  TWI_ASSIGN_OR_RETURN(tpm::AkKey ak, MatchAkPublic(AsBytes(gcp.ak_public()), v, *checks));
   tpm::VerifiedQuote quotes;
   TWI_RETURN_IF_ERROR(
       tpm::VerifyQuotes(ak, gcp.quotes(), 0, state->qualifying_data, *checks, &quotes));

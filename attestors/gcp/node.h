@@ -2,7 +2,8 @@
 // the server's appraiser for EVIDENCE_KIND_GCP.
 //
 //   payload    the instance key (as for every kind); nothing GCP-specific
-//   challenge  nothing added; each stream remembers TpmQualifyingData(nonce, instance key)
+//   challenge  nothing added; each stream remembers TpmQualifyingData(nonce, payload): the
+//              instance key and, when key-bound, the SVID key
 //   response   GcpEvidence (collect.h): AK public area + Google AK certificate, one quote per
 //              PCR bank over that qualifying data, the event log, and the SEV-SNP report or TDX
 //              quote whose REPORT_DATA is the stream's report data
@@ -50,7 +51,7 @@ class GcpCollector final : public appraisal::EvidenceCollector {
   std::unique_ptr<tpm::TpmCollector> vtpm_;
   std::unique_ptr<appraisal::EvidenceCollector> tee_;
   CollectOptions options_;
-  Bytes instance_key_spki_;  // from the payload: the qualifying data binds it
+  twi::v1::Payload bound_keys_;  // the payload's keys (instance, SVID): the qualifying data binds them
 };
 
 struct GcpAppraiserOptions {

@@ -279,6 +279,21 @@ absl::Status VerifyAkCertificate(ByteView ak_cert, std::span<const Certificate> 
   return CheckProduction(i, options, checks);
 }
 
+absl::StatusOr<tpm::AkKey> MatchAkPublic(ByteView ak_public, const VerifiedGcp& cert,
+                                          CheckList& checks) {
+  auto pub = tpm::ParsePublicAny(ak_public);
+  if (!pub.ok()) return FailFrom(checks, "ak.public_match", pub.status());
+  auto ak = tpm::AkKey::FromPublic(*pub);
+  if (!ak.ok()) return FailFrom(checks, "ak.public_match", ak.status());
+  if (ak->spki != cert.ak_spki) {
+    return Fail(checks, "ak.public_match",
+                StrCat("ak public area spki sha256 got ", ShortHex(ak->spki_sha256),
+                       ", want the ak certificate's ", ShortHex(cert.ak_spki_sha256)));
+  }
+  checks.Pass("ak.public_match", "the sent ak public area holds the certificate's key");
+  return ak;
+}
+
 absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, CheckList& checks,
                        VerifiedGcp* out, Caches caches) {
   out->hardware = options.hardware;
@@ -291,16 +306,8 @@ absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, C
   quote_options.allow_empty_nonce = options.allow_empty_nonce;
   absl::StatusOr<tpm::AkKey> ak = absl::InternalError("unset");
   if (!evidence.ak_public.empty()) {
-    auto pub = tpm::ParsePublicAny(evidence.ak_public);
-    if (!pub.ok()) return FailFrom(checks, "ak.public_match", pub.status());
-    ak = tpm::AkKey::FromPublic(*pub);
-    if (!ak.ok()) return FailFrom(checks, "ak.public_match", ak.status());
-    if (ak->spki != out->ak_spki) {
-      return Fail(checks, "ak.public_match",
-                  StrCat("ak public area spki sha256 got ", ShortHex(ak->spki_sha256),
-                         ", want the ak certificate's ", ShortHex(out->ak_spki_sha256)));
-    }
-    checks.Pass("ak.public_match", "the sent ak public area holds the certificate's key");
+    ak = MatchAkPublic(evidence.ak_public, *out, checks);
+    if (!ak.ok()) return ak.status();
   } else {
     // The key OpenSSL parsed with the certificate (shared by cached copies): importing it again
     // from the SPKI costs more than the quote's signature check.

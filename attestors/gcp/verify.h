@@ -121,6 +121,12 @@ struct Caches {
   AkCertCache* ak_cert = nullptr;
 };
 
+// The ak.public_match step: `ak_public` (TPMT_PUBLIC or TPM2B_PUBLIC) must hold the key of the
+// verified AK certificate in `cert` (its ak_spki); then the certificate's instance information
+// is about the key that signed the quotes.
+absl::StatusOr<tpm::AkKey> MatchAkPublic(ByteView ak_public, const VerifiedGcp& cert,
+                                          CheckList& checks);
+
 // Runs every check above; `out` (required) is filled as far as verification got.
 absl::Status VerifyGcp(const Evidence& evidence, const VerifyOptions& options, CheckList& checks,
                        VerifiedGcp* out, Caches caches = {});

@@ -63,6 +63,18 @@ TEST(HclBuilder, TdxReportParsesAndBinds) {
   EXPECT_EQ(parsed->vm_unique_id, spec.vm_unique_id);
 }
 
+// The SEV-SNP simulator's claims carry no user-data key; the default is Azure's 64 zero bytes.
+TEST(HclBuilder, UserDataIsOptional) {
+  RuntimeClaimsSpec spec;
+  spec.vm_unique_id = "vm";
+  EXPECT_NE(BuildRuntimeClaims(spec).find("\"user-data\":\"" + std::string(128, '0') + "\""),
+            std::string::npos);
+  spec.user_data.reset();
+  EXPECT_EQ(BuildRuntimeClaims(spec),
+            R"({"keys":[],"vm-configuration":{"console-enabled":false,"secure-boot":true,)"
+            R"("tpm-enabled":true,"tpm-persisted":true,"vmUniqueId":"vm"}})");
+}
+
 TEST(HclBuilder, SnpReportNeedsFullSize) {
   Bytes short_report(kTdReportSize, 0);
   HclReportSpec hs;

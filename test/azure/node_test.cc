@@ -61,14 +61,17 @@ class AzureNodeTest : public ::testing::Test {
   struct Round {
     twi::v1::Evidence evidence;
     std::any state;
+    Bytes nonce;
     Bytes report_data;
   };
   // Payload, challenge and answer; `edit` changes the evidence before the appraisal.
-  Round Collect(const AzureSnpAppraiser& appraiser) {
+  // A non-empty `svid_spki` makes the payload key-bound (issue 14).
+  Round Collect(const AzureSnpAppraiser& appraiser, ByteView svid_spki = {}) {
     Round r;
     const Bytes spki = ToBytes("instance key spki");
     twi::v1::Payload payload;
     payload.set_instance_key_spki(std::string(AsString(spki)));
+    if (!svid_spki.empty()) payload.mutable_svid_key()->set_spki(std::string(AsString(svid_spki)));
     EXPECT_TRUE(collector_->AddToPayload(&payload).ok());
     twi::v1::Challenge challenge;
     challenge.set_nonce(std::string(AsString(*RandomBytes(32))));
@@ -76,7 +79,8 @@ class AzureNodeTest : public ::testing::Test {
     auto state = appraiser.Challenge(payload, &challenge, &checks);
     EXPECT_TRUE(state.ok());
     r.state = *state;
-    r.report_data = appraisal::ReportData(AsBytes(challenge.nonce()), spki);
+    r.nonce = ToBytes(challenge.nonce());
+    r.report_data = appraisal::ReportData(AsBytes(challenge.nonce()), payload);
     auto ev = collector_->Answer(r.report_data, challenge);
     EXPECT_TRUE(ev.ok()) << ev.status();
     if (ev.ok()) r.evidence = *std::move(ev);
@@ -222,6 +226,35 @@ TEST_F(AzureNodeTest, PolicyRefusalsNameTheirCheck) {
   auto res2 = Appraise(pcr_appraiser, Collect(pcr_appraiser), &checks2);
   ASSERT_FALSE(res2.ok());
   EXPECT_THAT(res2.status().message(), HasSubstr("policy.pcrs"));
+}
+
+// A key-bound payload (instance key + SVID key): the quotes bind both keys, and the qualifying
+// data is not the instance-key-only one.
+TEST_F(AzureNodeTest, KeyBoundPayloadRoundTrips) {
+  Start(26236);
+  auto snp = Snp();
+  AzureSnpAppraiser appraiser(snp.get(), {});
+  const Bytes svid = ToBytes("svid key spki");
+  Round r = Collect(appraiser, svid);
+  CheckList checks;
+  auto res = Appraise(appraiser, r, &checks);
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_TRUE(Passed(checks, "quote.nonce"));
+  const auto* state = std::any_cast<AzureStreamState>(&r.state);
+  ASSERT_NE(state, nullptr);
+  twi::v1::Payload bound;
+  bound.set_instance_key_spki("instance key spki");
+  bound.mutable_svid_key()->set_spki(std::string(AsString(svid)));
+  EXPECT_EQ(state->qualifying_data, appraisal::TpmQualifyingData(r.nonce, bound));
+  EXPECT_NE(state->qualifying_data,
+            appraisal::TpmQualifyingData(r.nonce, ToBytes("instance key spki")));
+  // Evidence answered for the key-bound payload fails against an unbound stream's state.
+  AzureStreamState unbound{appraisal::TpmQualifyingData(r.nonce, ToBytes("instance key spki"))};
+  r.state = unbound;
+  CheckList checks2;
+  auto res2 = Appraise(appraiser, r, &checks2);
+  ASSERT_FALSE(res2.ok());
+  EXPECT_THAT(res2.status().message(), HasSubstr("quote.nonce"));
 }
 
 TEST_F(AzureNodeTest, WithoutChallengeOrBodyRefused) {

@@ -132,7 +132,7 @@ TEST_F(GcpE2eTest, AkCertificateForAnotherKeyRefused) {
   Start(ServerHcl(), AgentGcp());
   auto r = Attest();
   EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(Msg(r), HasSubstr("gcp: ak.public_match: the AK public area's key"));
+  EXPECT_THAT(Msg(r), HasSubstr("gcp: ak.public_match: ak public area spki sha256 got "));
 }
 
 TEST_F(GcpE2eTest, HardwareReportRequiredButAbsentRefused) {

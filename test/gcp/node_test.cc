@@ -3,6 +3,8 @@
 // 26630-26649.
 #include "attestors/gcp/node.h"
 
+#include <any>
+
 #include "attestors/appraisal/claims_vocabulary.h"
 #include "attestors/appraisal/protocol.h"
 #include "attestors/appraisal/selectors.h"
@@ -22,7 +24,8 @@ const Bytes kSpki = ToBytes("instance key spki");
 
 class GcpNodeTest : public testing::SimVmTest {
  protected:
-  void StartAgent(int port, bool with_tee = true) {
+  // A non-empty `svid_spki` makes the payload key-bound (issue 14).
+  void StartAgent(int port, bool with_tee = true, ByteView svid_spki = {}) {
     StartVm(port);
     if (IsSkipped() || HasFatalFailure()) return;
     CollectOptions co;
@@ -31,6 +34,7 @@ class GcpNodeTest : public testing::SimVmTest {
     collector_ = std::make_unique<GcpCollector>(OpenVtpm(), with_tee ? SnpTee() : nullptr, co);
     twi::v1::Payload payload;
     payload.set_instance_key_spki(std::string(AsString(kSpki)));
+    if (!svid_spki.empty()) payload.mutable_svid_key()->set_spki(std::string(AsString(svid_spki)));
     ASSERT_TRUE(collector_->AddToPayload(&payload).ok());
     payload_ = payload;
   }
@@ -51,7 +55,8 @@ class GcpNodeTest : public testing::SimVmTest {
     CheckList checks;
     auto state = a.Challenge(payload_, &c, &checks);
     if (!state.ok()) return state.status();
-    const Bytes rd = appraisal::ReportData(AsBytes(c.nonce()), kSpki);
+    state_ = *state;
+    const Bytes rd = appraisal::ReportData(AsBytes(c.nonce()), payload_);
     auto ev = collector_->Answer(rd, c);
     if (!ev.ok()) return ev.status();
     if (edit) edit(ev->mutable_gcp());
@@ -65,6 +70,7 @@ class GcpNodeTest : public testing::SimVmTest {
   std::unique_ptr<sevsnp::SnpAppraiser> snp_ = testing::SimSnpAppraiser();
   std::unique_ptr<GcpCollector> collector_;
   twi::v1::Payload payload_;
+  std::any state_;  // the last Attest's stream state
   CheckList checks_;
 };
 
@@ -208,6 +214,40 @@ TEST_F(GcpNodeTest, VtpmAloneWhenNoTeeIsRequired) {
   EXPECT_EQ(r->claims.at("tee"), "tpm");
   EXPECT_THAT(r->selectors, Not(Contains("tee:sev-snp")));
   EXPECT_THAT(r->selectors, Contains("platform:gcp"));
+}
+
+// A key-bound payload (instance key + SVID key): the quotes and the SEV-SNP report bind both
+// keys, and the qualifying data is not the instance-key-only one.
+TEST_F(GcpNodeTest, KeyBoundPayloadRoundTrips) {
+  const Bytes svid = ToBytes("svid key spki");
+  StartAgent(26638, /*with_tee=*/true, svid);
+  GcpAppraiser appraiser(Options());
+  auto r = Attest(appraiser, 'k');
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> names;
+  for (const auto& c : checks_.checks()) {
+    if (c.passed) names.push_back(c.name);
+  }
+  EXPECT_THAT(names, Contains("quote.nonce"));
+  EXPECT_THAT(names, Contains("report.report_data"));
+  const auto* state = std::any_cast<GcpStreamState>(&state_);
+  ASSERT_NE(state, nullptr);
+  const Bytes nonce(32, 'k');
+  EXPECT_EQ(state->qualifying_data, appraisal::TpmQualifyingData(nonce, payload_));
+  EXPECT_NE(state->qualifying_data, appraisal::TpmQualifyingData(nonce, kSpki));
+  // The same agent against a stream that did not bind the SVID key: the quotes do not match.
+  twi::v1::Payload unbound;
+  unbound.set_instance_key_spki(std::string(AsString(kSpki)));
+  twi::v1::Challenge c;
+  c.set_nonce(std::string(32, 'u'));
+  CheckList checks;
+  auto unbound_state = appraiser.Challenge(unbound, &c, &checks);
+  ASSERT_TRUE(unbound_state.ok());
+  const Bytes rd = appraisal::ReportData(AsBytes(c.nonce()), payload_);
+  auto ev = collector_->Answer(rd, c);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  auto refused = appraiser.AppraiseResponse(*ev, rd, *unbound_state, &checks);
+  EXPECT_THAT(Msg(refused), StartsWith("quote.nonce: "));
 }
 
 }  // namespace
