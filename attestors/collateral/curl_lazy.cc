@@ -61,6 +61,13 @@ bool Loaded() { return Lib().global_init != nullptr; }
 
 }  // namespace
 
+// curl.h fixes these prototypes: the last named parameter is an enum, which clang warns about
+// in va_start (-Wvarargs). CURLoption and CURLINFO are int-sized enums, passed like int, and
+// libcurl's own definitions start their va_list from the same parameter.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 extern "C" {
 
 CURLcode curl_global_init(long flags) { return Loaded() ? Lib().global_init(flags) : CURLE_FAILED_INIT; }
