@@ -40,6 +40,23 @@ Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload) {
   return keybinding::KeyBoundQualifyingData(nonce, instance, AsBytes(payload.svid_key().spki()));
 }
 
+void BoundKeys::Capture(const twi::v1::Payload& payload) {
+  keys_.Clear();
+  keys_.set_instance_key_spki(payload.instance_key_spki());
+  if (payload.has_svid_key()) *keys_.mutable_svid_key() = payload.svid_key();
+}
+
+absl::StatusOr<Bytes> BoundKeys::QualifyingData(ByteView nonce, ByteView report_data,
+                                                std::string_view collector) const {
+  // The quotes bind the nonce and the payload's keys through SHA-256 (a TPM2B_DATA may not
+  // hold 64 bytes); the same input must give the report data the attester asked for.
+  if (keys_.instance_key_spki().empty() || !ConstantTimeEqual(ReportData(nonce, keys_), report_data)) {
+    return absl::FailedPreconditionError(twi::StrCat(
+        "the ", collector, " collector was not given this attestation's payload (instance key mismatch)"));
+  }
+  return TpmQualifyingData(nonce, keys_);
+}
+
 Bytes Transcript(ByteView nonce, ByteView payload) {
   Bytes out = ToBytes("twi/v1 transcript");
   out.push_back(0);

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "attestors/core/bytes.h"
 #include "twi/v1/attestation.pb.h"
 
@@ -31,6 +32,21 @@ Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki);
 // derive their binding through these two functions.
 Bytes ReportData(ByteView nonce, const twi::v1::Payload& payload);
 Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload);
+
+// What a quoting collector (TPM, Azure, GCP) keeps of the payload for its answer: the keys the
+// quotes bind (instance key, SVID key when key-bound). Not thread-safe: the collector's lock
+// covers it.
+class BoundKeys {
+ public:
+  void Capture(const twi::v1::Payload& payload);
+  // The quotes' qualifying data for `nonce`, after checking that these keys and the nonce give
+  // `report_data` (the attester's binding): FAILED_PRECONDITION naming `collector` otherwise.
+  absl::StatusOr<Bytes> QualifyingData(ByteView nonce, ByteView report_data,
+                                       std::string_view collector) const;
+
+ private:
+  twi::v1::Payload keys_;
+};
 
 // What the instance key signs: "twi/v1 transcript" || 0x00 || nonce || SHA-256(payload bytes).
 Bytes Transcript(ByteView nonce, ByteView payload);

@@ -51,24 +51,15 @@ absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Collect(ByteView) {
 
 absl::Status VtpmCollectorBase::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  // The report data and the quotes' qualifying data bind the payload's keys: the instance key
-  // and, for a key-bound SVID, its key.
-  bound_keys_.Clear();
-  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
-  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
+  bound_keys_.Capture(*payload);
   return absl::OkStatus();
 }
 
 absl::StatusOr<twi::v1::Evidence> VtpmCollectorBase::Answer(ByteView report_data,
                                                             const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  if (bound_keys_.instance_key_spki().empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
-                         report_data)) {
-    return absl::FailedPreconditionError(
-        "the instance key of this attestation's payload is not the one the report data binds");
-  }
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
+  TWI_ASSIGN_OR_RETURN(const Bytes qd,
+                       bound_keys_.QualifyingData(AsBytes(challenge.nonce()), report_data, "Azure"));
   twi::v1::Evidence e;
   e.set_kind(kind());
   TWI_RETURN_IF_ERROR(vtpm_->Collect(qd, e.mutable_azure()));

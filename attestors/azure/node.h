@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "attestors/appraisal/evidence.h"
+#include "attestors/appraisal/protocol.h"
 #include "attestors/azure/collect.h"
 #include "attestors/azure/thim.h"
 #include "attestors/azure/verify.h"
@@ -61,7 +62,7 @@ class VtpmCollectorBase : public appraisal::EvidenceCollector {
  private:
   std::mutex mu_;
   std::unique_ptr<AzureVtpm> vtpm_;
-  twi::v1::Payload bound_keys_;  // the instance key and SVID key the quotes bind
+  appraisal::BoundKeys bound_keys_;  // the instance key and SVID key the quotes bind
 };
 
 // Agent side, SEV-SNP CVMs. Thread-safe.

@@ -27,11 +27,7 @@ absl::StatusOr<twi::v1::Evidence> GcpCollector::Collect(ByteView) {
 
 absl::Status GcpCollector::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  // The report data and the quotes' qualifying data bind the payload's keys: the instance key
-  // and, for a key-bound SVID, its key.
-  bound_keys_.Clear();
-  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
-  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
+  bound_keys_.Capture(*payload);
   return absl::OkStatus();
 }
 
@@ -43,13 +39,8 @@ std::string GcpCollector::tee_name() const {
 absl::StatusOr<twi::v1::Evidence> GcpCollector::Answer(ByteView report_data,
                                                        const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  if (bound_keys_.instance_key_spki().empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
-                         report_data)) {
-    return absl::FailedPreconditionError(
-        "the GCP collector was not asked for this attestation's payload (instance key mismatch)");
-  }
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
+  TWI_ASSIGN_OR_RETURN(const Bytes qd,
+                       bound_keys_.QualifyingData(AsBytes(challenge.nonce()), report_data, "GCP"));
   TWI_ASSIGN_OR_RETURN(twi::v1::GcpEvidence gcp,
                        gcp::Collect(*vtpm_, tee_.get(), qd, report_data, options_));
   twi::v1::Evidence e;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "attestors/appraisal/evidence.h"
+#include "attestors/appraisal/protocol.h"
 #include "attestors/core/clock.h"
 #include "attestors/gcp/collect.h"
 #include "attestors/gcp/verify.h"
@@ -51,7 +52,7 @@ class GcpCollector final : public appraisal::EvidenceCollector {
   std::unique_ptr<tpm::TpmCollector> vtpm_;
   std::unique_ptr<appraisal::EvidenceCollector> tee_;
   CollectOptions options_;
-  twi::v1::Payload bound_keys_;  // the payload's keys (instance, SVID): the qualifying data binds them
+  appraisal::BoundKeys bound_keys_;  // the payload's keys (instance, SVID): the qualifying data binds them
 };
 
 struct GcpAppraiserOptions {

@@ -48,9 +48,7 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Collect(ByteView) {
 
 absl::Status TpmNodeCollector::AddToPayload(twi::v1::Payload* payload) {
   std::lock_guard<std::mutex> l(mu_);
-  bound_keys_.Clear();
-  bound_keys_.set_instance_key_spki(payload->instance_key_spki());
-  if (payload->has_svid_key()) *bound_keys_.mutable_svid_key() = payload->svid_key();
+  bound_keys_.Capture(*payload);
   auto ek = tpm_->Ek();
   if (!ek.ok()) return Annotate(ek.status(), "TPM endorsement key");
   auto ak = tpm_->Ak();
@@ -66,14 +64,8 @@ absl::Status TpmNodeCollector::AddToPayload(twi::v1::Payload* payload) {
 absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
                                                            const twi::v1::Challenge& challenge) {
   std::lock_guard<std::mutex> l(mu_);
-  // The quote binds the nonce and the payload's keys through SHA-256 (a TPM2B_DATA may not hold
-  // 64 bytes); the same input must give the report data the attester asked for.
-  if (bound_keys_.instance_key_spki().empty() ||
-      !ConstantTimeEqual(appraisal::ReportData(AsBytes(challenge.nonce()), bound_keys_),
-                         report_data)) {
-    return absl::FailedPreconditionError(
-        "the TPM identity was not added to this attestation's payload (instance key mismatch)");
-  }
+  TWI_ASSIGN_OR_RETURN(const Bytes qd,
+                       bound_keys_.QualifyingData(AsBytes(challenge.nonce()), report_data, "TPM"));
   if (!challenge.has_tpm_credential() || challenge.tpm_credential().credential_blob().empty()) {
     return absl::InvalidArgumentError(
         "the server's challenge carries no TPM credential to activate");
@@ -81,7 +73,6 @@ absl::StatusOr<twi::v1::Evidence> TpmNodeCollector::Answer(ByteView report_data,
   auto secret = tpm_->ActivateCredential(AsBytes(challenge.tpm_credential().credential_blob()),
                                          AsBytes(challenge.tpm_credential().encrypted_secret()));
   if (!secret.ok()) return Annotate(secret.status(), "TPM2_ActivateCredential");
-  const Bytes qd = appraisal::TpmQualifyingData(AsBytes(challenge.nonce()), bound_keys_);
   twi::v1::Evidence e;
   e.set_kind(kind());
   auto* tpm = e.mutable_tpm();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "attestors/appraisal/evidence.h"
+#include "attestors/appraisal/protocol.h"
 #include "attestors/core/clock.h"
 #include "attestors/tpm/collect.h"
 #include "attestors/tpm/ek_trust.h"
@@ -47,7 +48,7 @@ class TpmNodeCollector final : public appraisal::EvidenceCollector {
   std::unique_ptr<TpmCollector> tpm_;
   TpmNodeCollectOptions options_;
   // The payload's keys (instance key, SVID key when key-bound): the qualifying data binds them.
-  twi::v1::Payload bound_keys_;
+  appraisal::BoundKeys bound_keys_;
 };
 
 // One TpmQuote per bank of `banks` (TPM2_Quote over `qualifying_data`), appended to `out`.
