@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/sim_gcp.h"
 #include "cli/sim_tdx.h"
+#include "plugin/config/kinds.h"
 
 namespace twi::cli {
 namespace {
@@ -44,10 +45,24 @@ bool WriteOutput(const std::filesystem::path& p, std::string_view data) {
 }
 
 int Sim(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "tdx") return SimTdx(args);
-  if (!args.empty() && args[0] == "azure") return SimAzure(args);
-  if (!args.empty() && args[0] == "gcp") return SimGcp(args);
-  if (args.empty() || args[0] != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure (and gcp: a vTPM)");
+  const std::string kind = args.empty() ? "" : args[0];
+  if (kind == "tdx" || kind == "azure" || kind == "gcp") {
+    // Only the kinds in TWI_KINDS are linked in (cmake/Kinds.cmake).
+    if (std::string why = config::NotBuilt(twi::StrCat("twi sim ", kind), kind); !why.empty()) {
+      std::fprintf(stderr, "twi sim: %s\n", why.c_str());
+      return 2;
+    }
+    if constexpr (config::kBuiltKinds.tdx) {
+      if (kind == "tdx") return SimTdx(args);
+    }
+    if constexpr (config::kBuiltKinds.azure) {
+      if (kind == "azure") return SimAzure(args);
+    }
+    if constexpr (config::kBuiltKinds.gcp) {
+      if (kind == "gcp") return SimGcp(args);
+    }
+  }
+  if (kind != "sev-snp") return SimUsage("the simulated TEEs are sev-snp, tdx and azure (and gcp: a vTPM)");
   std::map<std::string, std::string> opt;
   bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {

@@ -151,6 +151,18 @@ absl::StatusOr<Bytes> NodeSession::Payload(ByteView payload) {
     if (size_t more = p.evidence_kinds_size() - offered.size(); more > 0) {
       listed = twi::StrCat(listed, " and ", more, " more");
     }
+    // Kinds this server can never verify (built without them) say so, once each.
+    std::vector<twi::v1::EvidenceKind> noted;
+    for (int k : p.evidence_kinds()) {
+      auto kind = static_cast<twi::v1::EvidenceKind>(k);
+      auto why = verifier_->options().unverified_kinds.find(kind);
+      if (why == verifier_->options().unverified_kinds.end() ||
+          std::find(noted.begin(), noted.end(), kind) != noted.end()) {
+        continue;
+      }
+      noted.push_back(kind);
+      listed = twi::StrCat(listed, "; ", why->second);
+    }
     return checks_.Fail(
         "payload.tee_evidence",
         twi::StrCat("agent offers no TEE evidence this server verifies (offered: ",

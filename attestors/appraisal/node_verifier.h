@@ -35,6 +35,9 @@ struct VerifierOptions {
   // Receives every attestation's result (EAR); may be null.
   std::shared_ptr<const EarSink> ear_sink;
   std::string verifier_build = "twi-attestor";
+  // Why kinds this server has no appraiser for are never verified (e.g. built without them:
+  // TWI_KINDS), added to the refusal of an agent that offers nothing else.
+  std::map<twi::v1::EvidenceKind, std::string> unverified_kinds;
   const Clock* clock = nullptr;  // null: system clock (claims validity windows, EAR iat)
 };
 

@@ -1,26 +1,34 @@
 #include "plugin/agent/collectors.h"
 
 #include "attestors/appraisal/protocol.h"
+#include "attestors/core/crypto.h"
+#include "attestors/core/status.h"
+#include "attestors/core/str.h"
+#include "attestors/sevsnp/node.h"
+#include "plugin/runtime/log.h"
+// Each kind's collector is compiled and linked only when TWI_KINDS has it (cmake/Kinds.cmake);
+// MakeCollectors offers those.
+#if TWI_WITH_TDX
+#include "attestors/tdx/node.h"
+#endif
+#if TWI_WITH_TPM
+#include "attestors/tpm/abi.h"
+#include "attestors/tpm/node.h"
+#endif
+#if TWI_WITH_AZURE
 #include "attestors/azure/imds_tdquote.h"
 #include "attestors/azure/node.h"
 #include "attestors/azure/node_tdx.h"
 #include "attestors/azure/sim.h"
-#include "attestors/core/crypto.h"
-#include "attestors/core/status.h"
-#include "attestors/core/str.h"
+#endif
+#if TWI_WITH_GCP
 #include "attestors/gcp/node.h"
-#include "attestors/sevsnp/node.h"
-#include "attestors/tdx/node.h"
-#include "attestors/tpm/abi.h"
-#include "attestors/tpm/node.h"
-#include "plugin/runtime/log.h"
+#endif
 
 namespace twi::agent {
-namespace {
 
-// A TDX guest is never an SEV-SNP guest: when TDX is offered, SEV-SNP is not looked for (its
-// probe would find configfs-tsm with the tdx_guest provider and call it unusable).
-absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> TdxCollector(
+#if TWI_WITH_TDX
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTdxCollector(
     const config::AgentConfig& cfg) {
   if (!cfg.simulate.empty() && cfg.simulate != "tdx") return nullptr;
   tdx::LocalTdxOptions o;
@@ -43,6 +51,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> TdxCollector(
   log::Info("TDX evidence available", {{"device", (*device)->name()}});
   return std::make_unique<tdx::TdxCollector>(*std::move(device), o.ccel);
 }
+#endif  // TWI_WITH_TDX
+
+namespace {
 
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> SnpCollector(
     const config::AgentConfig& cfg) {
@@ -67,13 +78,18 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> SnpCollector(
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
     const config::AgentConfig& cfg) {
+  // The registration seam: only the kinds in TWI_KINDS (config::kBuiltKinds) are offered; the
+  // config builder refused the settings of the others.
   std::vector<std::unique_ptr<appraisal::EvidenceCollector>> out;
   std::unique_ptr<appraisal::EvidenceCollector> tee;
-  auto tdx = TdxCollector(cfg);
-  if (!tdx.ok()) return tdx.status();
-  if (*tdx) {
+  if constexpr (config::kBuiltKinds.tdx) {
+    // A TDX guest is never an SEV-SNP guest: when TDX is offered, SEV-SNP is not looked for
+    // (its probe would find configfs-tsm with the tdx_guest provider and call it unusable).
+    auto tdx = MakeTdxCollector(cfg);
+    if (!tdx.ok()) return tdx.status();
     tee = *std::move(tdx);
-  } else {
+  }
+  if (!tee) {
     auto snp = SnpCollector(cfg);
     if (!snp.ok()) return snp.status();
     if (*snp) {
@@ -83,32 +99,39 @@ absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeC
                 {{"configfs_path", cfg.snp_configfs_path}, {"device_path", cfg.snp_device_path}});
     }
   }
-  // On Google Cloud the TEE's evidence rides in the GCP evidence, bound to the same nonce as
-  // the vTPM quotes (gcp.tee = "none" leaves it on its own).
-  if (!cfg.gcp.tcti.empty()) {
-    auto gcp = MakeGcpCollector(cfg, &tee);
-    if (!gcp.ok()) return gcp.status();
-    out.push_back(*std::move(gcp));
+  if constexpr (config::kBuiltKinds.gcp) {
+    // On Google Cloud the TEE's evidence rides in the GCP evidence, bound to the same nonce as
+    // the vTPM quotes (gcp.tee = "none" leaves it on its own).
+    if (!cfg.gcp.tcti.empty()) {
+      auto gcp = MakeGcpCollector(cfg, &tee);
+      if (!gcp.ok()) return gcp.status();
+      out.push_back(*std::move(gcp));
+    }
   }
   if (tee) out.push_back(std::move(tee));
-  // An Azure CVM's SEV-SNP device belongs to the paravisor (the guest at VMPL 2 has none): its
-  // hardware evidence comes through the vTPM instead.
-  auto azure = MakeAzureCollector(cfg);
-  if (!azure.ok()) return azure.status();
-  if (*azure) out.push_back(*std::move(azure));
-  // A TPM is offered beside either TEE (one attestation may carry several kinds), unless it
-  // is the vTPM the GCP evidence already quotes.
-  if (!cfg.gcp.tcti.empty() && cfg.tpm.tcti == cfg.gcp.tcti) {
-    log::Info("tpm.tcti is the gcp block's vTPM: TPM evidence not offered separately",
-              {{"tcti", cfg.tpm.tcti}});
-    return out;
+  if constexpr (config::kBuiltKinds.azure) {
+    // An Azure CVM's SEV-SNP device belongs to the paravisor (the guest at VMPL 2 has none):
+    // its hardware evidence comes through the vTPM instead.
+    auto azure = MakeAzureCollector(cfg);
+    if (!azure.ok()) return azure.status();
+    if (*azure) out.push_back(*std::move(azure));
   }
-  auto tpm = MakeTpmCollector(cfg.tpm);
-  if (!tpm.ok()) return tpm.status();
-  if (*tpm) out.push_back(*std::move(tpm));
+  if constexpr (config::kBuiltKinds.tpm) {
+    // A TPM is offered beside either TEE (one attestation may carry several kinds), unless it
+    // is the vTPM the GCP evidence already quotes.
+    if (!cfg.gcp.tcti.empty() && cfg.tpm.tcti == cfg.gcp.tcti) {
+      log::Info("tpm.tcti is the gcp block's vTPM: TPM evidence not offered separately",
+                {{"tcti", cfg.tpm.tcti}});
+      return out;
+    }
+    auto tpm = MakeTpmCollector(cfg.tpm);
+    if (!tpm.ok()) return tpm.status();
+    if (*tpm) out.push_back(*std::move(tpm));
+  }
   return out;
 }
 
+#if TWI_WITH_GCP
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeGcpCollector(
     const config::AgentConfig& cfg, std::unique_ptr<appraisal::EvidenceCollector>* tee) {
   const config::GcpAgentSettings& s = cfg.gcp;
@@ -144,7 +167,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeGcpCollector(
              {"ak_cert_sha256", HexEncode(Sha256(ak->certificate)).substr(0, 16)}});
   return std::unique_ptr<appraisal::EvidenceCollector>(std::move(collector));
 }
+#endif  // TWI_WITH_GCP
 
+#if TWI_WITH_TPM
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
     const config::TpmAgentSettings& s) {
   if (s.tcti.empty()) return nullptr;
@@ -180,7 +205,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTpmCollector(
   return std::unique_ptr<appraisal::EvidenceCollector>(
       std::make_unique<tpm::TpmNodeCollector>(*std::move(collector), std::move(no)));
 }
+#endif  // TWI_WITH_TPM
 
+#if TWI_WITH_AZURE
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector(
     const config::AgentConfig& cfg) {
   const config::AzureAgentSettings& s = cfg.azure;
@@ -242,5 +269,6 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector
   return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureSnpCollector>(
       *std::move(vtpm), std::move(o), std::move(http)));
 }
+#endif  // TWI_WITH_AZURE
 
 }  // namespace twi::agent

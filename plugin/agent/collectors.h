@@ -10,7 +10,14 @@
 
 namespace twi::agent {
 
+// The collectors of the kinds built in (TWI_KINDS) that this VM and the configuration offer.
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceCollector>>> MakeCollectors(
+    const config::AgentConfig& cfg);
+
+// The factories below exist only when TWI_KINDS has their kind (config::kBuiltKinds).
+
+// The TDX collector when a TDX device answers (or simulate = "tdx"), nullptr otherwise.
+absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeTdxCollector(
     const config::AgentConfig& cfg);
 
 // The TPM collector when the configured TCTI answers (its EK and AK made), nullptr when no TPM

@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   twi::AgentPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-agent-nodeattestor", "NodeAttestor",
-                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};
+                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin,
+                                twi::config::kBuiltKinds.List()};
   return twi::runtime::Run(spec, argc, argv);
 }

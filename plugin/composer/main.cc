@@ -146,6 +146,7 @@ class Composer final : public runtime::Configurable, public pb::CredentialCompos
 int main(int argc, char** argv) {
   twi::Composer plugin;
   twi::runtime::PluginSpec spec{"twi-server-credentialcomposer", "CredentialComposer",
-                                twi::pb::CredentialComposer::service_full_name(), &plugin, &plugin};
+                                twi::pb::CredentialComposer::service_full_name(), &plugin, &plugin,
+                                /*evidence_kinds=*/""};
   return twi::runtime::Run(spec, argc, argv);
 }

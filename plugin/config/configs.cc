@@ -95,9 +95,34 @@ void ReadSimulatedImage(Reader& r, std::string_view key, std::string_view kind,
   }
 }
 
+// `key` belongs to an evidence kind: when `built` lacks the kind and the key is set, a problem
+// naming `what` and the build. A setting silently ignored would let the operator believe it
+// applies (a policy block) or that the agent offers that evidence.
+void RefuseNotBuilt(Reader& r, std::string_view key, std::string_view what, std::string_view kind,
+                    const BuiltKinds& built) {
+  if (r.Has(key)) r.Problem(key, NotBuilt(what, kind, built));
+}
+
+// The registration seam of the kinds' config blocks: `read` (a per-kind reader, compiled and
+// linked only with the kind: kCompiled) reads block `key` when the kind is built in; otherwise
+// the block is refused.
+template <bool kCompiled, typename Read>
+void ReadKindBlock(Reader& r, std::string_view key, std::string_view kind, const BuiltKinds& built,
+                   Read read) {
+  if constexpr (kCompiled) {
+    if (built.Has(kind)) {
+      Reader block = r.Block(key);
+      read(block);
+      return;
+    }
+  }
+  RefuseNotBuilt(r, key, twi::StrCat("the ", key, " block"), kind, built);
+}
+
 }  // namespace
 
-void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* warnings);
+void ReadTeeDevices(Reader& r, const TeeDevices& d, const BuiltKinds& built,
+                    std::vector<std::string>* warnings);
 
 std::string AgentConfig::EffectiveSimulationDir() const {
   if (!simulation_dir.empty()) return simulation_dir;
@@ -120,7 +145,8 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_v
   return BuildAgentConfig(root, trust_domain);
 }
 
-absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain) {
+absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain,
+                                             const BuiltKinds& built) {
   Problems problems;
   Reader r(&root, "", &problems);
   AgentConfig c;
@@ -134,12 +160,17 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
   }
   ReadTeeDevices(r, {&c.simulate, &c.snp_configfs_path, &c.snp_device_path, &c.snp_vmpl,
                      &c.tdx_configfs_path, &c.tdx_ccel_table_path, &c.tdx_ccel_data_path},
-                 &c.warnings);
+                 built, &c.warnings);
   ReadSimulatedImage(r, "simulate_measurement", "sev-snp", c.simulate, &c.simulate_measurement, &c.warnings);
-  ReadSimulatedImage(r, "simulate_mrtd", "tdx", c.simulate, &c.simulate_mrtd, &c.warnings);
-  if (auto v = r.Bool("simulate_debug_td")) {
-    c.simulate_debug_td = *v;
-    if (*v && c.simulate != "tdx") c.warnings.push_back("simulate_debug_td has no effect without simulate = \"tdx\"");
+  if (built.Has("tdx")) {
+    ReadSimulatedImage(r, "simulate_mrtd", "tdx", c.simulate, &c.simulate_mrtd, &c.warnings);
+    if (auto v = r.Bool("simulate_debug_td")) {
+      c.simulate_debug_td = *v;
+      if (*v && c.simulate != "tdx") c.warnings.push_back("simulate_debug_td has no effect without simulate = \"tdx\"");
+    }
+  } else {
+    RefuseNotBuilt(r, "simulate_mrtd", "simulate_mrtd", "tdx", built);
+    RefuseNotBuilt(r, "simulate_debug_td", "simulate_debug_td", "tdx", built);
   }
   if (auto v = r.String("simulation_dir")) {
     if (v->empty() || (*v)[0] != '/') {
@@ -148,13 +179,14 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
       c.simulation_dir = *v;
     }
   }
-  Reader tpm = r.Block("tpm");
-  ReadTpmAgentSettings(tpm, &c.tpm);
+  ReadKindBlock<kBuiltKinds.tpm>(r, "tpm", "tpm", built,
+                                 [&](Reader& b) { ReadTpmAgentSettings(b, &c.tpm); });
   ReadAgentKeyBinding(r, &c.keymanager_socket);
-  Reader azure = r.Block("azure");
-  ReadAzureAgentSettings(azure, &c.azure, &c.warnings);
-  Reader gcp = r.Block("gcp");
-  ReadGcpAgentSettings(gcp, &c.gcp);
+  ReadKindBlock<kBuiltKinds.azure>(r, "azure", "azure", built, [&](Reader& b) {
+    ReadAzureAgentSettings(b, &c.azure, &c.warnings);
+  });
+  ReadKindBlock<kBuiltKinds.gcp>(r, "gcp", "gcp", built,
+                                 [&](Reader& b) { ReadGcpAgentSettings(b, &c.gcp); });
   if (!c.simulation_dir.empty() && c.simulate.empty() && !c.azure.simulate) {
     c.warnings.push_back(
         "simulation_dir has no effect without simulate = \"sev-snp\" or \"tdx\" or azure.simulate = true");
@@ -166,10 +198,13 @@ absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string
 }
 
 // `simulate` and the sev_snp and tdx device paths, shared by the agent and workload plugins.
-void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* warnings) {
+void ReadTeeDevices(Reader& r, const TeeDevices& d, const BuiltKinds& built,
+                    std::vector<std::string>* warnings) {
   if (auto v = r.String("simulate")) {
     if (*v != "" && *v != "sev-snp" && *v != "tdx") {
       r.Problem("simulate", twi::StrCat("\"simulate\" must be \"\", \"sev-snp\" or \"tdx\", got \"", v->substr(0, 100), "\""));
+    } else if (!built.Has(*v) && !v->empty()) {
+      r.Problem("simulate", NotBuilt(twi::StrCat("simulate = \"", *v, "\""), *v, built));
     } else {
       *d.simulate = *v;
       if (!v->empty()) {
@@ -185,6 +220,10 @@ void ReadTeeDevices(Reader& r, const TeeDevices& d, std::vector<std::string>* wa
     if (auto v = snp.Int("vmpl", 0, 3)) *d.vmpl = static_cast<int>(*v);
   }
   snp.Finish();
+  if (!built.Has("tdx")) {
+    RefuseNotBuilt(r, "tdx", "the tdx block", "tdx", built);
+    return;
+  }
   Reader tdx = r.Block("tdx");
   if (auto v = tdx.String("configfs_path")) *d.tdx_configfs = *v;
   if (d.ccel_table != nullptr) {
@@ -218,7 +257,8 @@ absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::st
   return BuildWorkloadConfig(root, trust_domain);
 }
 
-absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain) {
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain,
+                                                   const BuiltKinds& built) {
   Problems problems;
   Reader r(&root, "", &problems);
   WorkloadConfig c;
@@ -236,7 +276,7 @@ absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::
   if (auto v = r.Int("tee_refresh_seconds", 0, 86400)) c.tee_refresh_seconds = *v;
   ReadTeeDevices(r, {&c.simulate, &c.snp_configfs_path, &c.snp_device_path, nullptr,
                      &c.tdx_configfs_path, nullptr, nullptr},
-                 &c.warnings);
+                 built, &c.warnings);
   r.Finish();
   absl::Status s = problems.ToStatus();
   if (!s.ok()) return s;
@@ -250,7 +290,8 @@ absl::StatusOr<ServerConfig> BuildServerConfig(std::string_view hcl, std::string
   return BuildServerConfig(root, trust_domain);
 }
 
-absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain) {
+absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain,
+                                               const BuiltKinds& built) {
   Problems problems;
   Reader r(&root, "", &problems);
   ServerConfig c;
@@ -267,14 +308,16 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
   if (auto v = r.Bool("insecure_simulation_roots")) c.insecure_simulation_roots = *v;
   Reader snp = r.Block("sev_snp");
   ReadSnpSettings(snp, &c.sev_snp);
-  Reader tdx = r.Block("tdx");
-  ReadTdxSettings(tdx, &c.tdx);
-  Reader tpm = r.Block("tpm");
-  ReadTpmServerSettings(tpm, &c.tpm, &c.warnings);
-  Reader azure = r.Block("azure");
-  ReadAzureServerSettings(azure, &c.azure, &c.warnings);
-  Reader gcp = r.Block("gcp");
-  ReadGcpServerSettings(gcp, &c.gcp, &c.warnings);
+  ReadKindBlock<kBuiltKinds.tdx>(r, "tdx", "tdx", built, [&](Reader& b) { ReadTdxSettings(b, &c.tdx); });
+  ReadKindBlock<kBuiltKinds.tpm>(r, "tpm", "tpm", built, [&](Reader& b) {
+    ReadTpmServerSettings(b, &c.tpm, &c.warnings);
+  });
+  ReadKindBlock<kBuiltKinds.azure>(r, "azure", "azure", built, [&](Reader& b) {
+    ReadAzureServerSettings(b, &c.azure, &c.warnings);
+  });
+  ReadKindBlock<kBuiltKinds.gcp>(r, "gcp", "gcp", built, [&](Reader& b) {
+    ReadGcpServerSettings(b, &c.gcp, &c.warnings);
+  });
   ReadClaimsSettings(r, std::chrono::system_clock::now(), &c.claims, &c.warnings);
   Reader kb = r.Block("key_binding");
   c.key_binding.enabled = kb.pos().line != 0;
@@ -307,7 +350,10 @@ absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::stri
         "accepted when it chains to a root in sev_snp.extra_roots or tdx.extra_roots");
   }
   AddOpenDefaultWarnings(c.sev_snp, &c.warnings);
-  AddOpenDefaultWarnings(c.tdx, &c.warnings);
+  if constexpr (kBuiltKinds.tdx) {
+    // Without TDX no TD is accepted: the open-default warning would be false.
+    if (built.Has("tdx")) AddOpenDefaultWarnings(c.tdx, &c.warnings);
+  }
   if (!c.insecure_simulation_roots && !c.tdx.extra_root_files.empty()) {
     c.warnings.push_back(
         "tdx.extra_roots has no effect without insecure_simulation_roots = true: only the Intel "

@@ -11,6 +11,7 @@
 #include "plugin/config/azure_config.h"
 #include "plugin/config/claims_config.h"
 #include "plugin/config/keybinding_config.h"
+#include "plugin/config/kinds.h"
 #include "plugin/config/gcp_config.h"
 #include "plugin/config/snp_config.h"
 #include "plugin/config/tdx_config.h"
@@ -80,9 +81,14 @@ struct WorkloadConfig : Common {
 
 absl::StatusOr<AgentConfig> BuildAgentConfig(std::string_view hcl, std::string_view trust_domain);
 // The same builders over an already parsed plugin_data tree (e.g. from an example agent.conf).
-absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain);
-absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain);
-absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain);
+// Settings of an evidence kind not in `built` (TWI_KINDS) are problems naming the build; tests
+// pass a narrower set than this binary's to see those refusals.
+absl::StatusOr<AgentConfig> BuildAgentConfig(const hcl::Value& root, std::string_view trust_domain,
+                                             const BuiltKinds& built = kBuiltKinds);
+absl::StatusOr<ServerConfig> BuildServerConfig(const hcl::Value& root, std::string_view trust_domain,
+                                               const BuiltKinds& built = kBuiltKinds);
+absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(const hcl::Value& root, std::string_view trust_domain,
+                                                   const BuiltKinds& built = kBuiltKinds);
 absl::StatusOr<ServerConfig> BuildServerConfig(std::string_view hcl, std::string_view trust_domain);
 
 absl::StatusOr<WorkloadConfig> BuildWorkloadConfig(std::string_view hcl, std::string_view trust_domain);

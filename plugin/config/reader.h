@@ -51,6 +51,8 @@ class Reader {
   std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max);
   std::optional<std::vector<std::string>> StringList(std::string_view key);
   std::optional<std::vector<int64_t>> IntList(std::string_view key, int64_t min, int64_t max);
+  // Whether `key` is set (any type); counts as asked, so Finish() leaves it to the caller.
+  bool Has(std::string_view key) { return Find(key) != nullptr; }
   // A nested block `key { ... }` or `key = { ... }`. Returns a reader over an absent block
   // (all getters nullopt) when the key is missing.
   Reader Block(std::string_view key);

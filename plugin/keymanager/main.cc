@@ -92,6 +92,7 @@ class KeyManagerPlugin final : public runtime::Configurable, public KeyManager::
 int main(int argc, char** argv) {
   twi::KeyManagerPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-agent-keymanager", "KeyManager",
-                                twi::KeyManager::service_full_name(), &plugin, &plugin};
+                                twi::KeyManager::service_full_name(), &plugin, &plugin,
+                                /*evidence_kinds=*/""};
   return twi::runtime::Run(spec, argc, argv);
 }

@@ -225,7 +225,12 @@ std::string HandshakeLine(const std::string& socket_path) {
 
 int Run(const PluginSpec& spec, int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "--version") {
-    std::printf("%s %s\n", spec.module.c_str(), TWI_VERSION);
+    if (spec.evidence_kinds.empty()) {
+      std::printf("%s %s\n", spec.module.c_str(), TWI_VERSION);
+    } else {
+      std::printf("%s %s (evidence kinds: %s)\n", spec.module.c_str(), TWI_VERSION,
+                  spec.evidence_kinds.c_str());
+    }
     return 0;
   }
   const char* cookie = std::getenv(spec.plugin_type.c_str());
@@ -301,7 +306,12 @@ int Run(const PluginSpec& spec, int argc, char** argv) {
     return 1;
   }
   ::close(handshake_fd);
-  log::Info("plugin serving", {{"socket", socket_path}, {"version", TWI_VERSION}});
+  if (spec.evidence_kinds.empty()) {
+    log::Info("plugin serving", {{"socket", socket_path}, {"version", TWI_VERSION}});
+  } else {
+    log::Info("plugin serving", {{"socket", socket_path}, {"version", TWI_VERSION},
+                                 {"evidence_kinds", spec.evidence_kinds}});
+  }
 
   while (!Latch().Wait(std::chrono::hours(1))) {
   }

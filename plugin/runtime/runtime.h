@@ -66,6 +66,9 @@ struct PluginSpec {
   std::string service_name;  // fully qualified plugin-type service
   grpc::Service* service = nullptr;
   Configurable* configurable = nullptr;
+  // The evidence kinds built in (TWI_KINDS), shown by --version and the start log; "" for
+  // plugins that handle no evidence.
+  std::string evidence_kinds;
 };
 
 // Runs the plugin until the host shuts it down. Returns the process exit code.

@@ -1,18 +1,27 @@
 #include "plugin/server/appraisers.h"
 
+#include "attestors/appraisal/protocol.h"
 #include "attestors/collateral/http.h"
 #include "attestors/collateral/kds.h"
-#include "attestors/azure/node.h"
-#include "attestors/azure/node_tdx.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/core/file.h"
 #include "attestors/core/status.h"
-#include "attestors/tpm/node.h"
-#include "attestors/gcp/node.h"
 #include "absl/strings/match.h"
+// Each kind's appraiser is compiled and linked only when TWI_KINDS has it (cmake/Kinds.cmake);
+// MakeAppraisers registers those.
+#if TWI_WITH_AZURE
+#include "attestors/azure/node.h"
+#include "attestors/azure/node_tdx.h"
+#endif
+#if TWI_WITH_TPM
+#include "attestors/tpm/node.h"
+#endif
+#if TWI_WITH_GCP
+#include "attestors/gcp/node.h"
+#endif
 
 namespace twi::server {
 namespace {
@@ -53,6 +62,7 @@ class OwningAppraiser final : public appraisal::EvidenceAppraiser {
 
 }  // namespace
 
+#if TWI_WITH_TDX
 absl::StatusOr<tdx::TdxAppraiserOptions> TdxOptionsFromSettings(const config::TdxSettings& s,
                                                                 bool allow_simulation) {
   tdx::TdxAppraiserOptions o;
@@ -121,7 +131,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTdxAppraiser(
         if (src != nullptr) opts.collateral = src;
       });
 }
+#endif  // TWI_WITH_TDX
 
+#if TWI_WITH_AZURE
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureTdxAppraiser(
     const config::AzureServerSettings& a, const config::TdxSettings& tdx, bool allow_simulation) {
   auto p = MakeTdxParts(tdx, allow_simulation);
@@ -136,6 +148,7 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureTdxApprai
         if (src != nullptr) opts.tdx.collateral = src;
       });
 }
+#endif  // TWI_WITH_AZURE
 
 absl::StatusOr<sevsnp::SnpAppraiserOptions> SnpOptionsFromSettings(const config::SnpSettings& s,
                                                                    bool allow_simulation) {
@@ -217,40 +230,63 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeSnpAppraiser(
 
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg) {
+  // The registration seam: only the kinds in TWI_KINDS (config::kBuiltKinds) are registered;
+  // evidence of the others finds no appraiser and is refused with KindsNotBuilt's reason.
   std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>> out;
   auto snp = MakeSnpAppraiser(cfg.sev_snp, cfg.insecure_simulation_roots);
   if (!snp.ok()) return snp.status();
   out.push_back(*std::move(snp));
-  const appraisal::EvidenceAppraiser* snp_appraiser = out.back().get();
-  auto tdx = MakeTdxAppraiser(cfg.tdx, cfg.insecure_simulation_roots);
-  if (!tdx.ok()) return tdx.status();
-  out.push_back(*std::move(tdx));
-  const appraisal::EvidenceAppraiser* tdx_appraiser = out.back().get();
-  if (cfg.tpm.enabled) {
-    auto tpm = MakeTpmAppraiser(cfg.tpm);
-    if (!tpm.ok()) return tpm.status();
-    out.push_back(*std::move(tpm));
+  [[maybe_unused]] const appraisal::EvidenceAppraiser* snp_appraiser = out.back().get();
+  [[maybe_unused]] const appraisal::EvidenceAppraiser* tdx_appraiser = nullptr;
+  if constexpr (config::kBuiltKinds.tdx) {
+    auto tdx = MakeTdxAppraiser(cfg.tdx, cfg.insecure_simulation_roots);
+    if (!tdx.ok()) return tdx.status();
+    out.push_back(*std::move(tdx));
+    tdx_appraiser = out.back().get();
   }
-  if (cfg.azure.enabled && cfg.azure.accept_sev_snp) {
-    auto azure = MakeAzureSnpAppraiser(cfg.azure, cfg.sev_snp, cfg.insecure_simulation_roots);
-    if (!azure.ok()) return azure.status();
-    out.push_back(*std::move(azure));
+  if constexpr (config::kBuiltKinds.tpm) {
+    if (cfg.tpm.enabled) {
+      auto tpm = MakeTpmAppraiser(cfg.tpm);
+      if (!tpm.ok()) return tpm.status();
+      out.push_back(*std::move(tpm));
+    }
   }
-  if (cfg.azure.enabled && cfg.azure.accept_tdx) {
-    auto azure = MakeAzureTdxAppraiser(cfg.azure, cfg.tdx, cfg.insecure_simulation_roots);
-    if (!azure.ok()) return azure.status();
-    out.push_back(*std::move(azure));
+  if constexpr (config::kBuiltKinds.azure) {
+    if (cfg.azure.enabled && cfg.azure.accept_sev_snp) {
+      auto azure = MakeAzureSnpAppraiser(cfg.azure, cfg.sev_snp, cfg.insecure_simulation_roots);
+      if (!azure.ok()) return azure.status();
+      out.push_back(*std::move(azure));
+    }
+    if (cfg.azure.enabled && cfg.azure.accept_tdx) {
+      auto azure = MakeAzureTdxAppraiser(cfg.azure, cfg.tdx, cfg.insecure_simulation_roots);
+      if (!azure.ok()) return azure.status();
+      out.push_back(*std::move(azure));
+    }
   }
-  if (cfg.gcp.enabled) {
-    // The SEV-SNP and TDX appraisers above verify GCP's hardware evidence too; `out` owns
-    // them for as long as the GCP appraiser lives.
-    auto gcp = MakeGcpAppraiser(cfg.gcp, cfg.insecure_simulation_roots, snp_appraiser, tdx_appraiser);
-    if (!gcp.ok()) return gcp.status();
-    out.push_back(*std::move(gcp));
+  if constexpr (config::kBuiltKinds.gcp) {
+    if (cfg.gcp.enabled) {
+      // The SEV-SNP and TDX appraisers above verify GCP's hardware evidence too; `out` owns
+      // them for as long as the GCP appraiser lives.
+      auto gcp = MakeGcpAppraiser(cfg.gcp, cfg.insecure_simulation_roots, snp_appraiser, tdx_appraiser);
+      if (!gcp.ok()) return gcp.status();
+      out.push_back(*std::move(gcp));
+    }
   }
   return out;
 }
 
+std::map<twi::v1::EvidenceKind, std::string> KindsNotBuilt(const config::BuiltKinds& built) {
+  std::map<twi::v1::EvidenceKind, std::string> out;
+  for (int k = twi::v1::EvidenceKind_MIN; k <= twi::v1::EvidenceKind_MAX; ++k) {
+    if (!twi::v1::EvidenceKind_IsValid(k) || k == twi::v1::EVIDENCE_KIND_UNSPECIFIED) continue;
+    const auto kind = static_cast<twi::v1::EvidenceKind>(k);
+    const std::string name = appraisal::KindName(kind);
+    if (!built.Has(name)) out[kind] = config::NotBuilt(twi::StrCat(name, " evidence"), name, built);
+  }
+  return out;
+}
+
+#if TWI_WITH_AZURE
 namespace {
 
 // The Azure SEV-SNP appraiser with the SEV-SNP appraiser (sev_snp settings: roots, policy,
@@ -296,8 +332,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeAzureSnpApprai
   o.selector_pcrs = a.selector_pcrs;
   return std::make_unique<OwningAzureSnpAppraiser>(*std::move(parts), std::move(o));
 }
+#endif  // TWI_WITH_AZURE
 
-
+#if TWI_WITH_TPM
 namespace {
 
 // Certificates of the PEM files under `key`: self-issued ones are roots, the rest a pool of
@@ -334,7 +371,9 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeTpmAppraiser(
   o.selector_pcrs = s.selector_pcrs;
   return std::make_unique<tpm::TpmAppraiser>(std::move(o));
 }
+#endif  // TWI_WITH_TPM
 
+#if TWI_WITH_GCP
 absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
     const config::GcpServerSettings& s, bool allow_simulation,
     const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx) {
@@ -364,5 +403,6 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
   o.selector_pcrs = s.selector_pcrs;
   return std::make_unique<gcp::GcpAppraiser>(std::move(o));
 }
+#endif  // TWI_WITH_GCP
 
 }  // namespace twi::server

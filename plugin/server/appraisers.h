@@ -1,7 +1,9 @@
 // Which evidence kinds the server verifies, and with which policy, from its configuration.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,7 +51,14 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
     const config::GcpServerSettings& settings, bool allow_simulation,
     const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx);
 
+// Per kind, the factories above exist only when TWI_KINDS has the kind (config::kBuiltKinds).
+// MakeAppraisers registers the built kinds' appraisers the configuration asks for.
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
+
+// Why each evidence kind `built` lacks is not verified (config::NotBuilt), for
+// VerifierOptions::unverified_kinds.
+std::map<twi::v1::EvidenceKind, std::string> KindsNotBuilt(
+    const config::BuiltKinds& built = config::kBuiltKinds);
 
 }  // namespace twi::server

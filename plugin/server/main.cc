@@ -41,6 +41,7 @@ absl::StatusOr<std::shared_ptr<const appraisal::NodeVerifier>> BuildVerifier(
   opts.require_svid_key = cfg.key_binding.enabled;
   opts.claims_policy = cfg.claims.policy;
   opts.verifier_build = "twi-server-nodeattestor " TWI_VERSION;
+  opts.unverified_kinds = server::KindsNotBuilt();
   auto ear = server::LoggingEarSink::Create(cfg.claims);
   if (!ear.ok()) return ear.status();
   opts.ear_sink = *std::move(ear);
@@ -262,6 +263,7 @@ int main(int argc, char** argv) {
   setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   twi::ServerPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-server-nodeattestor", "NodeAttestor",
-                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin};
+                                twi::pb::NodeAttestor::service_full_name(), &plugin, &plugin,
+                                twi::config::kBuiltKinds.List()};
   return twi::runtime::Run(spec, argc, argv);
 }

@@ -147,6 +147,7 @@ class WorkloadPlugin final : public runtime::Configurable, public pb::WorkloadAt
 int main(int argc, char** argv) {
   twi::WorkloadPlugin plugin;
   twi::runtime::PluginSpec spec{"twi-workloadattestor", "WorkloadAttestor",
-                                twi::pb::WorkloadAttestor::service_full_name(), &plugin, &plugin};
+                                twi::pb::WorkloadAttestor::service_full_name(), &plugin, &plugin,
+                                twi::config::kBuiltKinds.List()};
   return twi::runtime::Run(spec, argc, argv);
 }

@@ -3,8 +3,10 @@
 #include "absl/strings/str_join.h"
 #include "attestors/core/str.h"
 #include "attestors/sevsnp/node.h"
-#include "attestors/tdx/node.h"
 #include "plugin/runtime/log.h"
+#if TWI_WITH_TDX  // TDX only when TWI_KINDS has it (cmake/Kinds.cmake)
+#include "attestors/tdx/node.h"
+#endif
 
 namespace twi::workload {
 
@@ -13,8 +15,10 @@ namespace {
 using Reader = std::function<absl::StatusOr<std::vector<std::string>>()>;
 
 // The local TEE's selector reader and device name: TDX first (a TDX guest is never an SEV-SNP
-// guest), then SEV-SNP; an empty reader when there is neither.
+// guest), then SEV-SNP; an empty reader when there is neither. Only the kinds built in
+// (TWI_KINDS) are looked for; the config builder refused the others' settings.
 absl::StatusOr<std::pair<Reader, std::string>> OpenReader(const config::WorkloadConfig& cfg) {
+#if TWI_WITH_TDX
   if (cfg.simulate.empty() || cfg.simulate == "tdx") {
     tdx::LocalTdxOptions o;
     o.simulate = cfg.simulate;
@@ -28,6 +32,7 @@ absl::StatusOr<std::pair<Reader, std::string>> OpenReader(const config::Workload
       return std::make_pair(Reader([d] { return tdx::LocalContextSelectors(*d); }), name);
     }
   }
+#endif
   if (cfg.simulate.empty() || cfg.simulate == "sev-snp") {
     sevsnp::LocalDeviceOptions o;
     o.simulate = cfg.simulate;

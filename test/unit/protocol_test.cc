@@ -167,6 +167,21 @@ TEST(ProtocolTest, NoTeeRefusedByDefaultNamingTheOption) {
   EXPECT_THAT(std::string(challenge.status().message()), HasSubstr("insecure_allow_no_tee = true"));
 }
 
+// A server built without a kind (TWI_KINDS) has no appraiser for it: an agent offering only
+// that kind is refused with the reason, once per kind.
+TEST(ProtocolTest, KindNotBuiltRefusedWithTheReason) {
+  auto attester = MakeAttester(true);  // offers EVIDENCE_KIND_TDX
+  VerifierOptions o;
+  o.trust_domain = "example.org";
+  o.unverified_kinds[twi::v1::EVIDENCE_KIND_TDX] = "tdx evidence needs tdx support (TWI_KINDS=sev-snp)";
+  NodeSession session(std::make_shared<NodeVerifier>(std::move(o), std::vector<std::unique_ptr<EvidenceAppraiser>>{}));
+  auto challenge = session.HandlePayload(*attester->Payload());
+  ASSERT_FALSE(challenge.ok());
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(challenge.status().message()),
+              HasSubstr("(offered: tdx; tdx evidence needs tdx support (TWI_KINDS=sev-snp))"));
+}
+
 TEST(ProtocolTest, EvidenceRoundTripBindsNonceAndKey) {
   auto attester = MakeAttester(true);
   NodeSession session(MakeVerifier(false, true, "chip/{sev_snp.chip_id}"));
