@@ -51,7 +51,8 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceAppraiser>> MakeGcpAppraiser(
     const config::GcpServerSettings& settings, bool allow_simulation,
     const appraisal::EvidenceAppraiser* sev_snp, const appraisal::EvidenceAppraiser* tdx);
 
-// Per kind, the factories above exist only when TWI_KINDS has the kind (config::kBuiltKinds).
+// The TDX, TPM, Azure and GCP factories above exist only when TWI_KINDS has their kind
+// (config::kBuiltKinds).
 // MakeAppraisers registers the built kinds' appraisers the configuration asks for.
 absl::StatusOr<std::vector<std::unique_ptr<appraisal::EvidenceAppraiser>>> MakeAppraisers(
     const config::ServerConfig& cfg);
