@@ -46,16 +46,22 @@ struct CollectRequest {
   // GCP: the GCE vTPM CA bundle (PEM) copied beside the evidence for verify.sh (--ca); "" =
   // none (pass --ca to verify.sh). The vTPM is tpm.tcti (--tpm or --tcti).
   std::string gcp_ca_file;
-  // Azure: the instance metadata service THIM answers at (--imds-url).
+  // Azure: the instance metadata service THIM (SEV-SNP) and the TD quoting service (TDX)
+  // answer at (--imds-url).
   std::string imds_url = "http://169.254.169.254";
+  // Azure simulation only (--tee): the hardware the simulated CVM is provisioned as,
+  // "sev-snp" or "tdx". On a real VM the HCL report's type decides.
+  std::string azure_sim_tee = "sev-snp";
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
-// arguments relative to `out`, and the device it used (for the summary line).
+// arguments relative to `out`, the device it used (for the summary line), and what the
+// collector decided from the evidence itself (printed, and kept as a comment in verify.sh).
 struct Collected {
   std::vector<std::string> files;
   std::vector<std::string> verify_args;
   std::string device;
+  std::string note;  // e.g. "the HCL report's type is 4 (tdx): azure-tdx evidence"
 };
 
 struct EvidenceKind {
@@ -74,6 +80,11 @@ absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
 absl::StatusOr<Collected> CollectGcp(const CollectRequest& request);
+
+// Simulated TDX evidence only: the simulator's root (root.pem) and policy.hcl trusting it
+// (insecure_simulation_roots, extra_roots), added to `c` as `--policy policy.hcl`.
+absl::Status WriteSimTdxTrust(const CollectRequest& request, const std::string& root_pem,
+                              Collected* c);
 
 // The DCAP collateral bundle (JSON, as `twi verify --type tdx --collateral` takes it) for a TD
 // quote's FMSPC, from request.dcap.
