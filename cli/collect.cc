@@ -1,6 +1,6 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096] [--imds-url URL]   (azure)
-//             [--tee sev-snp|tdx]   (--simulate azure: the simulated CVM's hardware)
+//             [--tee sev-snp|tdx]   (--simulate azure|gcp: the simulated VM's hardware)
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //             [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle for verify.sh)
@@ -37,7 +37,7 @@ int CollectUsage(const std::string& why) {
                "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n"
                "                   [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle)\n"
                "                   [--imds-url URL]   (azure: where THIM / the TD quoting service answer)\n"
-               "                   [--tee sev-snp|tdx]   (--simulate azure: the simulated CVM's hardware)\n");
+               "                   [--tee sev-snp|tdx]   (--simulate azure|gcp: the simulated VM's hardware)\n");
   return 2;
 }
 
@@ -216,13 +216,14 @@ int Collect(const std::vector<std::string>& args) {
   r.gcp_ca_file = opt["--ca"];
   if (opt.count("--imds-url")) r.imds_url = opt["--imds-url"];
   if (opt.count("--tee")) {
-    // A real VM's HCL report says which hardware it runs on; only a simulation is told.
-    if (!r.simulate || r.kind != "azure") {
-      return CollectUsage("--tee chooses the simulated CVM's hardware (with --simulate azure); "
-                          "on a VM the HCL report says which it is");
+    // A VM's device says which hardware it runs on (Azure: the HCL report); only a
+    // simulation is told.
+    if (!r.simulate || (r.kind != "azure" && r.kind != "gcp")) {
+      return CollectUsage("--tee chooses the simulated VM's hardware (with --simulate azure or gcp); "
+                          "on a VM the HCL report (azure) or the guest's device (gcp) says which it is");
     }
     if (opt["--tee"] != "sev-snp" && opt["--tee"] != "tdx") return CollectUsage("--tee must be sev-snp or tdx");
-    r.azure_sim_tee = opt["--tee"];
+    r.sim_tee = opt["--tee"];
   }
   if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
     auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",

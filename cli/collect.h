@@ -49,9 +49,10 @@ struct CollectRequest {
   // Azure: the instance metadata service THIM (SEV-SNP) and the TD quoting service (TDX)
   // answer at (--imds-url).
   std::string imds_url = "http://169.254.169.254";
-  // Azure simulation only (--tee): the hardware the simulated CVM is provisioned as,
-  // "sev-snp" or "tdx". On a real VM the HCL report's type decides.
-  std::string azure_sim_tee = "sev-snp";
+  // Simulation only (--tee): the hardware beside the simulated vTPM, "sev-snp" or "tdx"; ""
+  // is the kind's default (azure: sev-snp; gcp: none, the vTPM alone). On a VM the device
+  // decides (azure: the HCL report's type; gcp: the TEE the guest has).
+  std::string sim_tee;
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
@@ -81,6 +82,10 @@ absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
 absl::StatusOr<Collected> CollectGcp(const CollectRequest& request);
 
+// Simulated SEV-SNP evidence only: the simulated ARK (ark.pem) and policy.hcl trusting it for
+// VCEKs (extra_roots), added to `c` as `--policy policy.hcl`.
+absl::Status WriteSimSnpTrust(const CollectRequest& request, const std::string& ark_pem,
+                              Collected* c);
 // Simulated TDX evidence only: the simulator's root (root.pem) and policy.hcl trusting it
 // (insecure_simulation_roots, extra_roots), added to `c` as `--policy policy.hcl`.
 absl::Status WriteSimTdxTrust(const CollectRequest& request, const std::string& root_pem,

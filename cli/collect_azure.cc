@@ -67,16 +67,7 @@ absl::Status AddAzureVcek(const CollectRequest& r, azure::AzureVtpm& vtpm,
     c->files.push_back("vcek.pem");
     c->verify_args.insert(c->verify_args.end(), {"--vcek", "vcek.pem"});
   }
-  if (hierarchy) {
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "ark.pem", hierarchy->ark_pem()));
-    c->files.push_back("ark.pem");
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(
-        r.out / "policy.hcl",
-        twi::StrCat("# trusts the simulated ARK written beside this file (simulated evidence only)\n"
-                    "extra_roots = [\"vcek:", (r.out / "ark.pem").string(), "\"]\n")));
-    c->files.push_back("policy.hcl");
-    c->verify_args.insert(c->verify_args.end(), {"--policy", "policy.hcl"});
-  }
+  if (hierarchy) TWI_RETURN_IF_ERROR(WriteSimSnpTrust(r, hierarchy->ark_pem(), c));
   return absl::OkStatus();
 }
 
@@ -112,7 +103,7 @@ absl::StatusOr<Collected> CollectAzure(const CollectRequest& r) {
       return absl::InvalidArgumentError(
           "--simulate azure provisions a software TPM: run swtpm and pass --tcti swtpm:port=P");
     }
-    if (r.azure_sim_tee == "tdx") {
+    if (r.sim_tee == "tdx") {
       azure::AzureTdxSimOptions so;
       so.tdx.dir = r.sim_dir;
       TWI_ASSIGN_OR_RETURN(tdx_sim, azure::AzureTdxSimulator::Create(so));

@@ -217,7 +217,7 @@ TEST_F(AzureCollectCliTest, SimulatedTdxCvmRoundTripsThroughVerifySh) {
   auto real = testing::Sh(testing::Twi() + " collect --kind azure --tee tdx --tcti " + tpm_.tcti() +
                           " --out " + (dir_ / "x").string());
   EXPECT_EQ(real.code, 2);
-  EXPECT_THAT(real.out, HasSubstr("the HCL report says which it is"));
+  EXPECT_THAT(real.out, HasSubstr("on a VM the HCL report (azure)"));
 }
 
 }  // namespace
