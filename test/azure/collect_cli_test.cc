@@ -8,7 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "attestors/azure/sim_tdx.h"
+#include "attestors/azure/abi.h"
+#include "attestors/tdx/sim.h"
 #include "attestors/core/file.h"
 #include "nlohmann/json.hpp"
 #include "cli/collect.h"
@@ -117,26 +118,27 @@ TEST_F(AzureCollectCliTest, PlainTpmIsNotAnAzureCvm) {
   EXPECT_THAT(real.out, HasSubstr("--tcti swtpm:port=P"));
 }
 
-// An Azure TDX CVM collected as on a VM: the HCL report's type (4) chooses azure-tdx, the TD
-// quote comes from IMDS (a local server quoting exactly this TDREPORT), the collateral from the
+// An Azure TDX CVM collected as on a VM: `twi sim azure --tee tdx` provisions the swtpm and
+// writes what the host's quoting service answers, a local IMDS serves that quote for exactly
+// this TDREPORT; the HCL report's type (4) chooses azure-tdx, the collateral comes from the
 // --collateral-offline source. The evidence is not simulated as far as collect knows, so
 // verify.sh trusts no simulated root until the caller's policy does.
 TEST_F(AzureCollectCliTest, TdxCvmRoundTripsWithImds) {
   ASSERT_EQ(tpm_.Start(27410, {}), "");
-  azure::AzureTdxSimOptions o;
-  o.vm_id = "0badc0de-0000-4000-8000-00000000d0c5";
-  auto sim = azure::AzureTdxSimulator::Create(o);
-  ASSERT_TRUE(sim.ok()) << sim.status();
-  auto hcl = azure::ProvisionSimAzureTdxVm(tpm_.tcti(), **sim);
+  const fs::path sim = dir_ / "sim";
+  auto provisioned = testing::Sh(testing::Twi() + " sim azure --tee tdx --tpm " + tpm_.tcti() + " --out " +
+                                 sim.string() + " --vm-id 0badc0de-0000-4000-8000-00000000d0c5");
+  ASSERT_EQ(provisioned.code, 0) << provisioned.out;
+  EXPECT_THAT(provisioned.out, HasSubstr("as a simulated Azure TDX CVM"));
+  auto hcl_bytes = ReadFileBytes((sim / "hcl_report.bin").string());
+  auto quote = ReadFileBytes((sim / "td_quote.bin").string());
+  ASSERT_TRUE(hcl_bytes.ok() && quote.ok());
+  auto hcl = azure::ParseHclReport(*hcl_bytes);
   ASSERT_TRUE(hcl.ok()) << hcl.status();
   request_.tpm.tcti = tpm_.tcti();
-  request_.dcap.offline_path = (dir_ / "collateral.json").string();
-  {
-    std::ofstream(dir_ / "collateral.json") << (*sim)->tdx().collateral_json();
-    std::ofstream(dir_ / "root.pem") << (*sim)->tdx().root_pem();
-    std::ofstream(dir_ / "policy.hcl") << "insecure_simulation_roots = true\nextra_roots = [\""
-                                       << (dir_ / "root.pem").string() << "\"]\n";
-  }
+  request_.dcap.offline_path = (sim / "collateral.json").string();
+  std::ofstream(dir_ / "policy.hcl") << "insecure_simulation_roots = true\nextra_roots = [\""
+                                     << (sim / "root.pem").string() << "\"]\n";
 
   // No quoting service: nothing to verify a TDREPORT with, and collect says where it asked.
   request_.imds_url = "http://127.0.0.1:9";
@@ -146,9 +148,7 @@ TEST_F(AzureCollectCliTest, TdxCvmRoundTripsWithImds) {
 
   collateral::testing::LocalServer imds;
   ASSERT_TRUE(imds.ok());
-  auto quote = (*sim)->QuoteTdReport(hcl->td_report);
-  ASSERT_TRUE(quote.ok()) << quote.status();
-  azure::testing::ServeTdQuote(imds, dir_.string(), hcl->td_report, *quote);
+  azure::testing::ServeTdQuote(imds, dir_.string(), hcl->td_report(), *quote);
   request_.imds_url = imds.base_url();
   request_.out = dir_ / "out";
   ASSERT_EQ(RunCollect(request_), 0);
@@ -174,8 +174,12 @@ TEST_F(AzureCollectCliTest, TdxCvmRoundTripsWithImds) {
   EXPECT_THAT(ok.out, HasSubstr("azure:vm-id:0badc0de-0000-4000-8000-00000000d0c5"));
   EXPECT_THAT(ok.out, HasSubstr("tdx:mrtd:"));
 
-  // A TD quote of another TD's TDREPORT fails the match.
-  auto other = (*sim)->tdx().GetQuote(ToBytes("another td"));
+  // A TD quote of another TD's TDREPORT (same simulated platform) fails the match.
+  tdx::SimOptions so;
+  so.dir = (sim / "sim-intel").string();
+  auto platform = tdx::TdxSimulator::Create(so);
+  ASSERT_TRUE(platform.ok()) << platform.status();
+  auto other = (*platform)->GetQuote(ToBytes("another td"));
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(WriteEvidenceFile(request_.out / "td_quote.bin", AsString(*other)).ok());
   auto bad = testing::Sh((request_.out / "verify.sh").string() + " --policy " +
