@@ -95,7 +95,7 @@ int SimAzure(const std::vector<std::string>& args) {
   if (opt["--out"].empty()) return AzureSimUsage("--out is required");
   const std::filesystem::path out(opt["--out"]);
   const std::string tee = opt.count("--tee") ? opt["--tee"] : "sev-snp";
-  if (tee != "sev-snp" && tee != "tdx") return Usage("--tee must be sev-snp or tdx");
+  if (tee != "sev-snp" && tee != "tdx") return AzureSimUsage("--tee must be sev-snp or tdx");
   if (tee == "tdx") {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
