@@ -1,5 +1,6 @@
 // twi collect [--kind sev-snp|tdx|tpm|azure|gcp] [--simulate KIND] [--nonce HEX] --out DIR
 //             [--hierarchy-dir DIR] [--rsa-bits 2048|4096] [--imds-url URL]   (azure)
+//             [--tee sev-snp|tdx]   (--simulate azure|gcp: the simulated VM's hardware)
 //             [--collateral-url URL] [--collateral-offline PATH] [--pccs-allow-self-signed-tls]
 //             [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]   (tpm)
 //             [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle for verify.sh)
@@ -35,7 +36,8 @@ int CollectUsage(const std::string& why) {
                "                   [--pccs-allow-self-signed-tls]   (tdx: where collateral comes from)\n"
                "                   [--tcti T] [--pcr-banks sha256[,sha1...]] [--pcrs 0-7[,14...]]\n"
                "                   [--tpm T] [--ca FILE]   (gcp: the vTPM, the GCE vTPM CA bundle)\n"
-               "                   [--imds-url URL]   (azure: where THIM answers)\n");
+               "                   [--imds-url URL]   (azure: where THIM / the TD quoting service answer)\n"
+               "                   [--tee sev-snp|tdx]   (--simulate azure|gcp: the simulated VM's hardware)\n");
   return 2;
 }
 
@@ -59,7 +61,8 @@ bool WriteVerifyScript(const CollectRequest& r, const Collected& c) {
       "#!/bin/sh\n"
       "# Written by `twi collect`: verifies the evidence beside this file as the server plugin\n"
       "# would, and exits with twi verify's status (0 verified, 1 rejected, 2 usage). Extra\n"
-      "# arguments go to twi verify (e.g. --json, --policy FILE, --at RFC3339).\n"
+      "# arguments go to twi verify (e.g. --json, --policy FILE, --at RFC3339).\n",
+      c.note.empty() ? "" : twi::StrCat("# ", c.note, "\n"),
       "set -e\n"
       "cd \"$(dirname \"$0\")\"\n"
       "TWI=\"${TWI:-", r.twi_path, "}\"\n"
@@ -158,8 +161,10 @@ int RunCollect(const CollectRequest& r) {
   }
   std::string files;
   for (const auto& f : c->files) files += f + ",";
-  std::printf("collected %s evidence from %s (nonce %s)\nwrote %s/{%sverify.sh}\n", kind->name,
-              c->device.c_str(), HexEncode(r.nonce).c_str(), r.out.c_str(), files.c_str());
+  std::printf("collected %s evidence from %s (nonce %s)\n", kind->name, c->device.c_str(),
+              HexEncode(r.nonce).c_str());
+  if (!c->note.empty()) std::printf("%s\n", c->note.c_str());
+  std::printf("wrote %s/{%sverify.sh}\n", r.out.c_str(), files.c_str());
   return 0;
 }
 
@@ -172,7 +177,8 @@ int Collect(const std::vector<std::string>& args) {
     } else if ((a == "--kind" || a == "--simulate" || a == "--nonce" || a == "--out" ||
                 a == "--hierarchy-dir" || a == "--rsa-bits" || a == "--collateral-url" ||
                 a == "--collateral-offline" || a == "--tcti" || a == "--tpm" ||
-                a == "--pcr-banks" || a == "--pcrs" || a == "--ca" || a == "--imds-url") &&
+                a == "--pcr-banks" || a == "--pcrs" || a == "--ca" || a == "--imds-url" ||
+                a == "--tee") &&
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
@@ -209,6 +215,16 @@ int Collect(const std::vector<std::string>& args) {
   if (opt.count("--tpm")) r.tpm.tcti = opt["--tpm"];  // gcp: the vTPM
   r.gcp_ca_file = opt["--ca"];
   if (opt.count("--imds-url")) r.imds_url = opt["--imds-url"];
+  if (opt.count("--tee")) {
+    // A VM's device says which hardware it runs on (Azure: the HCL report); only a
+    // simulation is told.
+    if (!r.simulate || (r.kind != "azure" && r.kind != "gcp")) {
+      return CollectUsage("--tee chooses the simulated VM's hardware (with --simulate azure or gcp); "
+                          "on a VM the HCL report (azure) or the guest's device (gcp) says which it is");
+    }
+    if (opt["--tee"] != "sev-snp" && opt["--tee"] != "tdx") return CollectUsage("--tee must be sev-snp or tdx");
+    r.sim_tee = opt["--tee"];
+  }
   if (opt.count("--pcr-banks") || opt.count("--pcrs")) {
     auto sel = ParseTpmPcrSelection(opt.count("--pcr-banks") ? opt["--pcr-banks"] : "sha256",
                                     opt.count("--pcrs") ? opt["--pcrs"] : "0-7");

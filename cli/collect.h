@@ -46,16 +46,23 @@ struct CollectRequest {
   // GCP: the GCE vTPM CA bundle (PEM) copied beside the evidence for verify.sh (--ca); "" =
   // none (pass --ca to verify.sh). The vTPM is tpm.tcti (--tpm or --tcti).
   std::string gcp_ca_file;
-  // Azure: the instance metadata service THIM answers at (--imds-url).
+  // Azure: the instance metadata service THIM (SEV-SNP) and the TD quoting service (TDX)
+  // answer at (--imds-url).
   std::string imds_url = "http://169.254.169.254";
+  // Simulation only (--tee): the hardware beside the simulated vTPM, "sev-snp" or "tdx"; ""
+  // is the kind's default (azure: sev-snp; gcp: none, the vTPM alone). On a VM the device
+  // decides (azure: the HCL report's type; gcp: the TEE the guest has).
+  std::string sim_tee;
 };
 
 // What a collector produced: the files it wrote (names inside `out`), the `twi verify`
-// arguments relative to `out`, and the device it used (for the summary line).
+// arguments relative to `out`, the device it used (for the summary line), and what the
+// collector decided from the evidence itself (printed, and kept as a comment in verify.sh).
 struct Collected {
   std::vector<std::string> files;
   std::vector<std::string> verify_args;
   std::string device;
+  std::string note;  // e.g. "the HCL report's type is 4 (tdx): azure-tdx evidence"
 };
 
 struct EvidenceKind {
@@ -74,6 +81,15 @@ absl::StatusOr<Collected> CollectTdx(const CollectRequest& request);
 absl::StatusOr<Collected> CollectTpm(const CollectRequest& request);
 absl::StatusOr<Collected> CollectAzure(const CollectRequest& request);
 absl::StatusOr<Collected> CollectGcp(const CollectRequest& request);
+
+// Simulated SEV-SNP evidence only: the simulated ARK (ark.pem) and policy.hcl trusting it for
+// VCEKs (extra_roots), added to `c` as `--policy policy.hcl`.
+absl::Status WriteSimSnpTrust(const CollectRequest& request, const std::string& ark_pem,
+                              Collected* c);
+// Simulated TDX evidence only: the simulator's root (root.pem) and policy.hcl trusting it
+// (insecure_simulation_roots, extra_roots), added to `c` as `--policy policy.hcl`.
+absl::Status WriteSimTdxTrust(const CollectRequest& request, const std::string& root_pem,
+                              Collected* c);
 
 // The DCAP collateral bundle (JSON, as `twi verify --type tdx --collateral` takes it) for a TD
 // quote's FMSPC, from request.dcap.

@@ -8,9 +8,13 @@
 //   vcek.pem          SEV-SNP: the VCEK, ASK and ARK of the host's certificate table, when it has them
 //   td_quote.bin, collateral.json   TDX: the quote over the nonce and its DCAP collateral
 //   ca_bundle.pem     the CA certificates of --ca, or with --simulate gcp the simulated CA's
+// `twi verify --type gcp` checks one vTPM quote: quote.bin is the first bank of --pcr-banks
+// (the agent sends one per bank), and the summary says which.
 // With --simulate gcp the TPM at --tpm (swtpm) is first provisioned as a GCE vTPM by the
-// simulated Google CA (kept in --hierarchy-dir, default OUT/sim-gce) and no hardware report is
-// taken: `twi verify --type gcp` trusts AMD's and Intel's roots only.
+// simulated Google CA (kept in --hierarchy-dir, default OUT/sim-gce); the hardware is none, or
+// with --tee sev-snp|tdx the SEV-SNP or TDX simulator (hierarchy kept in OUT/sim-amd or
+// OUT/sim-intel), and then only, ark.pem or root.pem and policy.hcl trust its root for
+// `twi verify --type gcp --policy`.
 #include <memory>
 
 #include "attestors/appraisal/protocol.h"
@@ -21,7 +25,9 @@
 #include "attestors/gcp/sim_vtpm.h"
 #include "attestors/sevsnp/abi.h"
 #include "attestors/sevsnp/node.h"
+#include "attestors/sevsnp/sim.h"
 #include "attestors/tdx/node.h"
+#include "attestors/tdx/sim.h"
 #include "attestors/tpm/abi.h"
 #include "attestors/core/x509_mint.h"
 #include "cli/collect.h"
@@ -41,6 +47,40 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> OpenTee(const Coll
   return std::unique_ptr<appraisal::EvidenceCollector>();
 }
 
+// The simulated hardware beside the simulated vTPM (--tee), and what trusts its root.
+struct SimTee {
+  std::unique_ptr<appraisal::EvidenceCollector> collector;
+  std::string ark_pem;                // sev-snp
+  std::string root_pem, collateral;   // tdx
+};
+
+absl::StatusOr<SimTee> OpenSimTee(const CollectRequest& r) {
+  SimTee t;
+  if (r.sim_tee == "sev-snp") {
+    sevsnp::SimHierarchyOptions ho;
+    ho.rsa_bits = r.sim_rsa_bits;
+    ho.dir = (r.out / "sim-amd").string();
+    TWI_ASSIGN_OR_RETURN(auto hierarchy, sevsnp::SimHierarchy::Create(ho));
+    t.ark_pem = hierarchy->ark_pem();
+    sevsnp::SimOptions so;
+    so.hierarchy = std::move(hierarchy);
+    so.fast_for_tests = false;
+    TWI_ASSIGN_OR_RETURN(std::shared_ptr<const sevsnp::SnpSimulator> sim,
+                         sevsnp::SnpSimulator::Create(std::move(so)));
+    t.collector = std::make_unique<sevsnp::SnpCollector>(std::make_unique<sevsnp::SimulatedSnpDevice>(sim), 0);
+  } else if (r.sim_tee == "tdx") {
+    tdx::SimOptions so;
+    so.dir = (r.out / "sim-intel").string();
+    TWI_ASSIGN_OR_RETURN(std::shared_ptr<const tdx::TdxSimulator> sim, tdx::TdxSimulator::Create(std::move(so)));
+    t.root_pem = sim->root_pem();
+    t.collateral = sim->collateral_json();
+    // No CCEL: the simulated TD publishes no event log (the host's is not this TD's).
+    t.collector = std::make_unique<tdx::TdxCollector>(std::make_unique<tdx::SimulatedTdxDevice>(sim),
+                                                      tdx::CcelPaths{"", ""});
+  }
+  return t;
+}
+
 }  // namespace
 
 absl::StatusOr<Collected> CollectGcp(const CollectRequest& r) {
@@ -48,6 +88,7 @@ absl::StatusOr<Collected> CollectGcp(const CollectRequest& r) {
   Collected c;
   std::string ca_pem;
   std::unique_ptr<appraisal::EvidenceCollector> tee;
+  SimTee sim_tee;
   if (r.simulate) {
     gcp::SimCaOptions co;
     co.dir = r.sim_dir.empty() ? (r.out / "sim-gce").string() : r.sim_dir;
@@ -59,6 +100,8 @@ absl::StatusOr<Collected> CollectGcp(const CollectRequest& r) {
     auto v = gcp::ProvisionSimVtpm(so);
     if (!v.ok()) return Annotate(v.status(), twi::StrCat("provisioning ", r.tpm.tcti, " as a GCE vTPM"));
     ca_pem = ca->BundlePem();
+    TWI_ASSIGN_OR_RETURN(sim_tee, OpenSimTee(r));
+    tee = std::move(sim_tee.collector);
   } else {
     TWI_ASSIGN_OR_RETURN(tee, OpenTee(r));
     if (!r.gcp_ca_file.empty()) {
@@ -73,7 +116,11 @@ absl::StatusOr<Collected> CollectGcp(const CollectRequest& r) {
   Bytes report_data(64, 0);
   std::copy(r.nonce.begin(), r.nonce.end(), report_data.begin());
   TWI_ASSIGN_OR_RETURN(twi::v1::GcpEvidence ev, gcp::Collect(*vtpm, tee.get(), r.nonce, report_data, o));
-  c.device = tee ? twi::StrCat(r.tpm.tcti, " and ", appraisal::KindName(tee->kind())) : r.tpm.tcti;
+  c.device = tee ? twi::StrCat(r.tpm.tcti, " and ", appraisal::KindName(tee->kind()),
+                               r.simulate ? " (simulated)" : "")
+                 : r.tpm.tcti;
+  c.note = twi::StrCat("quote.bin quotes the ", tpm::AlgName(o.banks.front().hash_alg),
+                       " bank (twi verify --type gcp checks one quote: the first of --pcr-banks)");
 
   auto write = [&](const char* name, std::string_view data) -> absl::Status {
     TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / name, data));
@@ -114,15 +161,18 @@ absl::StatusOr<Collected> CollectGcp(const CollectRequest& r) {
       TWI_RETURN_IF_ERROR(write("vcek.pem", chain));
       c.verify_args.insert(c.verify_args.end(), {"--vcek", "vcek.pem"});
     }
+    if (!sim_tee.ark_pem.empty()) TWI_RETURN_IF_ERROR(WriteSimSnpTrust(r, sim_tee.ark_pem, &c));
   } else if (ev.has_tdx()) {
     TWI_RETURN_IF_ERROR(write("td_quote.bin", ev.tdx().quote()));
-    auto bundle = FetchTdxCollateral(r, AsBytes(ev.tdx().quote()));
+    auto bundle = sim_tee.root_pem.empty() ? FetchTdxCollateral(r, AsBytes(ev.tdx().quote()))
+                                           : absl::StatusOr<std::string>(sim_tee.collateral);
     if (!bundle.ok()) {
       return Annotate(bundle.status(), "td_quote.bin written, but its collateral could not be had "
                                        "(--collateral-url URL or --collateral-offline PATH choose the source)");
     }
     TWI_RETURN_IF_ERROR(write("collateral.json", *bundle));
     c.verify_args.insert(c.verify_args.end(), {"--td-quote", "td_quote.bin", "--collateral", "collateral.json"});
+    if (!sim_tee.root_pem.empty()) TWI_RETURN_IF_ERROR(WriteSimTdxTrust(r, sim_tee.root_pem, &c));
   }
   return c;
 }

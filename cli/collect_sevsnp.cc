@@ -108,18 +108,21 @@ absl::StatusOr<Collected> CollectSevSnp(const CollectRequest& r) {
     // server plugin does.
     c.verify_args.push_back("--fetch");
   }
-  if (d.sim) {
-    // Only simulated evidence gets a policy trusting the simulated root; real evidence is
-    // checked against AMD's roots alone.
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "ark.pem", d.sim->hierarchy().ark_pem()));
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(
-        r.out / "policy.hcl",
-        twi::StrCat("# trusts the simulated ARK written beside this file (simulated evidence only)\n"
-                    "extra_roots = [\"vcek:", (r.out / "ark.pem").string(), "\"]\n")));
-    c.files.insert(c.files.end(), {"ark.pem", "policy.hcl"});
-    c.verify_args.insert(c.verify_args.end(), {"--policy", "policy.hcl"});
-  }
+  if (d.sim) TWI_RETURN_IF_ERROR(WriteSimSnpTrust(r, d.sim->hierarchy().ark_pem(), &c));
   return c;
+}
+
+absl::Status WriteSimSnpTrust(const CollectRequest& r, const std::string& ark_pem, Collected* c) {
+  // Only simulated evidence gets a policy trusting the simulated root; real evidence is
+  // checked against AMD's roots alone.
+  TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "ark.pem", ark_pem));
+  TWI_RETURN_IF_ERROR(WriteEvidenceFile(
+      r.out / "policy.hcl",
+      twi::StrCat("# trusts the simulated ARK written beside this file (simulated evidence only)\n"
+                  "extra_roots = [\"vcek:", (r.out / "ark.pem").string(), "\"]\n")));
+  c->files.insert(c->files.end(), {"ark.pem", "policy.hcl"});
+  c->verify_args.insert(c->verify_args.end(), {"--policy", "policy.hcl"});
+  return absl::OkStatus();
 }
 
 }  // namespace twi::cli

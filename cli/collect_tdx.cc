@@ -73,6 +73,20 @@ absl::StatusOr<std::string> FetchTdxCollateral(const CollectRequest& r, ByteView
   return BundleJson(*bundle);
 }
 
+absl::Status WriteSimTdxTrust(const CollectRequest& r, const std::string& root_pem, Collected* c) {
+  // Only simulated evidence gets a policy trusting the simulated root; real quotes are checked
+  // against the Intel SGX Root CA alone.
+  TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "root.pem", root_pem));
+  TWI_RETURN_IF_ERROR(WriteEvidenceFile(
+      r.out / "policy.hcl",
+      twi::StrCat("# trusts the simulated root written beside this file (simulated evidence only)\n"
+                  "insecure_simulation_roots = true\n"
+                  "extra_roots = [\"", (r.out / "root.pem").string(), "\"]\n")));
+  c->files.insert(c->files.end(), {"root.pem", "policy.hcl"});
+  c->verify_args.insert(c->verify_args.end(), {"--policy", "policy.hcl"});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Collected> CollectTdx(const CollectRequest& r) {
   if (r.nonce.size() > 64) return absl::InvalidArgumentError("the nonce is longer than REPORTDATA (64 bytes)");
   tdx::ReportData report_data{};
@@ -89,16 +103,8 @@ absl::StatusOr<Collected> CollectTdx(const CollectRequest& r) {
     c.device = device.name();
     TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "quote.bin", AsString(q.quote)));
     TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "collateral.json", sim->collateral_json()));
-    // Only simulated evidence gets a policy trusting the simulated root; real quotes are
-    // checked against the Intel SGX Root CA alone.
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(r.out / "root.pem", sim->root_pem()));
-    TWI_RETURN_IF_ERROR(WriteEvidenceFile(
-        r.out / "policy.hcl",
-        twi::StrCat("# trusts the simulated root written beside this file (simulated evidence only)\n"
-                    "insecure_simulation_roots = true\n"
-                    "extra_roots = [\"", (r.out / "root.pem").string(), "\"]\n")));
-    c.files = {"quote.bin", "collateral.json", "root.pem", "policy.hcl"};
-    c.verify_args.insert(c.verify_args.end(), {"--policy", "policy.hcl"});
+    c.files = {"quote.bin", "collateral.json"};
+    TWI_RETURN_IF_ERROR(WriteSimTdxTrust(r, sim->root_pem(), &c));
     return c;
   }
   auto dev = tdx::OpenTdxDevice(r.tdx_configfs);

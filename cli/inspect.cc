@@ -47,6 +47,8 @@ const std::vector<Decoder>& Decoders() {
       {"a DCAP quote", &InspectDcapQuote},
       {"a DCAP collateral bundle", &InspectDcapBundle},
       {"a PCS collateral document", &InspectDcapDocument},
+      {"an Azure HCL report", &InspectHclReport},
+      {"a TDX TDREPORT", &InspectTdReport},
       {"an SEV-SNP certificate table", &InspectSnpCertTable},
       {"a certificate", &InspectCertificates},
       {"a CRL", &InspectCrl},

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "attestors/core/bytes.h"
+#include "attestors/tdx/abi.h"
 #include "nlohmann/json.hpp"
 
 namespace twi::cli {
@@ -58,6 +60,16 @@ absl::StatusOr<Inspection> InspectDcapQuote(const InspectInput& input);
 absl::StatusOr<Inspection> InspectDcapBundle(const InspectInput& input);
 absl::StatusOr<Inspection> InspectDcapDocument(const InspectInput& input);
 absl::StatusOr<Inspection> InspectCrl(const InspectInput& input);
+// TD claims (tdx::Claims names) in the order operators read them, into `out` and `claims`; a
+// TD body's decoded attribute, XFAM and TCB bits into `out` and `decoded`. Shared by the quote
+// and the TDREPORT decoders.
+void AddTdxClaims(const std::map<std::string, std::string>& claims, Inspection& out,
+                  nlohmann::ordered_json& json_claims);
+void AddTdDecoded(const tdx::TdReport& td, Inspection& out, nlohmann::ordered_json& decoded);
+
+// Azure formats (inspect_azure.cc): the HCL report (either hardware) and a bare TDREPORT.
+absl::StatusOr<Inspection> InspectHclReport(const InspectInput& input);
+absl::StatusOr<Inspection> InspectTdReport(const InspectInput& input);
 
 // Boot event logs (inspect_eventlog.cc): the ACPI CCEL table, TCG event logs (CCEL, TPM).
 absl::StatusOr<Inspection> InspectCcelTable(const InspectInput& input);

@@ -217,6 +217,31 @@ absl::StatusOr<Bytes> QuoteBytes(const InspectInput& in) {
 
 }  // namespace
 
+void AddTdxClaims(const std::map<std::string, std::string>& claims, Inspection& out, Json& cj) {
+  for (const char* k : kQuoteOrder) {
+    auto it = claims.find(k);
+    if (it == claims.end()) continue;
+    cj[k] = it->second;
+    out.lines.push_back({k, it->second});
+  }
+  for (const auto& [k, val] : claims) {  // claims added later still show up
+    if (!cj.contains(k)) {
+      cj[k] = val;
+      out.lines.push_back({k, val});
+    }
+  }
+}
+
+void AddTdDecoded(const tdx::TdReport& td, Inspection& out, Json& decoded) {
+  Add(out, decoded, "td_attributes_flags", TdAttributeFlags(td.td_attributes));
+  Add(out, decoded, "xfam_components", XfamFlags(td.xfam));
+  Add(out, decoded, "tee_tcb_svn_fields",
+      absl::StrFormat("module_svn=%d,module_major=%d,late_ucode_svn=%d", td.tee_tcb_svn[0],
+                      td.tee_tcb_svn[1], td.tee_tcb_svn[2]));
+  Add(out, decoded, "seam_attributes", HexEncode(td.seam_attributes));
+  if (td.tdx15) Add(out, decoded, "mrservicetd", HexEncode(td.mr_service_td));
+}
+
 absl::StatusOr<Inspection> InspectDcapQuote(const InspectInput& in) {
   TWI_ASSIGN_OR_RETURN(Bytes bytes, QuoteBytes(in));
   auto parsed = tdx::ParseQuote(bytes);
@@ -239,31 +264,8 @@ absl::StatusOr<Inspection> InspectDcapQuote(const InspectInput& in) {
   out.json["format"] = q.is_tdx() ? "tdx-quote" : "sgx-quote";
   out.json["evidence_type"] = q.is_tdx() ? "tdx" : "sgx";
   out.json["verified"] = false;
-  auto claims = tdx::Claims(v);
-  Json& cj = out.json["claims"] = Json::object();
-  for (const char* k : kQuoteOrder) {
-    auto it = claims.find(k);
-    if (it == claims.end()) continue;
-    cj[k] = it->second;
-    out.lines.push_back({k, it->second});
-  }
-  for (const auto& [k, val] : claims) {  // claims added later still show up
-    if (!cj.contains(k)) {
-      cj[k] = val;
-      out.lines.push_back({k, val});
-    }
-  }
-
-  if (q.td) {
-    const tdx::TdReport& td = *q.td;
-    Add(out, decoded, "td_attributes_flags", TdAttributeFlags(td.td_attributes));
-    Add(out, decoded, "xfam_components", XfamFlags(td.xfam));
-    Add(out, decoded, "tee_tcb_svn_fields",
-        absl::StrFormat("module_svn=%d,module_major=%d,late_ucode_svn=%d", td.tee_tcb_svn[0],
-                        td.tee_tcb_svn[1], td.tee_tcb_svn[2]));
-    Add(out, decoded, "seam_attributes", HexEncode(td.seam_attributes));
-    if (td.tdx15) Add(out, decoded, "mrservicetd", HexEncode(td.mr_service_td));
-  }
+  AddTdxClaims(tdx::Claims(v), out, out.json["claims"] = Json::object());
+  if (q.td) AddTdDecoded(*q.td, out, decoded);
   Add(out, decoded, "qe_vendor_id", HexEncode(q.header.qe_vendor_id));
   if (HexEncode(q.header.qe_vendor_id) == "939a7233f79c4ca9940a0db3957f0607") out.lines.back().second += " (Intel QE)";
   Add(out, decoded, "attestation_key", HexEncode(q.attestation_key));

@@ -31,7 +31,7 @@ int SimUsage(const std::string& why) {
                "usage: twi sim sev-snp --out DIR [--report-data HEX] [--product milan|genoa|turin]\n"
                "                       [--debug] [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n"
                "       twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
-               "       twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
+               "       twi sim azure --tpm TCTI --out DIR [--tee sev-snp|tdx] [--vm-id ID] [--rsa-bits 2048|4096]\n"
                "       twi sim gcp --tpm TCTI --out DIR [--ak rsa|ecc]\n");
   return 2;
 }
@@ -161,7 +161,7 @@ std::string ExtraUsage() {
          "                                            verify a TDX quote offline\n"
          "  sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
          "                                            write a simulated quote, collateral, policy\n"
-         "  sim azure --tpm TCTI --out DIR [--vm-id ID]\n"
+         "  sim azure --tpm TCTI --out DIR [--tee sev-snp|tdx] [--vm-id ID]\n"
          "                                            provision a swtpm as a simulated Azure CVM\n"
          "  collect [--kind K] [--simulate K] [--nonce HEX] --out DIR\n"
          "                                            capture this VM's evidence for twi verify\n"

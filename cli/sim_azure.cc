@@ -1,4 +1,5 @@
-// twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096] [--hierarchy-dir H]
+// twi sim azure --tpm TCTI --out DIR [--tee sev-snp|tdx] [--vm-id ID] [--rsa-bits 2048|4096]
+//               [--hierarchy-dir H]
 //
 // Provisions the (software) TPM at TCTI as a simulated Azure SEV-SNP confidential VM
 // (attestors/azure/sim.h): the AK at 0x81000003, an HCL report signed by the SEV-SNP simulator
@@ -8,11 +9,20 @@
 //   DIR/vcek.pem        VCEK, then ASK
 //   DIR/ark.pem         the simulated ARK, for the server's sev_snp.extra_roots
 // The hierarchy stays in H (default DIR/sim-amd), which can be an agent's simulation_dir.
+//
+// With --tee tdx, a simulated Azure TDX CVM instead (attestors/azure/sim_tdx.h): the HCL report
+// carries a TDREPORT, and what the host's quoting service would answer for it is written
+// beside, for a stand-in IMDS (POST /acc/tdquote) and the server's tdx block:
+//   DIR/hcl_report.bin, DIR/td_quote.bin (the TD quote of its TDREPORT),
+//   DIR/root.pem, DIR/collateral.json (the simulated Intel root and collateral; H, default
+//   DIR/sim-intel, keeps the hierarchy)
 #include <cstdio>
 #include <filesystem>
 #include <map>
 
+#include "attestors/azure/abi.h"
 #include "attestors/azure/sim.h"
+#include "attestors/azure/sim_tdx.h"
 #include "attestors/core/str.h"
 #include "attestors/core/x509.h"
 #include "attestors/core/x509_mint.h"
@@ -21,17 +31,51 @@
 namespace twi::cli {
 namespace {
 
-int Usage(const std::string& why) {
+int AzureSimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
   std::fprintf(stderr,
-               "usage: twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
-               "                     [--hierarchy-dir DIR]\n");
+               "usage: twi sim azure --tpm TCTI --out DIR [--tee sev-snp|tdx] [--vm-id ID]\n"
+               "                     [--rsa-bits 2048|4096] [--hierarchy-dir DIR]\n");
   return 2;
 }
 
 std::string Pem(ByteView der) {
   auto c = Certificate::FromDer(der);
   return c.ok() ? X509Pem(c->get()) : "";
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "twi sim: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+// --tee tdx: the TDX CVM, and what IMDS's quoting service would answer for its TDREPORT.
+int SimAzureTdx(const std::string& tcti, const std::filesystem::path& out, const std::string& dir,
+                const std::string& vm_id) {
+  azure::AzureTdxSimOptions so;
+  so.tdx.dir = dir.empty() ? (out / "sim-intel").string() : dir;
+  if (!vm_id.empty()) so.vm_id = vm_id;
+  auto sim = azure::AzureTdxSimulator::Create(so);
+  if (!sim.ok()) return Fail(sim.status());
+  auto hcl = azure::ProvisionSimAzureTdxVm(tcti, **sim);
+  if (!hcl.ok()) return Fail(hcl.status());
+  auto quote = (*sim)->QuoteTdReport(hcl->td_report);
+  if (!quote.ok()) return Fail(quote.status());
+  if (!WriteOutput(out / "hcl_report.bin", AsString(hcl->hcl_report)) ||
+      !WriteOutput(out / "td_quote.bin", AsString(*quote)) ||
+      !WriteOutput(out / "root.pem", (*sim)->tdx().root_pem()) ||
+      !WriteOutput(out / "collateral.json", (*sim)->tdx().collateral_json())) {
+    std::fprintf(stderr, "twi sim: cannot write into %s\n", out.string().c_str());
+    return 1;
+  }
+  const std::string abs = std::filesystem::absolute(out).string();
+  std::printf("provisioned %s as a simulated Azure TDX CVM (vm id %s)\n"
+              "wrote %s/{hcl_report.bin,td_quote.bin,root.pem,collateral.json}\n"
+              "imds: POST /acc/tdquote answers {\"quote\": base64url of td_quote.bin}\n"
+              "server: insecure_simulation_roots = true, tdx { extra_roots = [\"%s/root.pem\"], "
+              "collateral_offline_path = \"%s/collateral.json\" }, azure {}\n",
+              tcti.c_str(), so.vm_id.c_str(), out.string().c_str(), abs.c_str(), abs.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -41,20 +85,27 @@ int SimAzure(const std::vector<std::string>& args) {
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if ((a == "--tpm" || a == "--out" || a == "--vm-id" || a == "--rsa-bits" ||
-         a == "--hierarchy-dir") && i + 1 < args.size()) {
+         a == "--hierarchy-dir" || a == "--tee") && i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
-      return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return AzureSimUsage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
-  if (opt["--tpm"].empty()) return Usage("--tpm is required (e.g. swtpm:port=2321)");
-  if (opt["--out"].empty()) return Usage("--out is required");
+  if (opt["--tpm"].empty()) return AzureSimUsage("--tpm is required (e.g. swtpm:port=2321)");
+  if (opt["--out"].empty()) return AzureSimUsage("--out is required");
   const std::filesystem::path out(opt["--out"]);
+  const std::string tee = opt.count("--tee") ? opt["--tee"] : "sev-snp";
+  if (tee != "sev-snp" && tee != "tdx") return AzureSimUsage("--tee must be sev-snp or tdx");
+  if (tee == "tdx") {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    return SimAzureTdx(opt["--tpm"], out, opt["--hierarchy-dir"], opt["--vm-id"]);
+  }
   sevsnp::SimHierarchyOptions ho;
   ho.dir = opt["--hierarchy-dir"].empty() ? (out / "sim-amd").string() : opt["--hierarchy-dir"];
   if (!opt["--rsa-bits"].empty()) {
     ho.rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
-    if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return Usage("--rsa-bits must be 2048 or 4096");
+    if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return AzureSimUsage("--rsa-bits must be 2048 or 4096");
   }
   std::error_code ec;
   std::filesystem::create_directories(out, ec);

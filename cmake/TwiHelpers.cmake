@@ -47,7 +47,11 @@ function(twi_fuzz name)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     if(ARG_CORPUS)
-      add_test(NAME ${name}.smoke COMMAND ${name} -runs=2000 -max_total_time=20 ${ARG_CORPUS})
+      # libFuzzer writes the inputs it finds into its first corpus directory: a scratch one in
+      # the build tree, so the seed corpus in the source tree stays as committed.
+      set(scratch ${PROJECT_BINARY_DIR}/fuzz-smoke/${name})
+      file(MAKE_DIRECTORY ${scratch})
+      add_test(NAME ${name}.smoke COMMAND ${name} -runs=2000 -max_total_time=20 ${scratch} ${ARG_CORPUS})
     endif()
   else()
     target_sources(${name} PRIVATE ${PROJECT_SOURCE_DIR}/test/fuzz/replay_main.cc)

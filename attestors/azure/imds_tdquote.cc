@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "attestors/azure/abi.h"
 #include "attestors/azure/hcl_builder.h"
+#include "attestors/azure/thim.h"
 #include "attestors/core/echo.h"
 #include "attestors/core/str.h"
 #include "nlohmann/json.hpp"
@@ -48,6 +49,12 @@ absl::StatusOr<Bytes> FetchTdQuote(collateral::HttpGetter& http, const std::stri
                                          EchoText(r->body, 120), "\""));
   }
   return ParseTdQuoteResponse(r->body);
+}
+
+collateral::CurlOptions TdQuoteCurlOptions() {
+  collateral::CurlOptions o = ImdsCurlOptions();
+  o.max_body_bytes = kMaxTdQuoteResponse;
+  return o;
 }
 
 }  // namespace twi::azure

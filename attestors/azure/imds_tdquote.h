@@ -30,10 +30,15 @@ std::string TdQuoteRequest(ByteView td_report);
 // shape (bounded by kMaxTdQuoteResponse; the echoed text is bounded and escaped).
 absl::StatusOr<Bytes> ParseTdQuoteResponse(std::string_view json);
 
+// The IMDS client options for the TD quote (thim.h ImdsCurlOptions: short timeouts, no
+// redirects, "Metadata: true"; the body bounded by kMaxTdQuoteResponse): what the agent plugin
+// and `twi collect` post with.
+collateral::CurlOptions TdQuoteCurlOptions();
+
 // POSTs `td_report` to `base_url` + kTdQuotePath and returns the quote. UNAVAILABLE when IMDS
 // does not answer or answers non-200 (not an Azure TDX VM, or the quoting service is down),
 // INVALID_ARGUMENT for an answer that is not a quote. `http` should be configured for IMDS
-// (thim.h ImdsCurlOptions: short timeouts, no redirects).
+// (TdQuoteCurlOptions).
 absl::StatusOr<Bytes> FetchTdQuote(collateral::HttpGetter& http, const std::string& base_url,
                                    ByteView td_report);
 

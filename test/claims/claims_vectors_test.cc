@@ -47,7 +47,9 @@ TEST_P(EvaluationVectors, Match) {
       EXPECT_THAT(e.message, HasSubstr(want["message_contains"].get<std::string>()));
     }
     if (want.contains("fired")) {
-      for (const auto& [rule, versions] : want["fired"].items()) {
+      for (const auto& item : want["fired"].items()) {
+        const std::string rule = item.key();
+        const auto& versions = item.value();
         auto it = std::find_if(e.rules.begin(), e.rules.end(), [&](const auto& r) { return r.rule == rule; });
         ASSERT_NE(it, e.rules.end()) << rule;
         EXPECT_TRUE(it->fired) << rule;

@@ -203,24 +203,31 @@ TEST(InspectTdxTest, GoldenOutput) {
                 {"phala-dcap-qvl/tdx_quote_collateral.json", "tdx_collateral.txt", ""}});
 }
 
-// inspect's claims are twi verify --json's, with the same values (verify adds the TCB ones).
-TEST(InspectTdxTest, QuoteFieldsAreVerifysClaimNames) {
-  auto v = Sh(Twi() + " verify --type tdx --quote " + TdxVector("phala-dcap-qvl/tdx_quote") + " --collateral " +
-                  TdxVector("phala-dcap-qvl/tdx_quote_collateral.json") + " --at 2025-07-01T00:00:00Z --json",
-              false);
-  ASSERT_EQ(v.code, 0) << v.out;
-  auto i = Sh(Twi() + " inspect --json " + TdxVector("phala-dcap-qvl/tdx_quote"), false);
-  ASSERT_EQ(i.code, 0);
-  auto vj = nlohmann::json::parse(v.out)["claims"];
-  auto ij = nlohmann::json::parse(i.out)["claims"];
+// `twi inspect --json file`'s claims are all in `twi verify <verify_args> --json`'s, with the
+// same values (verify adds the TCB ones), and include `want`. Returns inspect's JSON.
+nlohmann::json ExpectVerifysClaims(const std::string& verify_args, const std::string& file,
+                                   std::initializer_list<const char*> want) {
+  auto v = Sh(Twi() + " verify " + verify_args + " --json", false);
+  EXPECT_EQ(v.code, 0) << v.out;
+  auto i = Sh(Twi() + " inspect --json " + file, false);
+  EXPECT_EQ(i.code, 0);
+  auto vj = nlohmann::json::parse(v.out, nullptr, false)["claims"];
+  auto inspected = nlohmann::json::parse(i.out, nullptr, false);
+  auto ij = inspected["claims"];
   for (const auto& [k, val] : ij.items()) {
-    ASSERT_TRUE(vj.contains(k)) << k;
+    EXPECT_TRUE(vj.contains(k)) << k;
     EXPECT_EQ(val, vj[k]) << k;
   }
-  for (const char* k : {"mrtd", "rtmr0", "rtmr3", "mrconfigid", "td_attributes", "debug", "fmspc", "quote_version"}) {
-    EXPECT_TRUE(ij.contains(k)) << k;
-  }
-  auto d = nlohmann::json::parse(i.out)["decoded"];
+  for (const char* k : want) EXPECT_TRUE(ij.contains(k)) << k;
+  return inspected;
+}
+
+TEST(InspectTdxTest, QuoteFieldsAreVerifysClaimNames) {
+  auto i = ExpectVerifysClaims("--type tdx --quote " + TdxVector("phala-dcap-qvl/tdx_quote") + " --collateral " +
+                                   TdxVector("phala-dcap-qvl/tdx_quote_collateral.json") + " --at 2025-07-01T00:00:00Z",
+                               TdxVector("phala-dcap-qvl/tdx_quote"),
+                               {"mrtd", "rtmr0", "rtmr3", "mrconfigid", "td_attributes", "debug", "fmspc", "quote_version"});
+  auto d = i["decoded"];
   EXPECT_EQ(d["td_attributes_flags"], "sept_ve_disable");
   EXPECT_EQ(d["pck"]["extensions"]["sgx_tcb_components"], "3,3,2,2,4,1,0,5,0,0,0,0,0,0,0,0");
   EXPECT_EQ(d["qe_report"]["isv_prod_id"], 2);
@@ -271,6 +278,83 @@ TEST(InspectTdxTest, TotalOnMutatedInput) {
   }
   EXPECT_GT(decoded, 0);
   EXPECT_GT(refused, 0);
+}
+
+// ---- Azure: HCL reports (SEV-SNP and TDX hardware), a bare TDREPORT ----
+
+std::string AzureVector(const std::string& rel) { return std::string(TWI_TESTDATA) + "/azure/" + rel; }
+
+TEST(InspectAzureTest, DecodesHclReportsAndTdReport) {
+  struct Case {
+    const char* file;
+    const char* format;
+    const char* evidence_type;
+    const char* claim;  // one the hardware report gives
+  };
+  for (const Case& c : {Case{"kinvolk-azure-cvm-tooling/hcl-report-tdx.bin", "azure-hcl-report", "azure-tdx", "mrtd"},
+                        Case{"kinvolk-azure-cvm-tooling/hcl-report-snp.bin", "azure-hcl-report", "azure-sev-snp", "measurement"},
+                        Case{"trustee/hcl-report.bin", "azure-hcl-report", "azure-sev-snp", "measurement"},
+                        Case{"derived/a1/hcl-report.bin", "azure-hcl-report", "azure-sev-snp", "measurement"}}) {
+    auto r = Sh(Twi() + " inspect --json " + AzureVector(c.file), false);
+    ASSERT_EQ(r.code, 0) << c.file << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["format"], c.format) << c.file;
+    EXPECT_EQ(j["evidence_type"], c.evidence_type) << c.file;
+    EXPECT_TRUE(j["claims"].contains(c.claim)) << c.file;
+    EXPECT_EQ(j["claims"]["platform"], "azure") << c.file;
+    // Real reports bind their runtime claims; the digest is shown as verify names it.
+    EXPECT_EQ(j["decoded"]["report_data_binds_claims"], true) << c.file;
+    EXPECT_TRUE(j["claims"].contains("report_data_binding")) << c.file;
+    EXPECT_TRUE(j["claims"].contains("ak_pub_sha256")) << c.file;
+  }
+  auto td = Sh(Twi() + " inspect --json " + std::string(TWI_SOURCE_DIR) +
+                   "/test/fuzz/corpus/inspect/tdx_tdreport", false);
+  ASSERT_EQ(td.code, 0) << td.out;
+  auto tj = nlohmann::json::parse(td.out);
+  EXPECT_EQ(tj["format"], "tdx-tdreport");
+  EXPECT_TRUE(tj["claims"].contains("rtmr3"));
+  EXPECT_FALSE(tj["claims"].contains("quote_version"));  // a TDREPORT is not a quote
+  // The TDREPORT inside A8's HCL report is that file: the same claims.
+  auto hcl = nlohmann::json::parse(
+      Sh(Twi() + " inspect --json " + AzureVector("kinvolk-azure-cvm-tooling/hcl-report-tdx.bin"), false).out);
+  for (const auto& [k, v] : tj["claims"].items()) EXPECT_EQ(hcl["claims"][k], v) << k;
+}
+
+TEST(InspectAzureTest, GoldenOutput) {
+  ExpectGolden(std::string(TWI_TESTDATA) + "/azure",
+               {{"kinvolk-azure-cvm-tooling/hcl-report-tdx.bin", "azure_hcl_tdx.txt", ""},
+                {"derived/a1/hcl-report.bin", "azure_hcl_snp.json", "--json "}});
+}
+
+// inspect's claims of an HCL report are twi verify --json's (verify adds the TCB ones).
+TEST(InspectAzureTest, HclFieldsAreVerifysClaimNames) {
+  const std::string a1 = AzureVector("derived/a1/");
+  ExpectVerifysClaims("--type azure-sev-snp --hcl-report " + a1 + "hcl-report.bin --quote " + a1 +
+                          "quote.bin --signature " + a1 + "signature.bin --pcrs " + a1 + "pcrs.json --nonce " +
+                          "6368616c6c656e6765 --vcek " + a1 + "vcek.pem --at 2026-01-01T00:00:00Z",
+                      a1 + "hcl-report.bin", {"measurement", "vm_id", "ak_pub_sha256", "report_data_binding"});
+}
+
+// A type neither SEV-SNP nor TDX, a truncated report and a TDREPORT of another type say why.
+TEST(InspectAzureTest, OddHclReportsSayWhy) {
+  twi::testing::TempDir dir;
+  std::string hcl = ReadAll(AzureVector("kinvolk-azure-cvm-tooling/hcl-report-tdx.bin"));
+  std::string odd = hcl;
+  odd[0x4C0 + 8] = 7;  // runtime data's report type
+  std::ofstream(dir / "odd.bin", std::ios::binary) << odd;
+  auto r = Sh(Twi() + " inspect " + (dir / "odd.bin"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("not an Azure HCL report because hcl.structure: report type got 7, want 2 (snp) or 4 (tdx)"));
+  std::string td = hcl.substr(0x20, 1024);
+  td[0] = 0x02;  // REPORTTYPE.type: SGX, not TDX
+  std::ofstream(dir / "td.bin", std::ios::binary) << td;
+  auto t = Sh(Twi() + " inspect " + (dir / "td.bin"));
+  EXPECT_EQ(t.code, 1);
+  EXPECT_THAT(t.out, HasSubstr("not a TDX TDREPORT because tdreport"));
+  std::ofstream(dir / "short.bin", std::ios::binary) << hcl.substr(0, 100);
+  auto s = Sh(Twi() + " inspect " + (dir / "short.bin"));
+  EXPECT_EQ(s.code, 1);
+  EXPECT_THAT(s.out, HasSubstr("not an Azure HCL report because hcl.structure: got 100 bytes"));
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 #include "attestors/azure/sim_tdx.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
+#include "test/azure/fake_imds.h"
 #include "test/collateral/local_server.h"
 #include "test/e2e/e2e_util.h"
 #include "test/tpm/swtpm_fixture.h"
@@ -56,10 +56,7 @@ class AzureTdxE2eTest : public NodePairTest {
     auto quote = answer ? answer(hcl_.td_report) : sim_->QuoteTdReport(hcl_.td_report);
     ASSERT_TRUE(quote.ok()) << quote.status();
     const std::string d = dir_.path();
-    std::ofstream(d + "/tdquote-request.json") << azure::TdQuoteRequest(hcl_.td_report);
-    std::ofstream(d + "/tdquote-answer.json")
-        << nlohmann::json{{"quote", azure::Base64UrlEncode(*quote)}}.dump();
-    imds_.RoutePost(azure::kTdQuotePath, d + "/tdquote-answer.json", d + "/tdquote-request.json");
+    azure::testing::ServeTdQuote(imds_, d, hcl_.td_report, *quote);
     std::ofstream(d + "/root.pem") << sim_->tdx().root_pem();
     std::ofstream(d + "/collateral.json") << sim_->tdx().collateral_json();
   }

@@ -1,6 +1,6 @@
 // Fuzzes `twi inspect` end to end over in-memory input: every decoder (SEV-SNP report and
-// certificate table, DCAP quote, collateral bundle and documents, certificates, CRLs, CCEL
-// table, TCG event log) and both output forms. Decoding must either succeed or give a reason;
+// certificate table, DCAP quote, Azure HCL report, TDX TDREPORT, collateral bundle and
+// documents, certificates, CRLs, CCEL table, TCG event log) and both output forms. Decoding must either succeed or give a reason;
 // the output must render (JSON with invalid UTF-8 replaced, as the CLI prints it).
 #include <cstddef>
 #include <cstdint>

@@ -13,6 +13,7 @@
 #include "attestors/gcp/collect.h"
 #include "attestors/gcp/sim.h"
 #include "attestors/gcp/sim_vtpm.h"
+#include "attestors/gcp/verify.h"
 #include "attestors/sevsnp/node.h"
 #include "attestors/sevsnp/sim.h"
 #include "gtest/gtest.h"

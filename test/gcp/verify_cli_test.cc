@@ -152,6 +152,13 @@ TEST_F(GcpVerifyCli, UsageErrors) {
   EXPECT_EQ(Sh(Args(" --ca /nonexistent/ca.pem", nonce)).code, 2);
   EXPECT_EQ(Sh(Args(Sim() + " --report /nonexistent/report.bin --vcek /nonexistent/v.pem", nonce)).code, 2);
   EXPECT_EQ(Sh(Twi() + " verify --type gcp --ak-cert x --ca y --nonce 00").code, 2);
+  // --policy is the hardware's: without --report or --td-quote it has nothing to apply to; a
+  // file the server's reader refuses is a usage error, as for --type sev-snp and tdx.
+  auto no_hw = Sh(Args(Sim() + " --policy /nonexistent/policy.hcl", nonce));
+  EXPECT_EQ(no_hw.code, 2);
+  EXPECT_THAT(no_hw.out, HasSubstr("--policy applies to the hardware report"));
+  std::ofstream(dir_ + "/bad-policy.hcl") << "no_such_key = 1\n";
+  EXPECT_EQ(Sh(Args(Sim() + " --report " + dir_ + "/quote.bin --policy " + dir_ + "/bad-policy.hcl", nonce)).code, 2);
 }
 
 }  // namespace

@@ -48,10 +48,15 @@ __attribute__((always_inline)) static inline long raw5(long nr, long a, long b, 
   return ret;
 }
 
+// No sanitizer, coverage or stack-protector hooks: they would call into the unmapped executable.
+#if defined(__clang__)
+#define NO_HOOKS no_stack_protector, no_sanitize("address", "undefined", "coverage")
+#else
+#define NO_HOOKS optimize("no-stack-protector"), no_sanitize_address, no_sanitize_undefined
+#endif
+
 // Copied to anonymous memory and run from there: touches nothing of the executable.
-// No sanitizer or stack-protector hooks: they would call into the unmapped executable.
-__attribute__((section("twi_mq_code"), noinline, noreturn, optimize("no-stack-protector"),
-               no_sanitize_address, no_sanitize_undefined)) void Payload(struct args* a) {
+__attribute__((section("twi_mq_code"), noinline, noreturn, NO_HOOKS)) void Payload(struct args* a) {
   for (int i = 0; i < a->n; ++i) raw3(SYS_munmap, (long)a->starts[i], (long)a->lens[i], 0);
   long r = raw5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&a->map, sizeof(a->map), 0);
   // volatile: each byte is stored by an instruction here, never copied from .rodata (which
