@@ -21,7 +21,7 @@
 namespace twi::cli {
 namespace {
 
-int Usage(const std::string& why) {
+int AzureSimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi sim azure --tpm TCTI --out DIR [--vm-id ID] [--rsa-bits 2048|4096]\n"
@@ -44,17 +44,17 @@ int SimAzure(const std::vector<std::string>& args) {
          a == "--hierarchy-dir") && i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
-      return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return AzureSimUsage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
-  if (opt["--tpm"].empty()) return Usage("--tpm is required (e.g. swtpm:port=2321)");
-  if (opt["--out"].empty()) return Usage("--out is required");
+  if (opt["--tpm"].empty()) return AzureSimUsage("--tpm is required (e.g. swtpm:port=2321)");
+  if (opt["--out"].empty()) return AzureSimUsage("--out is required");
   const std::filesystem::path out(opt["--out"]);
   sevsnp::SimHierarchyOptions ho;
   ho.dir = opt["--hierarchy-dir"].empty() ? (out / "sim-amd").string() : opt["--hierarchy-dir"];
   if (!opt["--rsa-bits"].empty()) {
     ho.rsa_bits = std::atoi(opt["--rsa-bits"].c_str());
-    if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return Usage("--rsa-bits must be 2048 or 4096");
+    if (ho.rsa_bits != 2048 && ho.rsa_bits != 4096) return AzureSimUsage("--rsa-bits must be 2048 or 4096");
   }
   std::error_code ec;
   std::filesystem::create_directories(out, ec);

@@ -19,7 +19,7 @@
 namespace twi::cli {
 namespace {
 
-int Usage(const std::string& why) {
+int GcpSimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim gcp: %s\n", why.c_str());
   std::fprintf(stderr, "usage: twi sim gcp --tpm TCTI --out DIR [--ak rsa|ecc]\n");
   return 2;
@@ -34,12 +34,12 @@ int SimGcp(const std::vector<std::string>& args) {
     if ((a == "--tpm" || a == "--out" || a == "--ak") && i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
-      return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return GcpSimUsage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
-  if (opt["--tpm"].empty()) return Usage("--tpm is required (e.g. swtpm:port=2321)");
-  if (opt["--out"].empty()) return Usage("--out is required");
-  if (!opt["--ak"].empty() && opt["--ak"] != "rsa" && opt["--ak"] != "ecc") return Usage("--ak must be rsa or ecc");
+  if (opt["--tpm"].empty()) return GcpSimUsage("--tpm is required (e.g. swtpm:port=2321)");
+  if (opt["--out"].empty()) return GcpSimUsage("--out is required");
+  if (!opt["--ak"].empty() && opt["--ak"] != "rsa" && opt["--ak"] != "ecc") return GcpSimUsage("--ak must be rsa or ecc");
   const std::filesystem::path out = std::filesystem::absolute(opt["--out"]);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);

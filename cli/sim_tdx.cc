@@ -21,7 +21,7 @@
 namespace twi::cli {
 namespace {
 
-int Usage(const std::string& why) {
+int TdxSimUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi sim: %s\n", why.c_str());
   std::fprintf(stderr, "usage: twi sim tdx --report-data HEX --out DIR [--version 4|5] [--debug]\n"
                        "                   [--hierarchy-dir DIR]\n");
@@ -41,16 +41,16 @@ int SimTdx(const std::vector<std::string>& args) {
                i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
-      return Usage(StrCat("unexpected argument \"", a, "\""));
+      return TdxSimUsage(StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--out"].empty()) return Usage("--out is required");
+  if (opt["--out"].empty()) return TdxSimUsage("--out is required");
   auto report_data = HexDecode(opt["--report-data"]);
   if (!report_data.ok() || report_data->size() > 64) {
-    return Usage("--report-data must be up to 64 bytes of hex");
+    return TdxSimUsage("--report-data must be up to 64 bytes of hex");
   }
   const std::string version = opt.count("--version") ? opt["--version"] : "4";
-  if (version != "4" && version != "5") return Usage("--version must be 4 or 5");
+  if (version != "4" && version != "5") return TdxSimUsage("--version must be 4 or 5");
   so.version = version == "5" ? 5 : 4;
   so.dir = opt.count("--hierarchy-dir") ? opt["--hierarchy-dir"]
                                         : (std::filesystem::path(opt["--out"]) / "sim-intel").string();

@@ -28,9 +28,9 @@
 namespace twi::cli {
 namespace {
 
-constexpr char kType[] = "azure-sev-snp";
+constexpr char kAzureType[] = "azure-sev-snp";
 
-int Usage(const std::string& why) {
+int AzureVerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type azure-sev-snp --hcl-report FILE --quote FILE --signature FILE\n"
@@ -79,36 +79,36 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
     } else if ((a == "--type" || a == "--hcl-report" || a == "--quote" || a == "--signature" ||
                 a == "--pcrs" || a == "--nonce" || a == "--vcek" || a == "--at" ||
                 a == "--policy") && i + 1 < args.size()) {
-      if (opt.count(a) != 0) return Usage(twi::StrCat(a, " given twice"));
+      if (opt.count(a) != 0) return AzureVerifyUsage(twi::StrCat(a, " given twice"));
       opt[a] = args[++i];
       have_nonce = have_nonce || a == "--nonce";
     } else {
-      return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return AzureVerifyUsage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
   AzureFiles files;
-  if (std::string why = ReadAzureFiles(opt, have_nonce, &files); !why.empty()) return Usage(why);
+  if (std::string why = ReadAzureFiles(opt, have_nonce, &files); !why.empty()) return AzureVerifyUsage(why);
   TimePoint at = std::chrono::system_clock::now();
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return AzureVerifyUsage(std::string(t.status().message()));
     at = *t;
   }
   config::SnpSettings settings;
   if (!opt["--policy"].empty()) {
     auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return Usage(std::string(text.status().message()));
+    if (!text.ok()) return AzureVerifyUsage(std::string(text.status().message()));
     auto s = config::BuildSnpSettings(*text);
-    if (!s.ok()) return Usage(twi::StrCat(opt["--policy"], ": ", s.status().message()));
+    if (!s.ok()) return AzureVerifyUsage(twi::StrCat(opt["--policy"], ": ", s.status().message()));
     settings = *std::move(s);
   }
   auto snp_options = server::SnpOptionsFromSettings(settings, /*allow_simulation=*/false);
-  if (!snp_options.ok()) return Usage(std::string(snp_options.status().message()));
+  if (!snp_options.ok()) return AzureVerifyUsage(std::string(snp_options.status().message()));
 
   std::vector<Certificate> vcek_certs;
   VerifyOutcome out;
   auto fail = [&](const std::string& check, const absl::Status& s) {
-    return PrintRefusal(out, check, s, kType, json);
+    return PrintRefusal(out, check, s, kAzureType, json);
   };
   if (opt["--vcek"].empty()) {
     return fail("evidence.endorsement",
@@ -116,7 +116,7 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
   }
   auto certs = ReadCertificates(opt["--vcek"]);
   if (!certs.ok() && IsUsageError(certs.status())) {
-    return Usage(std::string(certs.status().message()));
+    return AzureVerifyUsage(std::string(certs.status().message()));
   }
   if (!certs.ok() || certs->empty()) {
     return fail("evidence.endorsement",
@@ -149,12 +149,12 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
   if (snp_verified) out.claims = azure::Claims(verified);
   if (!s.ok()) {
     out.error = std::string(s.message());
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kAzureType, json);
   }
   absl::Status policy = sevsnp::Appraise(verified.snp.report, snp_options->policy, out.checks);
   if (!policy.ok()) {
     out.error = std::string(policy.message());
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kAzureType, json);
   }
   out.selectors = sevsnp::Selectors(verified.snp.report);
   out.selectors.push_back("platform:azure");
@@ -162,7 +162,7 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
     out.selectors.push_back(twi::StrCat("azure:vm-id:", *verified.claims.vm_unique_id));
   }
   out.verified = true;
-  return PrintOutcome(out, kType, json);
+  return PrintOutcome(out, kAzureType, json);
 }
 
 }  // namespace twi::cli

@@ -31,9 +31,9 @@
 namespace twi::cli {
 namespace {
 
-constexpr char kType[] = "azure-tdx";
+constexpr char kAzureTdxType[] = "azure-tdx";
 
-int Usage(const std::string& why) {
+int AzureTdxVerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type azure-tdx --hcl-report FILE --td-quote FILE\n"
@@ -54,28 +54,28 @@ int VerifyAzureTdx(const std::vector<std::string>& args) {
     } else if ((a == "--type" || a == "--hcl-report" || a == "--td-quote" || a == "--collateral" ||
                 a == "--quote" || a == "--signature" || a == "--pcrs" || a == "--nonce" ||
                 a == "--at" || a == "--policy") && i + 1 < args.size()) {
-      if (opt.count(a) != 0) return Usage(StrCat(a, " given twice"));
+      if (opt.count(a) != 0) return AzureTdxVerifyUsage(StrCat(a, " given twice"));
       opt[a] = args[++i];
       have_nonce = have_nonce || a == "--nonce";
     } else {
-      return Usage(StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return AzureTdxVerifyUsage(StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
   AzureFiles files;
-  if (std::string why = ReadAzureFiles(opt, have_nonce, &files); !why.empty()) return Usage(why);
+  if (std::string why = ReadAzureFiles(opt, have_nonce, &files); !why.empty()) return AzureTdxVerifyUsage(why);
   azure::TdxVerifyOptions options;
   options.tdx.time = std::chrono::system_clock::now();
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return AzureTdxVerifyUsage(std::string(t.status().message()));
     options.tdx.time = *t;
   }
   TdxSettings settings;
   if (!opt["--policy"].empty()) {
     auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return Usage(std::string(text.status().message()));
+    if (!text.ok()) return AzureTdxVerifyUsage(std::string(text.status().message()));
     auto s = ReadTdxSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
-    if (!s.ok()) return Usage(StrCat(opt["--policy"], ": ", s.status().message()));
+    if (!s.ok()) return AzureTdxVerifyUsage(StrCat(opt["--policy"], ": ", s.status().message()));
     settings = *std::move(s);
   }
   options.tdx.allow_missing_crls = settings.allow_missing_crls;
@@ -87,22 +87,22 @@ int VerifyAzureTdx(const std::vector<std::string>& args) {
   Bytes td_quote;
   if (!opt["--td-quote"].empty()) {
     auto q = ReadDcapQuote(opt["--td-quote"]);
-    if (!q.ok() && IsUsageError(q.status())) return Usage(std::string(q.status().message()));
+    if (!q.ok() && IsUsageError(q.status())) return AzureTdxVerifyUsage(std::string(q.status().message()));
     if (q.ok()) td_quote = *std::move(q);
   }
   std::optional<absl::StatusOr<collateral::DcapCollateral>> bundle;
   if (!opt["--collateral"].empty()) {
     bundle = ReadCollateralBundle(opt["--collateral"]);
     if (!bundle->ok() && IsUsageError(bundle->status())) {
-      return Usage(std::string(bundle->status().message()));
+      return AzureTdxVerifyUsage(std::string(bundle->status().message()));
     }
   }
   VerifyOutcome out;
   if (bundle && !bundle->ok()) {
-    return PrintRefusal(out, "collateral.bundle", bundle->status(), kType, json);
+    return PrintRefusal(out, "collateral.bundle", bundle->status(), kAzureTdxType, json);
   }
   auto pcrs = ParsePcrsJson(files.pcrs_text);
-  if (!pcrs.ok()) return PrintRefusal(out, "pcr.values", pcrs.status(), kType, json);
+  if (!pcrs.ok()) return PrintRefusal(out, "pcr.values", pcrs.status(), kAzureTdxType, json);
 
   azure::TdxEvidence evidence;
   evidence.hcl_report = files.hcl_report;
@@ -118,7 +118,7 @@ int VerifyAzureTdx(const std::vector<std::string>& args) {
   if (s.ok()) s = tdx::Appraise(verified.td_quote, settings.policy, out.checks);
   if (!s.ok()) {
     out.error = std::string(s.message()) + ExtraRootsHint(settings, settings.insecure_simulation_roots);
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kAzureTdxType, json);
   }
   out.selectors = tdx::Selectors(verified.td_quote);
   out.selectors.push_back("platform:azure");
@@ -126,7 +126,7 @@ int VerifyAzureTdx(const std::vector<std::string>& args) {
     out.selectors.push_back(StrCat("azure:vm-id:", *verified.claims.vm_unique_id));
   }
   out.verified = true;
-  return PrintOutcome(out, kType, json);
+  return PrintOutcome(out, kAzureTdxType, json);
 }
 
 }  // namespace twi::cli

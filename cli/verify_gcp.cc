@@ -33,9 +33,9 @@
 namespace twi::cli {
 namespace {
 
-constexpr char kType[] = "gcp";
+constexpr char kGcpType[] = "gcp";
 
-int Usage(const std::string& why) {
+int GcpVerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type gcp --ak-cert FILE --ca FILE... --quote FILE --signature FILE\n"
@@ -65,37 +65,37 @@ int VerifyGcp(const std::vector<std::string>& args) {
                 a == "--pcrs" || a == "--nonce" || a == "--report" || a == "--vcek" ||
                 a == "--td-quote" || a == "--collateral" || a == "--at") &&
                i + 1 < args.size()) {
-      if (opt.count(a) != 0) return Usage(StrCat(a, " given twice"));
+      if (opt.count(a) != 0) return GcpVerifyUsage(StrCat(a, " given twice"));
       opt[a] = args[++i];
       have_nonce = have_nonce || a == "--nonce";
     } else {
-      return Usage(StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return GcpVerifyUsage(StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
   for (const char* required : {"--ak-cert", "--quote", "--signature", "--pcrs"}) {
-    if (opt[required].empty()) return Usage(StrCat(required, " is required"));
+    if (opt[required].empty()) return GcpVerifyUsage(StrCat(required, " is required"));
   }
-  if (ca_files.empty()) return Usage("--ca is required (the gce vtpm ca certificates, pem)");
-  if (!have_nonce) return Usage("--nonce is required (the expected qualifying data, hex)");
+  if (ca_files.empty()) return GcpVerifyUsage("--ca is required (the gce vtpm ca certificates, pem)");
+  if (!have_nonce) return GcpVerifyUsage("--nonce is required (the expected qualifying data, hex)");
   const bool snp = !opt["--report"].empty() || !opt["--vcek"].empty();
   const bool tdx = !opt["--td-quote"].empty() || !opt["--collateral"].empty();
-  if (snp && tdx) return Usage("--report/--vcek and --td-quote/--collateral exclude each other");
+  if (snp && tdx) return GcpVerifyUsage("--report/--vcek and --td-quote/--collateral exclude each other");
   auto nonce = HexDecode(opt["--nonce"]);
-  if (!nonce.ok()) return Usage(StrCat("--nonce: ", nonce.status().message()));
+  if (!nonce.ok()) return GcpVerifyUsage(StrCat("--nonce: ", nonce.status().message()));
   if (nonce->size() > 64 && (snp || tdx)) {
-    return Usage("--nonce: a hardware report carries at most 64 bytes of report data");
+    return GcpVerifyUsage("--nonce: a hardware report carries at most 64 bytes of report data");
   }
   TimePoint at = std::chrono::system_clock::now();
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return GcpVerifyUsage(std::string(t.status().message()));
     at = *t;
   }
   // The CA set is configuration: any problem with it is a usage error.
   std::vector<Certificate> cas;
   for (const std::string& f : ca_files) {
     auto certs = ReadCertificates(f);
-    if (!certs.ok()) return Usage(StrCat("--ca ", f, ": ", certs.status().message()));
+    if (!certs.ok()) return GcpVerifyUsage(StrCat("--ca ", f, ": ", certs.status().message()));
     cas.insert(cas.end(), certs->begin(), certs->end());
   }
   // Files that cannot be read are usage errors; their contents are evidence (exit 1).
@@ -107,17 +107,17 @@ int VerifyGcp(const std::vector<std::string>& args) {
               std::string(f) == "--collateral")
                  ? ReadFileBytes(opt[f])
                  : ReadBlob(opt[f]);
-    if (!b.ok() && Unreadable(b.status())) return Usage(std::string(b.status().message()));
+    if (!b.ok() && Unreadable(b.status())) return GcpVerifyUsage(std::string(b.status().message()));
     files[f] = b.ok() ? *std::move(b) : Bytes();
   }
   auto pcrs_text = ReadFileToString(opt["--pcrs"]);
-  if (!pcrs_text.ok()) return Usage(std::string(pcrs_text.status().message()));
+  if (!pcrs_text.ok()) return GcpVerifyUsage(std::string(pcrs_text.status().message()));
 
   VerifyOutcome out;
   auto fail = [&](const std::string& check, const absl::Status& s) {
     out.error = StrCat(check, ": ", s.message());
     (void)out.checks.Fail(check, std::string(s.message()), absl::StatusCode::kInvalidArgument);
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kGcpType, json);
   };
   auto pcrs = ParsePcrsJson(*pcrs_text);
   if (!pcrs.ok()) return fail("pcr.values", pcrs.status());
@@ -167,7 +167,7 @@ int VerifyGcp(const std::vector<std::string>& args) {
   out.claims = gcp::Claims(verified);
   if (!s.ok()) {
     out.error = std::string(s.message());
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kGcpType, json);
   }
   out.selectors = gcp::Selectors(verified);
   if (verified.snp) {
@@ -177,7 +177,7 @@ int VerifyGcp(const std::vector<std::string>& args) {
     for (auto& sel : tdx::Selectors(*verified.tdx)) out.selectors.push_back(sel);
   }
   out.verified = true;
-  return PrintOutcome(out, kType, json);
+  return PrintOutcome(out, kGcpType, json);
 }
 
 }  // namespace twi::cli

@@ -40,7 +40,7 @@
 namespace twi::cli {
 namespace {
 
-int Usage(const std::string& why) {
+int TdxVerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type tdx --quote FILE --collateral FILE [--at RFC3339]\n"
@@ -110,17 +110,17 @@ int VerifyTdx(const std::vector<std::string>& args) {
                 a == "--policy") && i + 1 < args.size()) {
       opt[a] = args[++i];
     } else {
-      return Usage(StrCat("unexpected argument \"", a, "\""));
+      return TdxVerifyUsage(StrCat("unexpected argument \"", a, "\""));
     }
   }
-  if (opt["--quote"].empty()) return Usage("--quote is required");
-  if (opt["--collateral"].empty()) return Usage("--collateral is required");
+  if (opt["--quote"].empty()) return TdxVerifyUsage("--quote is required");
+  if (opt["--collateral"].empty()) return TdxVerifyUsage("--collateral is required");
   TdxSettings settings;
   if (!opt["--policy"].empty()) {
     auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return Usage(std::string(text.status().message()));
+    if (!text.ok()) return TdxVerifyUsage(std::string(text.status().message()));
     auto s = ReadTdxSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
-    if (!s.ok()) return Usage(StrCat(opt["--policy"], ": ", s.status().message()));
+    if (!s.ok()) return TdxVerifyUsage(StrCat(opt["--policy"], ": ", s.status().message()));
     settings = *std::move(s);
   }
   tdx::VerifyOptions options;
@@ -130,14 +130,14 @@ int VerifyTdx(const std::vector<std::string>& args) {
   options.allow_simulation_roots = settings.insecure_simulation_roots || insecure_simulation_roots;
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return TdxVerifyUsage(std::string(t.status().message()));
     options.time = *t;
   }
   auto quote = ReadDcapQuote(opt["--quote"]);
-  if (!quote.ok() && IsUsageError(quote.status())) return Usage(std::string(quote.status().message()));
+  if (!quote.ok() && IsUsageError(quote.status())) return TdxVerifyUsage(std::string(quote.status().message()));
   auto bundle = ReadCollateralBundle(opt["--collateral"]);
   if (!bundle.ok() && IsUsageError(bundle.status())) {
-    return Usage(std::string(bundle.status().message()));
+    return TdxVerifyUsage(std::string(bundle.status().message()));
   }
 
   VerifyOutcome out;

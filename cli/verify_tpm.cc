@@ -35,9 +35,9 @@
 namespace twi::cli {
 namespace {
 
-constexpr char kType[] = "tpm-quote";
+constexpr char kTpmType[] = "tpm-quote";
 
-int Usage(const std::string& why) {
+int TpmVerifyUsage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "twi verify: %s\n", why.c_str());
   std::fprintf(stderr,
                "usage: twi verify --type tpm-quote --ak-pub FILE --quote FILE --signature FILE\n"
@@ -94,24 +94,24 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
     } else if ((a == "--type" || a == "--ak-pub" || a == "--quote" || a == "--signature" ||
                 a == "--pcrs" || a == "--nonce" || a == "--ak-cert" || a == "--event-log" ||
                 a == "--at") && i + 1 < args.size()) {
-      if (opt.count(a) != 0) return Usage(twi::StrCat(a, " given twice"));
+      if (opt.count(a) != 0) return TpmVerifyUsage(twi::StrCat(a, " given twice"));
       opt[a] = args[++i];
       have_nonce = have_nonce || a == "--nonce";
     } else {
-      return Usage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
+      return TpmVerifyUsage(twi::StrCat("unexpected argument \"", a.substr(0, 60), "\""));
     }
   }
   for (const char* required : {"--ak-pub", "--quote", "--signature"}) {
-    if (opt[required].empty()) return Usage(twi::StrCat(required, " is required"));
+    if (opt[required].empty()) return TpmVerifyUsage(twi::StrCat(required, " is required"));
   }
-  if (!have_nonce) return Usage("--nonce is required (the expected qualifying data, hex)");
-  if (opt["--ak-cert"].empty() != cas.empty()) return Usage("--ak-cert and --ca go together");
+  if (!have_nonce) return TpmVerifyUsage("--nonce is required (the expected qualifying data, hex)");
+  if (opt["--ak-cert"].empty() != cas.empty()) return TpmVerifyUsage("--ak-cert and --ca go together");
   auto nonce = HexDecode(opt["--nonce"]);
-  if (!nonce.ok()) return Usage(twi::StrCat("--nonce: ", nonce.status().message()));
+  if (!nonce.ok()) return TpmVerifyUsage(twi::StrCat("--nonce: ", nonce.status().message()));
   TimePoint at = std::chrono::system_clock::now();
   if (!opt["--at"].empty()) {
     auto t = ParseRfc3339(opt["--at"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return TpmVerifyUsage(std::string(t.status().message()));
     at = *t;
   }
   // Files that cannot be read are usage errors; their contents are evidence (exit 1).
@@ -120,20 +120,20 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
     if (opt[f].empty()) continue;
     auto b = ReadBlob(opt[f]);
     if (!b.ok() && (absl::IsNotFound(b.status()) || absl::IsPermissionDenied(b.status()))) {
-      return Usage(std::string(b.status().message()));
+      return TpmVerifyUsage(std::string(b.status().message()));
     }
     files[f] = b.ok() ? *std::move(b) : Bytes();
   }
   std::optional<std::string> pcrs_text;
   if (!opt["--pcrs"].empty()) {
     auto t = ReadFileToString(opt["--pcrs"]);
-    if (!t.ok()) return Usage(std::string(t.status().message()));
+    if (!t.ok()) return TpmVerifyUsage(std::string(t.status().message()));
     pcrs_text = *std::move(t);
   }
   std::vector<Certificate> ca_certs;
   for (const std::string& f : cas) {
     auto c = ReadCertificates(f);
-    if (!c.ok()) return Usage(twi::StrCat("--ca ", f, ": ", c.status().message()));
+    if (!c.ok()) return TpmVerifyUsage(twi::StrCat("--ca ", f, ": ", c.status().message()));
     ca_certs.insert(ca_certs.end(), c->begin(), c->end());
   }
 
@@ -141,7 +141,7 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
   auto fail = [&](const std::string& check, absl::Status s) {
     out.error = std::string(s.message());
     (void)out.checks.Fail(check, out.error, absl::StatusCode::kInvalidArgument);
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kTpmType, json);
   };
   auto ak = tpm::AkKey::Parse(files["--ak-pub"]);
   if (!ak.ok()) return fail("ak.structure", ak.status());
@@ -154,7 +154,7 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
   if (!opt["--ak-cert"].empty()) {
     auto certs = ReadCertificates(opt["--ak-cert"]);
     if (!certs.ok() && (absl::IsNotFound(certs.status()) || absl::IsPermissionDenied(certs.status()))) {
-      return Usage(std::string(certs.status().message()));
+      return TpmVerifyUsage(std::string(certs.status().message()));
     }
     if (!certs.ok() || certs->empty()) {
       return fail("ak.certificate", certs.ok() ? absl::InvalidArgumentError("no certificate in --ak-cert")
@@ -169,7 +169,7 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
     absl::Status s = tpm::VerifyAkCertificate((*certs)[0], presented, *ak, anchors, at, out.checks, &id);
     if (!s.ok()) {
       out.error = std::string(s.message());
-      return PrintOutcome(out, kType, json);
+      return PrintOutcome(out, kTpmType, json);
     }
   }
   tpm::VerifyOptions vo;
@@ -189,7 +189,7 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
   out.claims = tpm::Claims(quote, nullptr);
   if (!s.ok()) {
     out.error = std::string(s.message());
-    return PrintOutcome(out, kType, json);
+    return PrintOutcome(out, kTpmType, json);
   }
   std::optional<tpm::EventLogFacts> facts;
   if (!opt["--event-log"].empty()) {
@@ -197,13 +197,13 @@ int VerifyTpmQuote(const std::vector<std::string>& args) {
     s = tpm::VerifyEventLog(quote, files["--event-log"], out.checks, &*facts);
     if (!s.ok()) {
       out.error = std::string(s.message());
-      return PrintOutcome(out, kType, json);
+      return PrintOutcome(out, kTpmType, json);
     }
     out.claims = tpm::Claims(quote, &*facts);
   }
   out.selectors = tpm::Selectors(quote, facts ? &*facts : nullptr);
   out.verified = true;
-  return PrintOutcome(out, kType, json);
+  return PrintOutcome(out, kTpmType, json);
 }
 
 }  // namespace twi::cli

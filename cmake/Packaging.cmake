@@ -75,5 +75,5 @@ if(TWI_TESTS)
   add_test(NAME package.contents_depends_and_installed_run
            COMMAND ${PROJECT_SOURCE_DIR}/scripts/package-check.sh ${PROJECT_BINARY_DIR}
                    ${PROJECT_BINARY_DIR}/bin/gohost)
-  set_tests_properties(package.contents_depends_and_installed_run PROPERTIES LABELS e2e TIMEOUT 300)
+  set_tests_properties(package.contents_depends_and_installed_run PROPERTIES LABELS "e2e;package" TIMEOUT 300)
 endif()

@@ -16,7 +16,7 @@ using appraisal::ClaimDoc;
 using appraisal::ClaimType;
 using appraisal::Predicate;
 
-constexpr std::array kSchema = {
+constexpr std::array kClaimsSchema = {
     KeyDoc{"claims_mapper.policy_id", "string", "", "\"acme-tee-7\"",
            "Required in a claims_mapper block: names the policy in logs and in every EAR "
            "(ear.appraisal-policy-id)."},
@@ -317,6 +317,6 @@ void AddClaimsSettingsJson(const ClaimsSettings& s, nlohmann::ordered_json* j) {
   (*j)["claims_mapper"] = std::move(m);
 }
 
-std::span<const KeyDoc> ClaimsSchema() { return kSchema; }
+std::span<const KeyDoc> ClaimsSchema() { return kClaimsSchema; }
 
 }  // namespace twi::config

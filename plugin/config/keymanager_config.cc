@@ -7,7 +7,7 @@
 namespace twi::config {
 namespace {
 
-constexpr std::array kSchema = {
+constexpr std::array kKeyManagerSchema = {
     KeyDoc{"log_level", "string", "\"info\"", "\"debug\"",
            "Log level of the plugin's stderr log: trace, debug, info, warn or error."},
     KeyDoc{"socket_path", "string", "", "\"/run/spire/twi-keys/keys.sock\"",
@@ -38,6 +38,6 @@ void ReadAgentKeyBinding(Reader& top, std::string* keymanager_socket) {
   kb.Finish();
 }
 
-std::span<const KeyDoc> KeyManagerSchema() { return kSchema; }
+std::span<const KeyDoc> KeyManagerSchema() { return kKeyManagerSchema; }
 
 }  // namespace twi::config

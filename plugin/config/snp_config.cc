@@ -5,7 +5,7 @@
 namespace twi::config {
 namespace {
 
-void HexList(Reader& r, std::string_view key, size_t len, std::vector<Bytes>* out) {
+void SnpHexList(Reader& r, std::string_view key, size_t len, std::vector<Bytes>* out) {
   auto v = r.StringList(key);
   if (!v) return;
   auto parsed = sevsnp::ParseHexAllowList(*v, len, r.Path(key));
@@ -62,10 +62,10 @@ void ReadSnpSettings(Reader& r, SnpSettings* out) {
       r.Problem("min_firmware", twi::StrCat("\"", r.Path("min_firmware"), "\": ", fw.status().message()));
     }
   }
-  HexList(r, "measurements", 48, &p.measurements);
-  HexList(r, "host_data", 32, &p.host_data);
-  HexList(r, "id_key_digests", 48, &p.id_key_digests);
-  HexList(r, "author_key_digests", 48, &p.author_key_digests);
+  SnpHexList(r, "measurements", 48, &p.measurements);
+  SnpHexList(r, "host_data", 32, &p.host_data);
+  SnpHexList(r, "id_key_digests", 48, &p.id_key_digests);
+  SnpHexList(r, "author_key_digests", 48, &p.author_key_digests);
   if (auto v = r.String("product")) {
     out->product = sevsnp::ProductFromName(*v);
     if (out->product == sevsnp::Product::kUnknown) {

@@ -26,7 +26,7 @@ uint64_t U64(const Bytes& b) {
   return v;
 }
 
-void HexList(Reader& r, std::string_view key, std::vector<Bytes>* out) {
+void TdxHexList(Reader& r, std::string_view key, std::vector<Bytes>* out) {
   auto v = r.StringList(key);
   if (!v) return;
   for (const std::string& s : *v) {
@@ -43,11 +43,11 @@ void ReadTdxSettings(Reader& r, TdxSettings* out) {
   if (auto v = r.Bool("allow_debug")) p.allow_debug = *v;
   if (auto v = r.Bool("require_sept_ve_disable")) p.require_sept_ve_disable = *v;
   if (auto v = r.Bool("allow_missing_crls")) out->allow_missing_crls = *v;
-  HexList(r, "mrtd", &p.mrtds);
-  for (size_t i = 0; i < 4; ++i) HexList(r, twi::StrCat("rtmr", i), &p.rtmrs[i]);
-  HexList(r, "mrconfigid", &p.mrconfigids);
-  HexList(r, "mrowner", &p.mrowners);
-  HexList(r, "mrownerconfig", &p.mrownerconfigs);
+  TdxHexList(r, "mrtd", &p.mrtds);
+  for (size_t i = 0; i < 4; ++i) TdxHexList(r, twi::StrCat("rtmr", i), &p.rtmrs[i]);
+  TdxHexList(r, "mrconfigid", &p.mrconfigids);
+  TdxHexList(r, "mrowner", &p.mrowners);
+  TdxHexList(r, "mrownerconfig", &p.mrownerconfigs);
   if (auto v = r.StringList("xfam")) {
     for (const std::string& s : *v) {
       if (auto b = Hex(r, "xfam", s, 0)) p.xfams.push_back(U64(*b));

@@ -40,7 +40,7 @@ void Handle(Reader& r, std::string_view key, uint32_t lo, uint32_t hi, uint32_t*
   *out = static_cast<uint32_t>(*v);
 }
 
-std::vector<Bytes> HexList(Reader& r, std::string_view key, size_t len) {
+std::vector<Bytes> TpmHexList(Reader& r, std::string_view key, size_t len) {
   std::vector<Bytes> out;
   auto v = r.StringList(key);
   if (!v) return out;
@@ -92,7 +92,7 @@ void ReadTpmPolicy(Reader& r, tpm::TpmPolicy* policy) {
     }
   }
   if (auto v = r.Bool("require_secure_boot")) p.require_secure_boot = *v;
-  p.boot_loader_digests = HexList(r, "boot_loader_digests", 0);
+  p.boot_loader_digests = TpmHexList(r, "boot_loader_digests", 0);
   if (auto v = r.Bool("allow_sha1_signatures")) p.allow_sha1_signatures = *v;
 }
 
@@ -119,7 +119,7 @@ void ReadTpmAgentSettings(Reader& r, TpmAgentSettings* out) {
 void ReadTpmServerSettings(Reader& r, TpmServerSettings* out, std::vector<std::string>* warnings) {
   out->enabled = r.pos().line != 0 || !r.Members().empty();
   if (auto v = r.StringList("ek_ca_files")) out->ek_ca_files = *v;
-  out->ek_hashes = HexList(r, "ek_hashes", 32);
+  out->ek_hashes = TpmHexList(r, "ek_hashes", 32);
   if (auto v = r.StringList("ak_ca_files")) out->ak_ca_files = *v;
   ReadTpmPolicy(r, &out->policy);
   const tpm::TpmPolicy& p = out->policy;

@@ -27,11 +27,11 @@ using Selectors = std::vector<std::string>;
 using testing::Has;
 bool HasPrefix(const Selectors& s, const std::string& p) { return !testing::WithPrefix(s, p).empty(); }
 
-struct Fixture {
+struct HardeningFixture {
   TempDir dir;
   FakeProcess proc;
   ProcessOptions options;
-  Fixture() {
+  HardeningFixture() {
     options.proc_root = dir / "proc";
     options.proc_sys_root = dir / "sys";
     options.ima_path = "";
@@ -91,7 +91,7 @@ TEST(process_hardening, ExeIntegrityFollowsUsernsSettings) {
 }
 
 TEST(process_hardening, ExeIntegritySelectorFollowsTheHost) {
-  Fixture f;
+  HardeningFixture f;
   f.options.exe_integrity_recheck_interval = std::chrono::milliseconds(0);  // every call
   auto a = f.Attest();
   ASSERT_TRUE(a.ok()) << a.status();
@@ -107,7 +107,7 @@ TEST(process_hardening, ExeIntegritySelectorFollowsTheHost) {
 // --- 3. another mount namespace ----------------------------------------------------------
 
 TEST(process_hardening, ForeignMountNamespaceGetsNoPathSelector) {
-  Fixture f;
+  HardeningFixture f;
   f.proc.mnt_ns_target = "/proc/self/ns/net";  // an nsfs inode other than our mnt ns
   struct stat ns;
   ASSERT_EQ(::stat("/proc/self/ns/net", &ns), 0);
@@ -122,7 +122,7 @@ TEST(process_hardening, ForeignMountNamespaceGetsNoPathSelector) {
       << ::testing::PrintToString(a->notes);
 
   // An agent that cannot tell its own namespace treats every process as foreign.
-  Fixture g;
+  HardeningFixture g;
   g.options.agent_mnt_ns = "/nonexistent/ns/mnt";
   auto b = g.Attest();
   ASSERT_TRUE(b.ok());
@@ -136,7 +136,7 @@ TEST(process_hardening, NoDigestOnFuseOrNetworkFileSystems) {
   for (auto [magic, name] : {std::pair<uint64_t, std::string>{0x65735546, "fuse"},
                              {0x6969, "nfs"}, {0xFF534D42, "cifs"}, {0x01021997, "9p"},
                              {0x00C36400, "ceph"}}) {
-    Fixture f;
+    HardeningFixture f;
     f.options.fs_type = [magic = magic](int, const std::string&) -> absl::StatusOr<uint64_t> {
       return magic;
     };
@@ -147,7 +147,7 @@ TEST(process_hardening, NoDigestOnFuseOrNetworkFileSystems) {
     EXPECT_EQ(f.inspector->exe_cache_stats().misses, 0u);  // nothing hashed or cached
     EXPECT_EQ(f.inspector->exe_cache_stats().entries, 0u);
   }
-  Fixture ext4;
+  HardeningFixture ext4;
   auto a = ext4.Attest();  // the real fstatfs of the fixture's file system
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(HasPrefix(a->selectors, "sha256:"));
@@ -228,7 +228,7 @@ TEST(process_hardening, PerUidBudget) {
 }
 
 TEST(process_hardening, InspectorChargesTheRealUidAndCachesWithinBudget) {
-  Fixture f;
+  HardeningFixture f;
   auto size = std::filesystem::file_size(TestData("bin/fixture-exe"));
   f.options.hash_limits.uid_budget_bytes = size;  // exactly one miss
   f.options.hash_limits.budget_window = std::chrono::hours(1);
@@ -259,7 +259,7 @@ TEST(process_hardening, Utf8Validation) {
 }
 
 TEST(process_hardening, InvalidUtf8ValuesAreLeftOutWithANote) {
-  Fixture f;
+  HardeningFixture f;
   const std::string exe = f.dir / "app\xff";
   std::filesystem::copy_file(TestData("bin/fixture-exe"), exe);
   f.proc.exe_target = exe;
@@ -284,7 +284,7 @@ TEST(process_hardening, InvalidUtf8ValuesAreLeftOutWithANote) {
 // --- 8. which uid ------------------------------------------------------------------------
 
 TEST(process_hardening, DifferingIdsGetTheirOwnSelectors) {
-  Fixture f;
+  HardeningFixture f;
   WriteFile(f.dir / "passwd", "alice:x:1000:1000::/:/bin/sh\nroot:x:0:0::/:/bin/sh\n");
   f.options.passwd_file = f.dir / "passwd";
   f.proc.uids = {1000, 0, 0, 0};  // a set-uid-root program run by alice
