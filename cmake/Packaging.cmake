@@ -9,7 +9,8 @@
 #
 # `cpack -G DEB` in the build dir writes twi-attestor_<version>_amd64.deb (prefix /usr); its
 # Depends are computed by dpkg-shlibdeps from what the binaries actually link, so the static
-# gRPC/Protobuf/abseil (cmake/StaticDeps.cmake) do not appear and OpenSSL, libcurl, spdlog do.
+# gRPC/Protobuf/abseil (cmake/StaticDeps.cmake) do not appear and OpenSSL does; libcurl and
+# tpm2-tss, loaded with dlopen, are named below.
 
 set(TWI_PLUGIN_DIR lib/twi-attestor)
 
@@ -44,15 +45,25 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps (package dpkg-dev)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 if(TWI_STATIC_DEPS)
-  # libcurl is dlopen'ed (attestors/collateral/curl_lazy.cc), invisible to dpkg-shlibdeps: name
-  # the package that ships the libcurl.so.4 found at configure time.
-  get_filename_component(_twi_curl_real "${CURL_LIBRARY_RELEASE}" REALPATH)
-  execute_process(COMMAND dpkg-query -S ${_twi_curl_real} OUTPUT_VARIABLE _twi_curl_pkg
-                  ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-  string(REGEX REPLACE ":.*" "" _twi_curl_pkg "${_twi_curl_pkg}")
-  if(_twi_curl_pkg)
-    set(CPACK_DEBIAN_PACKAGE_DEPENDS "${_twi_curl_pkg}")
-  endif()
+  # libcurl and tpm2-tss are dlopen'ed (attestors/collateral/curl_lazy.cc,
+  # attestors/tpm/tss2_lazy.cc), invisible to dpkg-shlibdeps: name the packages that ship the
+  # libraries found at configure time.
+  find_library(TWI_TSS2_ESYS_SO NAMES tss2-esys)
+  find_library(TWI_TSS2_MU_SO NAMES tss2-mu)
+  find_library(TWI_TSS2_TCTILDR_SO NAMES tss2-tctildr)
+  find_library(TWI_TSS2_RC_SO NAMES tss2-rc)
+  set(_twi_dlopened)
+  foreach(_twi_lib ${CURL_LIBRARY_RELEASE} ${TWI_TSS2_ESYS_SO} ${TWI_TSS2_MU_SO}
+                   ${TWI_TSS2_TCTILDR_SO} ${TWI_TSS2_RC_SO})
+    get_filename_component(_twi_real "${_twi_lib}" REALPATH)
+    execute_process(COMMAND dpkg-query -S ${_twi_real} OUTPUT_VARIABLE _twi_pkg
+                    ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+    string(REGEX REPLACE ":.*" "" _twi_pkg "${_twi_pkg}")
+    if(_twi_pkg)
+      list(APPEND _twi_dlopened "${_twi_pkg}")
+    endif()
+  endforeach()
+  list(JOIN _twi_dlopened ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 endif()
 set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)
 set(CPACK_OUTPUT_FILE_PREFIX ${PROJECT_BINARY_DIR}/package)

@@ -20,6 +20,14 @@
 # copy of each library (no mix of a static and a shared abseil). lld resolves archives in any
 # order; with GNU ld, CMake's dependency-ordered link line plus LINK_INTERFACE_MULTIPLICITY
 # handles abseil's cycles. TWI_STATIC_DEPS=OFF restores the shared libraries.
+#
+# libcurl and tpm2-tss are loaded on first use: the binaries link small shims
+# (attestors/collateral/curl_lazy.cc, attestors/tpm/tss2_lazy.cc) that define the entry points
+# twi calls and forward to the library dlopen'ed at the first call. Most starts never fetch
+# collateral or open a TPM, and the agent used to load five tss2 libraries at every exec (the
+# server two, for MU). A library that cannot be loaded fails its calls with an error naming it
+# and dlerror; Packaging.cmake names the packages by hand (dpkg-shlibdeps cannot see a dlopen).
+# The tss2 shim replaces what the PkgConfig::TSS2_* targets link (attestors/tpm/CMakeLists.txt).
 option(TWI_STATIC_DEPS "Link gRPC, Protobuf, abseil, re2, c-ares statically" ON)
 
 # The .a beside a shared library path, or "" when there is none.

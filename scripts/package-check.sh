@@ -35,7 +35,7 @@ fi
 
 DEPENDS="$(dpkg-deb -f "$DEB" Depends)"
 echo "Depends: $DEPENDS"
-for d in libc6 libssl3 libcurl; do
+for d in libc6 libssl3 libcurl libtss2-esys libtss2-mu libtss2-tctildr libtss2-rc; do
   [[ "$DEPENDS" == *"$d"* ]] || fail "Depends lacks $d"
 done
 if [ "$STATIC" != "OFF" ]; then

@@ -2,6 +2,7 @@
 #include "plugin/runtime/runtime.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -243,6 +244,11 @@ int Run(const PluginSpec& spec, int argc, char** argv) {
                  spec.plugin_type.c_str(), cookie == nullptr ? "nothing" : twi::StrCat("\"", cookie, "\"").c_str());
     return 1;
   }
+  // glibc gives every new thread its own malloc arena (up to 8 per core), each a fresh 64 MiB
+  // mapping trimmed to alignment; gRPC starts about six threads before the handshake, and those
+  // mappings were ~10% of the start (scripts/bench-startup.py). Two arenas are plenty for a
+  // plugin serving one host. Before the first thread starts.
+  mallopt(M_ARENA_MAX, 2);
   log::Init(spec.module);
   gpr_set_log_function(GrpcLog);
   ::signal(SIGINT, SIG_IGN);  // a Ctrl-C on SPIRE's terminal must not kill us before SPIRE
