@@ -253,12 +253,10 @@ absl::StatusOr<std::unique_ptr<appraisal::EvidenceCollector>> MakeAzureCollector
     azure::AzureTdxCollectOptions to;
     to.vtpm = o.vtpm;
     to.imds_url = s.imds_url;
-    collateral::CurlOptions co = azure::ImdsCurlOptions();
-    co.max_body_bytes = azure::kMaxTdQuoteResponse;
     log::Info("Azure TDX evidence available",
               {{"tcti", s.tcti}, {"ak", HexEncode(Sha256((*vtpm)->ak().public_area)).substr(0, 16)}});
     return std::unique_ptr<appraisal::EvidenceCollector>(std::make_unique<azure::AzureTdxCollector>(
-        *std::move(vtpm), std::move(to), std::make_unique<collateral::CurlHttpGetter>(co)));
+        *std::move(vtpm), std::move(to), std::make_unique<collateral::CurlHttpGetter>(azure::TdQuoteCurlOptions())));
   }
   std::unique_ptr<collateral::HttpGetter> http;
   if (o.vcek_source == azure::VcekSource::kImds) {
