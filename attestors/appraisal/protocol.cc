@@ -40,6 +40,10 @@ Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload) {
   return keybinding::KeyBoundQualifyingData(nonce, instance, AsBytes(payload.svid_key().spki()));
 }
 
+std::any QuoteChallenge(ByteView nonce, const twi::v1::Payload& payload) {
+  return std::any(QuoteStreamState{TpmQualifyingData(nonce, payload)});
+}
+
 void BoundKeys::Capture(const twi::v1::Payload& payload) {
   keys_.Clear();
   keys_.set_instance_key_spki(payload.instance_key_spki());

@@ -1,6 +1,7 @@
 // The twi/v1 node attestation protocol: bindings and the transcript, shared by both sides.
 #pragma once
 
+#include <any>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,13 @@ Bytes TpmQualifyingData(ByteView nonce, ByteView instance_key_spki);
 // derive their binding through these two functions.
 Bytes ReportData(ByteView nonce, const twi::v1::Payload& payload);
 Bytes TpmQualifyingData(ByteView nonce, const twi::v1::Payload& payload);
+
+// The stream state of the kinds whose challenge is the nonce alone (Azure and GCP vTPM quotes):
+// the qualifying data their quotes must carry, derived by QuoteChallenge.
+struct QuoteStreamState {
+  Bytes qualifying_data;
+};
+std::any QuoteChallenge(ByteView nonce, const twi::v1::Payload& payload);
 
 // What a quoting collector (TPM, Azure, GCP) keeps of the payload for its answer: the keys the
 // quotes bind (instance key, SVID key when key-bound). Not thread-safe: the collector's lock

@@ -138,16 +138,14 @@ absl::StatusOr<appraisal::EvidenceResult> VtpmAppraiserBase::Appraise(const twi:
 absl::StatusOr<std::any> VtpmAppraiserBase::Challenge(const twi::v1::Payload& payload,
                                                       twi::v1::Challenge* challenge,
                                                       CheckList*) const {
-  AzureStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
-  return std::any(std::move(state));
+  return appraisal::QuoteChallenge(AsBytes(challenge->nonce()), payload);
 }
 
 absl::StatusOr<VtpmAppraiserBase::Response> VtpmAppraiserBase::CheckResponse(
     const twi::v1::Evidence& evidence, const std::any& stream_state, bool allow_simulation,
     std::string_view simulated_refusal, CheckList* checks) const {
   Response r;
-  r.state = std::any_cast<AzureStreamState>(&stream_state);
+  r.state = std::any_cast<appraisal::QuoteStreamState>(&stream_state);
   if (r.state == nullptr) return Appraise(evidence, {}, checks).status();  // always refused
   if (!evidence.has_azure()) {
     return checks->Fail("evidence.kind",

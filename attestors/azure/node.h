@@ -86,11 +86,6 @@ struct AzureAppraiserOptions {
   std::vector<uint32_t> selector_pcrs;  // reported as tpm:pcr selectors besides the policy's
 };
 
-// What one stream's challenge remembers for its response.
-struct AzureStreamState {
-  Bytes qualifying_data;
-};
-
 // The vTPM half of the server side (shared with Azure TDX): every quote by the AK (the first
 // already verified by the hardware-specific verifier, in `merged`), the event log replay, the
 // PCR policy; selectors tpm:pcr for named PCRs and azure:vm-id; claims tpm_* and azure_vm_id.
@@ -117,7 +112,7 @@ class VtpmAppraiserBase : public appraisal::EvidenceAppraiser {
   // The response's parts every Azure kind checks first, before its hardware verifier.
   struct Response {
     const twi::v1::AzureEvidence* az = nullptr;
-    const AzureStreamState* state = nullptr;
+    const appraisal::QuoteStreamState* state = nullptr;
     tpm::Public ak_public;
     const twi::v1::TpmQuote* q0 = nullptr;  // the first quote, verified by the hardware verifier
     uint16_t bank0 = 0;                     // its PCR bank

@@ -64,9 +64,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::Appraise(const twi::v1::
 absl::StatusOr<std::any> GcpAppraiser::Challenge(const twi::v1::Payload& payload,
                                                  twi::v1::Challenge* challenge,
                                                  CheckList*) const {
-  GcpStreamState state;
-  state.qualifying_data = appraisal::TpmQualifyingData(AsBytes(challenge->nonce()), payload);
-  return std::any(std::move(state));
+  return appraisal::QuoteChallenge(AsBytes(challenge->nonce()), payload);
 }
 
 absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseHardware(
@@ -109,7 +107,7 @@ absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseHardware(
 absl::StatusOr<appraisal::EvidenceResult> GcpAppraiser::AppraiseResponse(
     const twi::v1::Evidence& evidence, ByteView expected_report_data,
     const std::any& stream_state, CheckList* checks) const {
-  const auto* state = std::any_cast<GcpStreamState>(&stream_state);
+  const auto* state = std::any_cast<appraisal::QuoteStreamState>(&stream_state);
   if (state == nullptr) return Appraise(evidence, expected_report_data, checks);
   if (!evidence.has_gcp()) {
     return checks->Fail("evidence.kind", "gcp evidence without a GCP body",

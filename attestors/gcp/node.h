@@ -73,11 +73,6 @@ struct GcpAppraiserOptions {
   const Clock* clock = nullptr;                  // null: system clock
 };
 
-// What one stream's challenge remembers for its response.
-struct GcpStreamState {
-  Bytes qualifying_data;
-};
-
 // Server side. Thread-safe (no mutable state of its own).
 class GcpAppraiser final : public appraisal::EvidenceAppraiser {
  public:

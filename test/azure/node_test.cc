@@ -240,7 +240,7 @@ TEST_F(AzureNodeTest, KeyBoundPayloadRoundTrips) {
   auto res = Appraise(appraiser, r, &checks);
   ASSERT_TRUE(res.ok()) << res.status();
   EXPECT_TRUE(Passed(checks, "quote.nonce"));
-  const auto* state = std::any_cast<AzureStreamState>(&r.state);
+  const auto* state = std::any_cast<appraisal::QuoteStreamState>(&r.state);
   ASSERT_NE(state, nullptr);
   twi::v1::Payload bound;
   bound.set_instance_key_spki("instance key spki");
@@ -249,7 +249,7 @@ TEST_F(AzureNodeTest, KeyBoundPayloadRoundTrips) {
   EXPECT_NE(state->qualifying_data,
             appraisal::TpmQualifyingData(r.nonce, ToBytes("instance key spki")));
   // Evidence answered for the key-bound payload fails against an unbound stream's state.
-  AzureStreamState unbound{appraisal::TpmQualifyingData(r.nonce, ToBytes("instance key spki"))};
+  appraisal::QuoteStreamState unbound{appraisal::TpmQualifyingData(r.nonce, ToBytes("instance key spki"))};
   r.state = unbound;
   CheckList checks2;
   auto res2 = Appraise(appraiser, r, &checks2);

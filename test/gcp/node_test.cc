@@ -230,7 +230,7 @@ TEST_F(GcpNodeTest, KeyBoundPayloadRoundTrips) {
   }
   EXPECT_THAT(names, Contains("quote.nonce"));
   EXPECT_THAT(names, Contains("report.report_data"));
-  const auto* state = std::any_cast<GcpStreamState>(&state_);
+  const auto* state = std::any_cast<appraisal::QuoteStreamState>(&state_);
   ASSERT_NE(state, nullptr);
   const Bytes nonce(32, 'k');
   EXPECT_EQ(state->qualifying_data, appraisal::TpmQualifyingData(nonce, payload_));
