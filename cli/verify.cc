@@ -67,10 +67,8 @@ int Verify(const std::vector<std::string>& args) {
 
   config::SnpSettings settings;
   if (!opt["--policy"].empty()) {
-    auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return VerifyUsage(std::string(text.status().message()));
-    auto s = config::BuildSnpSettings(*text);
-    if (!s.ok()) return VerifyUsage(twi::StrCat(opt["--policy"], ": ", s.status().message()));
+    auto s = config::ReadSnpSettingsFile(opt["--policy"]);
+    if (!s.ok()) return VerifyUsage(std::string(s.status().message()));
     settings = *std::move(s);
   }
   TimePoint at = std::chrono::system_clock::now();

@@ -96,10 +96,8 @@ int VerifyAzureSnp(const std::vector<std::string>& args) {
   }
   config::SnpSettings settings;
   if (!opt["--policy"].empty()) {
-    auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return AzureVerifyUsage(std::string(text.status().message()));
-    auto s = config::BuildSnpSettings(*text);
-    if (!s.ok()) return AzureVerifyUsage(twi::StrCat(opt["--policy"], ": ", s.status().message()));
+    auto s = config::ReadSnpSettingsFile(opt["--policy"]);
+    if (!s.ok()) return AzureVerifyUsage(std::string(s.status().message()));
     settings = *std::move(s);
   }
   auto snp_options = server::SnpOptionsFromSettings(settings, /*allow_simulation=*/false);

@@ -109,21 +109,20 @@ int VerifyGcp(const std::vector<std::string>& args) {
   std::optional<TdxSettings> tdx_settings;
   if (!opt["--policy"].empty()) {
     if (!snp && !tdx) return GcpVerifyUsage("--policy applies to the hardware report: give --report or --td-quote");
-    auto text = ReadFileToString(opt["--policy"]);
-    if (!text.ok()) return GcpVerifyUsage(std::string(text.status().message()));
-    absl::Status bad;
+    const std::string& path = opt["--policy"];
     if (snp) {
-      auto s = config::BuildSnpSettings(*text);
-      auto o = s.ok() ? server::SnpOptionsFromSettings(*s, /*allow_simulation=*/false)
-                      : absl::StatusOr<sevsnp::SnpAppraiserOptions>(s.status());
-      if (o.ok()) snp_settings = *std::move(o);
-      bad = o.status();
+      auto s = config::ReadSnpSettingsFile(path);
+      if (!s.ok()) return GcpVerifyUsage(std::string(s.status().message()));
+      auto o = server::SnpOptionsFromSettings(*s, /*allow_simulation=*/false);
+      if (!o.ok()) return GcpVerifyUsage(StrCat(path, ": ", o.status().message()));
+      snp_settings = *std::move(o);
     } else {
-      auto s = ReadTdxSettings(*text, std::filesystem::path(opt["--policy"]).parent_path());
-      if (s.ok()) tdx_settings = *std::move(s);
-      bad = s.status();
+      auto text = ReadFileToString(path);
+      if (!text.ok()) return GcpVerifyUsage(std::string(text.status().message()));
+      auto s = ReadTdxSettings(*text, std::filesystem::path(path).parent_path());
+      if (!s.ok()) return GcpVerifyUsage(StrCat(path, ": ", s.status().message()));
+      tdx_settings = *std::move(s);
     }
-    if (!bad.ok()) return GcpVerifyUsage(StrCat(opt["--policy"], ": ", bad.message()));
   }
   // Files that cannot be read are usage errors; their contents are evidence (exit 1).
   std::map<std::string, Bytes> files;

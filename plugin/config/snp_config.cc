@@ -1,5 +1,6 @@
 #include "plugin/config/snp_config.h"
 
+#include "attestors/core/file.h"
 #include "attestors/core/str.h"
 
 namespace twi::config {
@@ -119,6 +120,14 @@ absl::StatusOr<SnpSettings> BuildSnpSettings(std::string_view hcl) {
   ReadSnpSettings(r, &s);
   absl::Status st = problems.ToStatus();
   if (!st.ok()) return st;
+  return s;
+}
+
+absl::StatusOr<SnpSettings> ReadSnpSettingsFile(const std::string& path) {
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  auto s = BuildSnpSettings(*text);
+  if (!s.ok()) return absl::Status(s.status().code(), twi::StrCat(path, ": ", s.status().message()));
   return s;
 }
 

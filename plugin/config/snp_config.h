@@ -33,5 +33,8 @@ void ReadSnpSettings(Reader& r, SnpSettings* out);
 
 // A policy file for `twi verify`: the keys of the server's sev_snp block at top level.
 absl::StatusOr<SnpSettings> BuildSnpSettings(std::string_view hcl);
+// BuildSnpSettings on the file at `path` (`twi verify --policy`): a file that cannot be read
+// keeps its own error; a bad one is named by its path ("<path>: <problems>").
+absl::StatusOr<SnpSettings> ReadSnpSettingsFile(const std::string& path);
 
 }  // namespace twi::config
